@@ -1,0 +1,67 @@
+"""sansio-chat: sans-IO protocol state machines for streaming AI chat web APIs.
+
+The core (this package) does no I/O: protocol objects produce request descriptions and
+consume response bytes into events. Drivers that do the I/O live in
+``sansio_chat.adapters``.
+"""
+
+from __future__ import annotations
+
+from ._errors import (
+    ChallengeError,
+    ConversationLimitError,
+    HTTPStatusError,
+    InputLimitError,
+    LocalProtocolError,
+    ModelNotSupportedError,
+    ProtocolError,
+    RateLimitError,
+    RemoteProtocolError,
+    SansioChatError,
+    ServiceRefusal,
+    StreamInterrupted,
+    Timeout,
+    TransportError,
+)
+from ._events import Event, Finished, FinishReason, RateLimited, TitleEvent, TokenEvent, VqdUpdate
+from ._http import NEED_DATA, HttpRequest, Sleep, Step, TurnComplete
+from ._version import __version__
+
+# --- section: sse (owner: SSE decoder) ---
+# --- end section: sse ---
+# --- section: session (owner: session/conversation/pacing) ---
+# --- end section: session ---
+
+__all__ = [
+    "NEED_DATA",
+    "ChallengeError",
+    "ConversationLimitError",
+    "Event",
+    "FinishReason",
+    "Finished",
+    "HTTPStatusError",
+    "HttpRequest",
+    "InputLimitError",
+    "LocalProtocolError",
+    "ModelNotSupportedError",
+    "ProtocolError",
+    "RateLimitError",
+    "RateLimited",
+    "RemoteProtocolError",
+    "SansioChatError",
+    "ServiceRefusal",
+    "Sleep",
+    "Step",
+    "StreamInterrupted",
+    "Timeout",
+    "TitleEvent",
+    "TokenEvent",
+    "TransportError",
+    "TurnComplete",
+    "VqdUpdate",
+    "__version__",
+    # --- section: sse names ---
+    # --- end section: sse names ---
+    # --- section: session names ---
+    # --- end section: session names ---
+]

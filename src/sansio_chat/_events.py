@@ -1,0 +1,99 @@
+"""Events a :class:`~sansio_chat.ChatSession` hands out from ``next_event()``.
+
+Events are immutable values (frozen, slotted, keyword-only dataclasses holding only
+immutable fields), so they are hashable and safe to share between tasks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, final
+
+__all__ = [
+    "Event",
+    "Finished",
+    "FinishReason",
+    "RateLimited",
+    "TitleEvent",
+    "TokenEvent",
+    "VqdUpdate",
+]
+
+FinishReason = Literal["stop", "conversation_limit"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Base class of every event a session produces."""
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenEvent(Event):
+    """A piece of the assistant's reply.
+
+    Attributes:
+        text: the new text, never empty; concatenating every ``text`` of a turn gives the reply.
+    """
+
+    text: str
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VqdUpdate(Event):
+    """The service rotated the conversation token (DuckDuckGo only).
+
+    Attributes:
+        vqd: the new ``x-vqd-4`` token the next turn must send.
+        vqd_hash_1: the new ``x-vqd-hash-1`` challenge (base64 JavaScript) the next turn
+            solves, or ``""`` when the reply carried none and the previous one stays in use.
+    """
+
+    vqd: str
+    vqd_hash_1: str
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RateLimited(Event):
+    """The service refused the request for now; the session will retry after a wait.
+
+    The wait itself is the :class:`~sansio_chat.Sleep` step ``next_step()`` returns next.
+
+    Attributes:
+        delay: seconds the session will wait before the retry.
+        attempt: which retry follows (1 for the first retry).
+        status: the HTTP status of the refusal (429, 418, ...).
+        reason: the service's error type (``ERR_RATE_LIMIT``, ``ERR_CHALLENGE``, ...) or ``""``.
+    """
+
+    delay: float
+    attempt: int
+    status: int
+    reason: str
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finished(Event):
+    """The reply ended normally; the turn is committed to the conversation.
+
+    Attributes:
+        reason: ``"stop"``, or ``"conversation_limit"`` when the service said this
+            conversation takes no further turn.
+    """
+
+    reason: FinishReason
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TitleEvent(Event):
+    """The service suggested a title for the conversation (``[CHAT_TITLE:...]``).
+
+    Attributes:
+        title: the suggested title.
+    """
+
+    title: str

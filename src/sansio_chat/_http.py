@@ -1,0 +1,71 @@
+"""The session's step vocabulary: what a driver must do next.
+
+``ChatSession.next_step()`` returns one of :class:`HttpRequest`, :class:`Sleep` or
+:class:`TurnComplete`; ``next_event()`` returns an event or :data:`NEED_DATA`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Literal, final
+
+__all__ = ["NEED_DATA", "HttpRequest", "Sleep", "Step", "TurnComplete"]
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpRequest:
+    """A complete description of one HTTP request to send.
+
+    Attributes:
+        method: ``"GET"`` or ``"POST"``.
+        url: the absolute URL, query string included.
+        headers: ``(name, value)`` pairs in sending order; names are lower-case.
+        body: the request body (``b""`` for none).
+    """
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        """Return the value of header ``name`` (case-insensitive), or ``None`` when absent."""
+        wanted = name.lower()
+        for key, value in self.headers:
+            if key.lower() == wanted:
+                return value
+        return None
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sleep:
+    """Wait this long (by the driver's clock), then call ``next_step()`` again.
+
+    Attributes:
+        seconds: how long to wait; always ``> 0``.
+    """
+
+    seconds: float
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TurnComplete:
+    """The turn is over: the reply has been delivered and committed to the conversation."""
+
+
+Step = HttpRequest | Sleep | TurnComplete
+
+
+class _Sentinel(Enum):
+    NEED_DATA = "NEED_DATA"
+
+    def __repr__(self) -> str:
+        return self.value
+
+
+NEED_DATA: Literal[_Sentinel.NEED_DATA] = _Sentinel.NEED_DATA
+"""Returned by ``next_event()`` when more response bytes (or EOF) are needed."""

@@ -1,0 +1,1 @@
+"""The provider catalogue: ``get("ddg")`` or ``get("darkai")``."""
