@@ -7,6 +7,9 @@ consume response bytes into events. Drivers that do the I/O live in
 
 from __future__ import annotations
 
+# --- end section: sse ---
+# --- section: session (owner: session/conversation/pacing) ---
+from ._conversation import Conversation, Message, format_prompt, last_user_message
 from ._errors import (
     ChallengeError,
     ConversationLimitError,
@@ -25,11 +28,14 @@ from ._errors import (
 )
 from ._events import Event, Finished, FinishReason, RateLimited, TitleEvent, TokenEvent, VqdUpdate
 from ._http import NEED_DATA, HttpRequest, Sleep, Step, TurnComplete
-from ._version import __version__
+from ._pacing import Backoff, Pacer
+from ._session import ChatSession, Limits
 
 # --- section: sse (owner: SSE decoder) ---
-# --- end section: sse ---
-# --- section: session (owner: session/conversation/pacing) ---
+from ._sse import ServerSentEvent, SSEDecoder
+from ._state import TRANSITIONS, Input, State
+from ._version import __version__
+
 # --- end section: session ---
 
 __all__ = [
@@ -61,7 +67,20 @@ __all__ = [
     "VqdUpdate",
     "__version__",
     # --- section: sse names ---
+    "SSEDecoder",
+    "ServerSentEvent",
     # --- end section: sse names ---
     # --- section: session names ---
+    "TRANSITIONS",
+    "Backoff",
+    "ChatSession",
+    "Conversation",
+    "Input",
+    "Limits",
+    "Message",
+    "Pacer",
+    "State",
+    "format_prompt",
+    "last_user_message",
     # --- end section: session names ---
 ]

@@ -1,1 +1,37 @@
-"""The services' server side as pure logic, for the emulator (no I/O here)."""
+"""The services' server side as pure logic, for the emulator (no I/O here).
+
+An :class:`Emulator` takes an :class:`EmulatorRequest` and answers a :class:`ResponsePlan`:
+the status, the headers, and the body as actions (:class:`Write`, :class:`Stall`,
+:class:`Reset`). ``sansio_chat.adapters.emulator_app`` carries the plans out over HTTP.
+"""
+
+from __future__ import annotations
+
+from ._ddg import DIALECTS, error_body, utf16_length
+from ._emulator import Emulator, EmulatorConfig, Exchange, RateLimit, parse_rate_limit
+from ._faults import Fault, FaultSyntaxError, parse_fault
+from ._plan import Action, EmulatorRequest, Reset, ResponsePlan, Stall, Write
+from ._replies import WORDS, expected_reply, reply_tokens
+
+__all__ = [
+    "DIALECTS",
+    "WORDS",
+    "Action",
+    "Emulator",
+    "EmulatorConfig",
+    "EmulatorRequest",
+    "Exchange",
+    "Fault",
+    "FaultSyntaxError",
+    "RateLimit",
+    "Reset",
+    "ResponsePlan",
+    "Stall",
+    "Write",
+    "error_body",
+    "expected_reply",
+    "parse_fault",
+    "parse_rate_limit",
+    "reply_tokens",
+    "utf16_length",
+]

@@ -1,0 +1,317 @@
+"""Benchmark: sansio_chat.SSEDecoder against the SSE parsers Python programs use today.
+
+Every decoder gets the same bytes in the same chunks and must produce the same event data
+(checked before timing). Peers, all from PyPI:
+
+- httpx-sse: ``SSELineDecoder`` + ``SSEDecoder``, fed text from an incremental UTF-8 decoder
+  (what ``EventSource.iter_sse()`` does on top of ``httpx.Response.iter_text()``);
+- sseclient-py: ``SSEClient(chunks).events()``;
+- openai: ``openai._streaming.SSEDecoder().iter_bytes(chunks)``;
+- anthropic: ``anthropic._streaming.SSEDecoder().iter_bytes(chunks)``.
+
+Each consumer does the same thing with every event (adds up ``len(event.data)``). The "floor"
+is the least any line-based parser must do on the same buffer: ``bytes.split`` on the line
+break and ``startswith(b"data: ")`` on every line, nothing built. Each figure is the best of
+``--repeat`` runs. Run::
+
+    nice python bench/bench_sse.py            # the full table (a few minutes)
+    nice python bench/bench_sse.py --quick    # smaller inputs, a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import gc
+import json
+import platform
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import anthropic
+import httpx_sse
+import openai
+from anthropic._streaming import SSEDecoder as AnthropicDecoder
+from httpx_sse._decoders import SSEDecoder as HttpxSSEDecoder
+from httpx_sse._decoders import SSELineDecoder as HttpxSSELineDecoder
+from openai._streaming import SSEDecoder as OpenAIDecoder
+from sseclient import SSEClient
+
+import sansio_chat
+from sansio_chat import SSEDecoder
+
+try:
+    import orjson
+except ImportError:  # pragma: no cover - orjson is an optional extra
+    orjson = None
+
+Chunks = list[bytes]
+Events = Iterable[Any]
+
+
+# --- the decoders, each driven the way its library drives it -------------------------------
+
+
+def run_ours(chunks: Chunks) -> Iterator[Any]:
+    decoder = SSEDecoder()
+    feed = decoder.feed
+    for chunk in chunks:
+        yield from feed(chunk)
+    yield from decoder.close()
+
+
+def run_ours_loop(chunks: Chunks) -> int:
+    """Our decoder without a generator in between: how a sans-IO caller uses it."""
+    decoder = SSEDecoder()
+    feed = decoder.feed
+    total = 0
+    for chunk in chunks:
+        for event in feed(chunk):
+            total += len(event.data)
+    decoder.close()
+    return total
+
+
+def run_httpx_sse(chunks: Chunks) -> Iterator[Any]:
+    text_decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    lines = HttpxSSELineDecoder()
+    decoder = HttpxSSEDecoder()
+    for chunk in chunks:
+        for line in lines.decode(text_decoder.decode(chunk)):
+            sse = decoder.decode(line.rstrip("\n"))
+            if sse is not None:
+                yield sse
+    for line in lines.decode(text_decoder.decode(b"", True)) + lines.flush():
+        sse = decoder.decode(line.rstrip("\n"))
+        if sse is not None:
+            yield sse
+
+
+def run_sseclient(chunks: Chunks) -> Iterator[Any]:
+    return SSEClient(iter(chunks)).events()  # type: ignore[no-any-return]
+
+
+def run_openai(chunks: Chunks) -> Iterator[Any]:
+    return OpenAIDecoder().iter_bytes(iter(chunks))
+
+
+def run_anthropic(chunks: Chunks) -> Iterator[Any]:
+    return AnthropicDecoder().iter_bytes(iter(chunks))
+
+
+PEERS: dict[str, Callable[[Chunks], Iterator[Any]]] = {
+    "httpx-sse": run_httpx_sse,
+    "sseclient-py": run_sseclient,
+    "openai": run_openai,
+    "anthropic": run_anthropic,
+}
+
+
+def consume(events: Events) -> int:
+    total = 0
+    for event in events:
+        total += len(event.data)
+    return total
+
+
+def floor(buffer: bytes, newline: bytes) -> int:
+    count = 0
+    for line in buffer.split(newline):
+        if line.startswith(b"data: "):
+            count += 1
+    return count
+
+
+# --- inputs ----------------------------------------------------------------------------------
+
+
+def chat_reply(events: int, newline: bytes) -> bytes:
+    """A streamed chat reply in DuckDuckGo's shape, one short token per event."""
+    words = ["Hello", " there", ",", " how", " can", " I", " help", " you", " today", "?"]
+    parts = []
+    for i in range(events):
+        payload = {
+            "role": "assistant",
+            "message": words[i % len(words)],
+            "created": 1_732_000_000 + i // 50,
+            "id": "chatcmpl-7f3e1c2b-9a4d-4e8b-b1c6-5d2a0f9e8c71",
+            "action": "success",
+            "model": "gpt-4o-mini-2024-07-18",
+        }
+        line = "data: " + json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+        parts.append(line.encode() + newline + newline)
+    parts.append(b"data: [DONE]" + newline + newline)
+    return b"".join(parts)
+
+
+def big_events(events: int, size: int) -> bytes:
+    body = (b"0123456789abcdef" * (size // 16 + 1))[: size - len(b"data: ") - 2]
+    return (b"data: " + body + b"\n\n") * events
+
+
+def one_huge_event(size: int) -> bytes:
+    """One event whose line is exactly ``size`` bytes, the default line limit for 1 MiB."""
+    return b"data: " + b"x" * (size - len(b"data: ")) + b"\n\n"
+
+
+def chunked(buffer: bytes, size: int) -> Chunks:
+    return [buffer[i : i + size] for i in range(0, len(buffer), size)]
+
+
+# --- timing ----------------------------------------------------------------------------------
+
+
+def best_of(repeat: int, fn: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def check_same(name: str, chunks: Chunks, expected: list[str]) -> None:
+    runner = PEERS.get(name, run_ours)
+    got = [event.data for event in runner(chunks)]
+    if got != expected:
+        raise SystemExit(f"{name} decoded different events ({len(got)} vs {len(expected)})")
+
+
+def row(
+    label: str,
+    buffer: bytes,
+    chunk_size: int,
+    newline: bytes,
+    repeat: int,
+    slow_peer_repeat: int,
+) -> dict[str, Any]:
+    chunks = chunked(buffer, chunk_size)
+    expected = [event.data for event in run_ours(chunks)]
+    n_events = len(expected)
+    result: dict[str, Any] = {"label": label, "events": n_events, "bytes": len(buffer)}
+    for name in PEERS:
+        check_same(name, chunks, expected)
+    timings = {"ours": best_of(repeat, lambda: run_ours_loop(chunks))}
+    for name, runner in PEERS.items():
+        reps = slow_peer_repeat if n_events == 1 else repeat
+        timings[name] = best_of(reps, lambda runner=runner: consume(runner(chunks)))
+    timings["floor"] = best_of(repeat, lambda: floor(buffer, newline))
+    result["timings"] = timings
+    return result
+
+
+def e2e_rows(buffer: bytes, chunk_size: int, repeat: int) -> list[tuple[str, str, float]]:
+    """Bytes to token strings: decode SSE, parse each JSON payload, pick the token."""
+    chunks = chunked(buffer, chunk_size)
+    loaders: dict[str, Callable[[str], Any]] = {"json": json.loads}
+    if orjson is not None:
+        loaders["orjson"] = orjson.loads
+    rows = []
+    for loader_name, loads in loaders.items():
+
+        def ours(loads: Callable[[str], Any] = loads) -> list[str]:
+            decoder = SSEDecoder()
+            tokens = []
+            for chunk in chunks:
+                for event in decoder.feed(chunk):
+                    if event.data != "[DONE]":
+                        tokens.append(loads(event.data)["message"])
+            return tokens
+
+        def peer(
+            runner: Callable[[Chunks], Iterator[Any]], loads: Callable[[str], Any] = loads
+        ) -> list[str]:
+            tokens = []
+            for event in runner(chunks):
+                if event.data != "[DONE]":
+                    tokens.append(loads(event.data)["message"])
+            return tokens
+
+        expected = ours()
+        rows.append((loader_name, "ours", best_of(repeat, ours)))
+        for name, runner in PEERS.items():
+            if peer(runner) != expected:
+                raise SystemExit(f"{name} decoded different tokens")
+            rows.append((loader_name, name, best_of(repeat, lambda runner=runner: peer(runner))))
+        rows.append((loader_name, "_tokens", float(len(expected))))
+    return rows
+
+
+def fmt_rate(value: float) -> str:
+    if value >= 1e6:
+        return f"{value / 1e6:.2f}M"
+    if value >= 1e3:
+        return f"{value / 1e3:.1f}k"
+    return f"{value:.2f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small inputs, one repeat")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per figure (best is kept)")
+    args = parser.parse_args()
+    n_chat = 2_000 if args.quick else 20_000
+    n_big = 200 if args.quick else 2_000
+    repeat = 1 if args.quick else args.repeat
+    slow_repeat = 1 if args.quick else 2
+
+    print(
+        f"Python {platform.python_version()} on {platform.machine()}; sansio-chat "
+        f"{sansio_chat.__version__}, httpx-sse {httpx_sse.__version__ if hasattr(httpx_sse, '__version__') else '?'}, "
+        f"openai {openai.__version__}, anthropic {anthropic.__version__}, orjson "
+        f"{orjson.__version__ if orjson is not None else 'absent'}"
+    )
+    specs = []
+    for newline, nl_name in ((b"\n", "LF"), (b"\r\n", "CRLF")):
+        reply = chat_reply(n_chat, newline)
+        for size in (7, 64, 1500, 16 * 1024):
+            specs.append((f"chat {n_chat} ev {nl_name} / {size} B", reply, size, newline))
+    specs.append((f"{n_big} × 8 KiB events / 16 KiB", big_events(n_big, 8192), 16384, b"\n"))
+    specs.append(("1 × 1 MiB event / 64 B", one_huge_event(1024 * 1024), 64, b"\n"))
+
+    names = ["ours", *PEERS, "floor"]
+    header = f"{'input / chunk':32}" + "".join(f"{n:>13}" for n in names)
+    header += f"{'ours/best peer':>16}{'ours/floor':>12}"
+    print("\nevents per second (higher is better); ratios of events/s")
+    print(header)
+    print("-" * len(header))
+    for label, buffer, size, newline in specs:
+        result = row(label, buffer, size, newline, repeat, slow_repeat)
+        events = result["events"]
+        t = result["timings"]
+        rates = {n: events / t[n] for n in names}
+        best_peer = max(rates[n] for n in PEERS)
+        line = f"{label:32}" + "".join(f"{fmt_rate(rates[n]):>13}" for n in names)
+        line += f"{rates['ours'] / best_peer:>15.2f}×{rates['ours'] / rates['floor']:>11.0%}"
+        print(line, flush=True)
+        if events == 1:
+            mb = result["bytes"] / 1e6
+            print(
+                f"{'   (MB/s)':32}"
+                + "".join(f"{mb / t[n]:>13.1f}" for n in names)
+                + "   (1 MiB in 64 B chunks: the quadratic peers copy the event per chunk)"
+            )
+
+    print("\nend to end, bytes → token strings (chat reply, LF, 1500 B chunks), tokens/s")
+    rows = e2e_rows(chat_reply(n_chat, b"\n"), 1500, repeat)
+    by_loader: dict[str, dict[str, float]] = {}
+    for loader, name, value in rows:
+        by_loader.setdefault(loader, {})[name] = value
+    print(f"{'json library':32}" + "".join(f"{n:>13}" for n in ["ours", *PEERS]) + f"{'ours/best peer':>16}")
+    for loader, values in by_loader.items():
+        tokens = values.pop("_tokens")
+        rates = {n: tokens / values[n] for n in values}
+        best_peer = max(rates[n] for n in PEERS)
+        print(
+            f"{loader:32}"
+            + "".join(f"{fmt_rate(rates[n]):>13}" for n in ["ours", *PEERS])
+            + f"{rates['ours'] / best_peer:>15.2f}×"
+        )
+    print(f"\n(command: {' '.join([sys.executable.split('/')[-1], *sys.argv])})")
+
+
+if __name__ == "__main__":
+    main()

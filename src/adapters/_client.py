@@ -1,0 +1,363 @@
+"""The high-level clients: :class:`AsyncChatClient` (anyio) and :class:`ChatClient` (sync).
+
+A client holds one conversation (a session of one provider), one pacer shared by its
+sessions, and one httpx client. Every turn runs through the drivers in
+``_httpx_drivers``; a turn that does not finish (error, cancellation, a stream closed early)
+leaves the conversation exactly as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+from collections.abc import AsyncGenerator, Callable, Generator
+from contextlib import aclosing, closing
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+import httpx
+
+from sansio_chat import (
+    Backoff,
+    Conversation,
+    Event,
+    Finished,
+    LocalProtocolError,
+    Pacer,
+    TokenEvent,
+    providers,
+)
+from sansio_chat._conversation import MessagesLike
+
+from ._common import Timeouts, Verify
+from ._httpx_drivers import aiter_turn, async_http_client, http_client, iter_turn
+
+__all__ = ["AsyncChatClient", "AsyncTurnStream", "ChatClient", "TurnStream"]
+
+_T = TypeVar("_T")
+
+# The real service needs requests spaced 1.5 s apart (spec/DDG.md, "Pacing").
+DEFAULT_MIN_INTERVAL = 1.5
+
+
+def _token(event: Event) -> str | None:
+    return event.text if isinstance(event, TokenEvent) else None
+
+
+def _event(event: Event) -> Event:
+    return event
+
+
+class _Conversing:
+    """What both clients share: the provider, the session and the conversation file."""
+
+    def __init__(
+        self,
+        provider: str | None,
+        model: str | None,
+        base_url: str | None,
+        timeout: Timeouts | float | None,
+        min_interval: float,
+        conversation: Conversation | None,
+        clock: Callable[[], float] | None,
+        rng: random.Random | None,
+        backoff: Backoff | None,
+    ) -> None:
+        name = provider or (conversation.provider if conversation else "ddg")
+        if conversation is not None and conversation.provider != name:
+            raise LocalProtocolError(
+                f"the conversation belongs to provider {conversation.provider!r}, not {name!r}"
+            )
+        self._provider = providers.get(name)
+        self._model, self._base_url = model, base_url
+        self._clock, self._rng, self._backoff = clock, rng, backoff
+        self._timeouts = Timeouts.of(timeout)
+        self._pacer = Pacer(min_interval, clock=clock)
+        self._session: Any = self._new_session(conversation)
+        self._turn = 0  # id of the newest turn: an older stream still open is abandoned
+        self._open = False  # a turn of self._session is under way
+
+    def _new_session(self, conversation: Conversation | None) -> Any:
+        options: dict[str, Any] = {"pacer": self._pacer}
+        for key, value in (("clock", self._clock), ("rng", self._rng), ("backoff", self._backoff)):
+            if value is not None:
+                options[key] = value
+        if conversation is None or self._model is not None:
+            options["model"] = self._model
+        return self._provider.new_session(
+            base_url=self._base_url, conversation=conversation, **options
+        )
+
+    @property
+    def provider(self) -> str:
+        """The provider's name (``"ddg"`` or ``"darkai"``)."""
+        return str(self._provider.name)
+
+    @property
+    def conversation(self) -> Conversation:
+        """The committed conversation (an immutable value)."""
+        conversation: Conversation = self._session.conversation
+        return conversation
+
+    def new_conversation(self) -> None:
+        """Forget the conversation; the next turn starts a new one."""
+        self._replace(None)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the conversation to ``path`` as JSON (atomically)."""
+        target = Path(path)
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(self.conversation.to_json(indent=2))
+        os.replace(temporary, target)
+
+    def load(self, path: str | os.PathLike[str]) -> None:
+        """Continue the conversation saved at ``path``."""
+        conversation = Conversation.from_json(Path(path).read_text(encoding="utf-8"))
+        if conversation.provider != self.provider:
+            raise LocalProtocolError(
+                f"{path}: the conversation belongs to provider {conversation.provider!r}"
+            )
+        self._replace(conversation)
+
+    def _replace(self, conversation: Conversation | None) -> None:
+        self._turn += 1  # detaches any stream still open
+        self._open = False
+        self._session = self._new_session(conversation)
+
+    def _begin(self) -> tuple[int, Any]:
+        if self._open:
+            # An older stream was left open (not yet finalized): it is abandoned.
+            self._replace(self._session.conversation)
+        self._turn += 1
+        self._open = True
+        return self._turn, self._session
+
+    def _check(self, turn: int) -> None:
+        if turn != self._turn:
+            raise LocalProtocolError("this stream was abandoned: a newer turn started")
+
+    def _end(self, turn: int, finished: bool) -> None:
+        if turn == self._turn and self._open:
+            self._open = False
+            if not finished:
+                # The session stopped mid-turn; its committed conversation is untouched, so
+                # a fresh session over it carries on from exactly there.
+                self._session = self._new_session(self._session.conversation)
+
+
+class AsyncChatClient(_Conversing):
+    """Chat with a provider from asyncio or trio (through anyio and httpx).
+
+    Args:
+        provider: ``"ddg"`` (default) or ``"darkai"``; a loaded conversation's by default.
+        model: a model id or alias (default: the provider's default model).
+        base_url: where the service is (default: the real one); point it at the emulator.
+        proxy: an http(s) proxy URL.
+        timeout: a :class:`Timeouts`, or a number of seconds for connect and read.
+        verify: TLS verification: ``True``, ``False``, a CA bundle path or an ``SSLContext``.
+        min_interval: spacing of requests to one host in seconds (the real service needs
+            1.5; ``0`` against the emulator).
+        conversation: a :class:`~sansio_chat.Conversation` to continue.
+        clock, rng: injected time source and random generator (tests replay schedules).
+        backoff: the retry policy (default: the session's, 3 retries from 2 s).
+        http: an ``httpx.AsyncClient`` to share between clients (then ``proxy`` and
+            ``verify`` are its business, and :meth:`aclose` leaves it open).
+    """
+
+    def __init__(
+        self,
+        provider: str | None = None,
+        *,
+        model: str | None = None,
+        base_url: str | None = None,
+        proxy: str | None = None,
+        timeout: Timeouts | float | None = None,
+        verify: Verify = True,
+        min_interval: float = DEFAULT_MIN_INTERVAL,
+        conversation: Conversation | None = None,
+        clock: Callable[[], float] | None = None,
+        rng: random.Random | None = None,
+        backoff: Backoff | None = None,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        super().__init__(
+            provider, model, base_url, timeout, min_interval, conversation, clock, rng, backoff
+        )
+        self._own_http = http is None
+        self._http = http if http is not None else async_http_client(proxy=proxy, verify=verify)
+
+    async def _run(self, prompt: MessagesLike) -> AsyncGenerator[Event, None]:
+        turn, session = self._begin()
+        finished = False
+        try:
+            events = aiter_turn(session, self._http, prompt, timeouts=self._timeouts)
+            async with aclosing(events):
+                async for event in events:
+                    self._check(turn)
+                    yield event
+            finished = True
+        finally:
+            self._end(turn, finished)
+
+    def events(self, prompt: MessagesLike) -> AsyncTurnStream[Event]:
+        """Run a turn, yielding every event (tokens, rate limits, vqd updates, the end)."""
+        return AsyncTurnStream(self._run(prompt), _event)
+
+    def stream(self, prompt: MessagesLike) -> AsyncTurnStream[str]:
+        """Run a turn, yielding the reply's tokens as they arrive."""
+        return AsyncTurnStream(self._run(prompt), _token)
+
+    async def ask(self, prompt: MessagesLike) -> str:
+        """Run a turn and return the whole reply."""
+        async with self.stream(prompt) as tokens:
+            return "".join([token async for token in tokens])
+
+    async def aclose(self) -> None:
+        """Close the connections (unless the httpx client was given)."""
+        if self._own_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncChatClient:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+
+class ChatClient(_Conversing):
+    """Chat with a provider from synchronous code (httpx); see :class:`AsyncChatClient`."""
+
+    def __init__(
+        self,
+        provider: str | None = None,
+        *,
+        model: str | None = None,
+        base_url: str | None = None,
+        proxy: str | None = None,
+        timeout: Timeouts | float | None = None,
+        verify: Verify = True,
+        min_interval: float = DEFAULT_MIN_INTERVAL,
+        conversation: Conversation | None = None,
+        clock: Callable[[], float] | None = None,
+        rng: random.Random | None = None,
+        backoff: Backoff | None = None,
+        http: httpx.Client | None = None,
+    ) -> None:
+        super().__init__(
+            provider, model, base_url, timeout, min_interval, conversation, clock, rng, backoff
+        )
+        self._own_http = http is None
+        self._http = http if http is not None else http_client(proxy=proxy, verify=verify)
+
+    def _run(self, prompt: MessagesLike) -> Generator[Event, None, None]:
+        turn, session = self._begin()
+        finished = False
+        try:
+            with closing(iter_turn(session, self._http, prompt, timeouts=self._timeouts)) as events:
+                for event in events:
+                    self._check(turn)
+                    yield event
+            finished = True
+        finally:
+            self._end(turn, finished)
+
+    def events(self, prompt: MessagesLike) -> TurnStream[Event]:
+        """Run a turn, yielding every event (tokens, rate limits, vqd updates, the end)."""
+        return TurnStream(self._run(prompt), _event)
+
+    def stream(self, prompt: MessagesLike) -> TurnStream[str]:
+        """Run a turn, yielding the reply's tokens as they arrive."""
+        return TurnStream(self._run(prompt), _token)
+
+    def ask(self, prompt: MessagesLike) -> str:
+        """Run a turn and return the whole reply."""
+        with self.stream(prompt) as tokens:
+            return "".join(tokens)
+
+    def close(self) -> None:
+        """Close the connections (unless the httpx client was given)."""
+        if self._own_http:
+            self._http.close()
+
+    def __enter__(self) -> ChatClient:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class AsyncTurnStream(Generic[_T]):
+    """One running turn: an async iterator of tokens (or events) that must be closed.
+
+    Use it as ``async with client.stream(prompt) as tokens: async for token in tokens``;
+    leaving the block, breaking out or being cancelled closes the reply, and a turn that
+    did not finish leaves the conversation unchanged. ``finished`` is the final
+    :class:`~sansio_chat.Finished` event once the reply is complete.
+    """
+
+    def __init__(self, source: AsyncGenerator[Event, None], pick: Callable[[Event], _T | None]):
+        self._source, self._pick = source, pick
+        self.finished: Finished | None = None
+
+    def __aiter__(self) -> AsyncTurnStream[_T]:
+        return self
+
+    async def __anext__(self) -> _T:
+        while True:
+            event = await self._source.__anext__()
+            if isinstance(event, Finished):
+                self.finished = event
+            item = self._pick(event)
+            if item is not None:
+                return item
+
+    async def aclose(self) -> None:
+        """Stop the turn and close the reply."""
+        await self._source.aclose()
+
+    async def __aenter__(self) -> AsyncTurnStream[_T]:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+
+class TurnStream(Generic[_T]):
+    """One running turn: an iterator of tokens (or events); see :class:`AsyncTurnStream`."""
+
+    def __init__(self, source: Generator[Event, None, None], pick: Callable[[Event], _T | None]):
+        self._source, self._pick = source, pick
+        self.finished: Finished | None = None
+
+    def __iter__(self) -> TurnStream[_T]:
+        return self
+
+    def __next__(self) -> _T:
+        while True:
+            event = next(self._source)
+            if isinstance(event, Finished):
+                self.finished = event
+            item = self._pick(event)
+            if item is not None:
+                return item
+
+    def close(self) -> None:
+        """Stop the turn and close the reply."""
+        self._source.close()
+
+    def __enter__(self) -> TurnStream[_T]:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

@@ -1,0 +1,180 @@
+"""The session loop over httpx: :func:`aiter_turn` (anyio: asyncio or trio) and :func:`iter_turn`.
+
+Thin on purpose: every protocol decision is the session's. The drivers send each
+``HttpRequest`` exactly as described (no client default headers, no cookie jar), stream the
+decoded body into the session, sleep when told to, enforce the timeouts, always close the
+reply, and turn transport failures into ``TransportError`` / ``Timeout`` at one boundary.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator, Generator
+from http.cookiejar import CookieJar, CookiePolicy
+from typing import Any, cast
+
+import anyio
+import httpx
+
+from sansio_chat import Event, HttpRequest, Sleep, Timeout
+
+from ._common import Timeouts, Verify, check_sleep, ssl_context, track, within
+from ._session_protocol import TurnSession
+from ._transport_errors import map_transport_errors
+
+__all__ = ["aiter_turn", "async_http_client", "http_client", "iter_turn"]
+
+
+class _RefuseCookies(CookiePolicy):
+    """Cookies are conversation state that the session keeps; httpx must store none."""
+
+    netscape = True
+    rfc2965 = False
+    hide_cookie2 = True
+
+    def set_ok(self, cookie: Any, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: Any, request: Any) -> bool:
+        return False
+
+    def domain_return_ok(self, domain: str, request: Any) -> bool:
+        return False
+
+    def path_return_ok(self, path: str, request: Any) -> bool:
+        return False
+
+
+def _client_options(proxy: str | None, verify: Verify) -> dict[str, Any]:
+    return {
+        "proxy": proxy,
+        "verify": ssl_context(verify),
+        "cookies": CookieJar(policy=_RefuseCookies()),
+        "follow_redirects": False,
+    }
+
+
+def async_http_client(*, proxy: str | None = None, verify: Verify = True) -> httpx.AsyncClient:
+    """An ``httpx.AsyncClient`` set up for the drivers (no cookie jar, no redirects)."""
+    return httpx.AsyncClient(**_client_options(proxy, verify))
+
+
+def http_client(*, proxy: str | None = None, verify: Verify = True) -> httpx.Client:
+    """An ``httpx.Client`` set up for the drivers (no cookie jar, no redirects)."""
+    return httpx.Client(**_client_options(proxy, verify))
+
+
+def _request(step: HttpRequest, connect: float | None, read: float | None) -> httpx.Request:
+    # Built directly, not with client.build_request(): that would merge the client's default
+    # headers and cookies into what the session asked for.
+    limits = {"connect": connect, "read": read, "write": read, "pool": connect}
+    return httpx.Request(
+        step.method,
+        step.url,
+        headers=list(step.headers),
+        content=step.body or None,
+        extensions={"timeout": limits},
+    )
+
+
+def _left(limit: float | None, deadline: float | None, received: list[str]) -> float | None:
+    if deadline is None:
+        return limit
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise Timeout("total timeout expired", partial_text="".join(received))
+    return left if limit is None else min(limit, left)
+
+
+async def aiter_turn(
+    session: TurnSession,
+    http: httpx.AsyncClient,
+    messages: Any,
+    *,
+    timeouts: Timeouts | float | None = None,
+) -> AsyncGenerator[Event, None]:
+    """Run one turn of ``session`` over ``http``, yielding its events as they arrive.
+
+    Close the generator when you stop early (``contextlib.aclosing``): that closes the reply.
+    """
+    limits = Timeouts.of(timeouts)
+    deadline = limits.deadline(anyio.current_time())
+    received: list[str] = []
+    session.start_turn(messages)
+    while True:
+        step = session.next_step()
+        if isinstance(step, Sleep):
+            await anyio.sleep(check_sleep(step.seconds, anyio.current_time(), deadline, received))
+            continue
+        if not isinstance(step, HttpRequest):
+            return
+        request = _request(step, limits.connect, limits.read)
+        with map_transport_errors(step.url, received):
+            response = await within(http.send(request, stream=True), deadline, received)
+        # httpx hands out generators (typed as iterators); close them, not only the reply.
+        chunks = cast("AsyncGenerator[bytes, None]", response.aiter_bytes())
+        try:
+            session.receive_response_head(response.status_code, response.headers.raw)
+            while True:
+                for event in session.events():
+                    yield track(event, received)
+                try:
+                    with map_transport_errors(step.url, received):
+                        chunk = await within(chunks.__anext__(), deadline, received)
+                except StopAsyncIteration:
+                    break
+                session.receive_data(chunk)
+            session.receive_eof()
+            for event in session.events():
+                yield track(event, received)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await chunks.aclose()
+                await response.aclose()
+
+
+def iter_turn(
+    session: TurnSession,
+    http: httpx.Client,
+    messages: Any,
+    *,
+    timeouts: Timeouts | float | None = None,
+) -> Generator[Event, None, None]:
+    """Run one turn of ``session`` over ``http``, yielding its events as they arrive.
+
+    Close the generator when you stop early: that closes the reply. The total timeout is
+    checked between reads, so it may be overrun by at most one read timeout.
+    """
+    limits = Timeouts.of(timeouts)
+    deadline = limits.deadline(time.monotonic())
+    received: list[str] = []
+    session.start_turn(messages)
+    while True:
+        step = session.next_step()
+        if isinstance(step, Sleep):
+            time.sleep(check_sleep(step.seconds, time.monotonic(), deadline, received))
+            continue
+        if not isinstance(step, HttpRequest):
+            return
+        connect = _left(limits.connect, deadline, received)
+        request = _request(step, connect, _left(limits.read, deadline, received))
+        with map_transport_errors(step.url, received):
+            response = http.send(request, stream=True)
+        chunks = cast("Generator[bytes, None, None]", response.iter_bytes())
+        try:
+            session.receive_response_head(response.status_code, response.headers.raw)
+            while True:
+                for event in session.events():
+                    yield track(event, received)
+                with map_transport_errors(step.url, received):
+                    chunk = next(chunks, None)
+                if chunk is None:
+                    break
+                _left(None, deadline, received)
+                session.receive_data(chunk)
+            session.receive_eof()
+            for event in session.events():
+                yield track(event, received)
+        finally:
+            chunks.close()
+            response.close()

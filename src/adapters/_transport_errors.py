@@ -1,0 +1,54 @@
+"""The one boundary where transport exceptions become sansio-chat errors.
+
+Each driver wraps its network calls in :func:`map_transport_errors`; a small ordered table
+decides the sansio-chat class (httpcore's ``map_exceptions`` idea). Errors raised by the
+session itself pass through untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+import anyio
+import h11
+import httpx
+
+from sansio_chat import Timeout, TransportError
+
+__all__ = ["map_transport_errors"]
+
+# Order matters: the first matching row wins (TimeoutError is an OSError).
+_TABLE: tuple[tuple[type[BaseException], type[TransportError], str], ...] = (
+    (httpx.ConnectTimeout, Timeout, "connect timeout"),
+    (httpx.PoolTimeout, Timeout, "connection pool timeout"),
+    (httpx.TimeoutException, Timeout, "read timeout"),
+    (TimeoutError, Timeout, "timeout"),
+    (httpx.ConnectError, TransportError, "cannot connect"),
+    (httpx.ProxyError, TransportError, "proxy error"),
+    (httpx.RemoteProtocolError, TransportError, "connection broken"),
+    (httpx.TransportError, TransportError, "transport error"),
+    (h11.RemoteProtocolError, TransportError, "connection broken"),
+    (anyio.EndOfStream, TransportError, "connection closed by peer"),
+    (anyio.BrokenResourceError, TransportError, "connection broken"),
+    (OSError, TransportError, "network error"),
+)
+
+
+@contextmanager
+def map_transport_errors(url: str, received: Sequence[str] = ()) -> Iterator[None]:
+    """Re-raise a transport failure during an exchange with ``url`` as ``TransportError``.
+
+    ``received`` holds the reply text delivered so far; it becomes ``partial_text``.
+    """
+    try:
+        yield
+    except Exception as exc:
+        for source, target, what in _TABLE:
+            if isinstance(exc, source):
+                parts = urlsplit(url)
+                detail = str(exc) or type(exc).__name__
+                message = f"{what} ({parts.scheme}://{parts.netloc}): {detail}"
+                raise target(message, partial_text="".join(received)) from exc
+        raise

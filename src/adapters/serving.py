@@ -1,0 +1,310 @@
+"""Run any ASGI app with hypercorn on a pre-bound socket: in a thread, in anyio code, or forever.
+
+The socket is bound before hypercorn starts (port 0 picks a free port), so the URL is known
+at once and a client that connects early waits in the listen backlog instead of failing.
+Hypercorn runs on asyncio or trio, whichever loop is current (or the ``backend`` asked for).
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from concurrent.futures import Future
+from contextlib import ExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, final
+
+import anyio
+import sniffio
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+
+__all__ = [
+    "ASGIApp",
+    "ServerHandle",
+    "ServerThread",
+    "bind_socket",
+    "run_forever",
+    "serve_async",
+    "serve_in_thread",
+]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# Tests and demos stop servers often; an in-flight reply gets this long to finish.
+_GRACEFUL_TIMEOUT = 1.0
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerHandle:
+    """Where a running server listens.
+
+    Attributes:
+        host: the bound address.
+        port: the bound port (the real one when 0 was asked for).
+    """
+
+    host: str
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port``, without a trailing slash."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+
+def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (``port=0``: a free ephemeral port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=128)
+
+
+def _handle_for(sock: socket.socket) -> ServerHandle:
+    address = sock.getsockname()
+    return ServerHandle(host=str(address[0]), port=int(address[1]))
+
+
+def _startup_signal(app: ASGIApp, started: anyio.Event) -> ASGIApp:
+    """Wrap ``app`` so ``started`` is set once hypercorn has run the lifespan startup."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+
+        async def send_and_signal(message: Message) -> None:
+            await send(message)
+            if message["type"] in ("lifespan.startup.complete", "lifespan.startup.failed"):
+                started.set()
+
+        try:
+            await app(scope, receive, send_and_signal)
+        finally:
+            started.set()
+
+    return wrapped
+
+
+async def _serve_socket(
+    app: ASGIApp,
+    sock: socket.socket,
+    shutdown_trigger: Callable[[], Awaitable[Any]],
+    *,
+    graceful_timeout: float = _GRACEFUL_TIMEOUT,
+) -> None:
+    """Serve ``app`` on ``sock`` (which hypercorn takes over) until the trigger returns."""
+    from hypercorn.config import Config
+
+    config = Config()
+    config.bind = [f"fd://{sock.detach()}"]
+    config.graceful_timeout = graceful_timeout
+    config.loglevel = "WARNING"
+    config.accesslog = None
+    config.include_server_header = False
+    # Hypercorn types scopes and messages as TypedDicts; any ASGI callable is acceptable.
+    framework: Any = app
+    if sniffio.current_async_library() == "trio":
+        from hypercorn.trio import serve as trio_serve
+
+        await trio_serve(framework, config, shutdown_trigger=shutdown_trigger)
+    else:
+        from hypercorn.asyncio import serve as asyncio_serve
+
+        await asyncio_serve(framework, config, shutdown_trigger=shutdown_trigger)
+
+
+@asynccontextmanager
+async def serve_async(
+    app: ASGIApp,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    graceful_timeout: float = _GRACEFUL_TIMEOUT,
+) -> AsyncIterator[ServerHandle]:
+    """Serve ``app`` inside the current anyio task (asyncio or trio) for the ``async with``."""
+    sock = bind_socket(host, port)
+    handle = _handle_for(sock)
+    stop = anyio.Event()
+    started = anyio.Event()
+    async with anyio.create_task_group() as group:
+
+        async def run() -> None:
+            try:
+                await _serve_socket(
+                    _startup_signal(app, started),
+                    sock,
+                    stop.wait,
+                    graceful_timeout=graceful_timeout,
+                )
+            finally:
+                started.set()
+
+        group.start_soon(run)
+        await started.wait()
+        try:
+            yield handle
+        finally:
+            stop.set()
+
+
+class ServerThread:
+    """An ASGI app served by hypercorn in a background thread with its own event loop.
+
+    Use as a context manager, or call :meth:`start` and :meth:`stop`.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        backend: str = "asyncio",
+        graceful_timeout: float = _GRACEFUL_TIMEOUT,
+    ) -> None:
+        self.app = app
+        self.backend = backend
+        self._host, self._port = host, port
+        self._graceful_timeout = graceful_timeout
+        self._stack = ExitStack()
+        self._portal: BlockingPortal | None = None
+        self._stop: anyio.Event | None = None
+        self._future: Future[None] | None = None
+        self._handle: ServerHandle | None = None
+
+    @property
+    def handle(self) -> ServerHandle:
+        """Where the server listens (only once started)."""
+        if self._handle is None:
+            raise RuntimeError("the server is not running")
+        return self._handle
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        return self.handle.base_url
+
+    @property
+    def port(self) -> int:
+        """The bound port."""
+        return self.handle.port
+
+    def start(self) -> ServerThread:
+        """Bind, start the thread and return once hypercorn is serving."""
+        if self._portal is not None:
+            raise RuntimeError("the server is already running")
+        sock = bind_socket(self._host, self._port)
+        handle = _handle_for(sock)
+        try:
+            portal = self._stack.enter_context(start_blocking_portal(backend=self.backend))
+        except BaseException:
+            sock.close()
+            raise
+        self._portal = portal
+        stop = portal.call(anyio.Event)
+        started = portal.call(anyio.Event)
+        self._stop = stop
+
+        async def run() -> None:
+            try:
+                await _serve_socket(
+                    _startup_signal(self.app, started),
+                    sock,
+                    stop.wait,
+                    graceful_timeout=self._graceful_timeout,
+                )
+            finally:
+                started.set()
+
+        self._future = portal.start_task_soon(run)
+        portal.call(started.wait)
+        if self._future.done() and self._future.exception() is not None:
+            self._cleanup()
+            self._future.result()
+        self._handle = handle
+        return self
+
+    def _cleanup(self) -> None:
+        self._stack.close()
+        self._portal = None
+        self._stop = None
+        self._handle = None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask hypercorn to shut down, wait for it, and end the thread."""
+        if self._portal is None or self._stop is None or self._future is None:
+            return
+        future = self._future
+        try:
+            self._portal.call(self._stop.set)
+            future.result(timeout=timeout)
+        finally:
+            self._cleanup()
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def serve_in_thread(
+    app: ASGIApp,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    backend: str = "asyncio",
+) -> ServerThread:
+    """A :class:`ServerThread` for ``with serve_in_thread(app) as server: server.base_url``."""
+    return ServerThread(app, host, port, backend=backend)
+
+
+def run_forever(
+    app: ASGIApp,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    on_ready: Callable[[ServerHandle], None] | None = None,
+    *,
+    backend: str = "asyncio",
+) -> None:
+    """Serve ``app`` in this thread until Ctrl-C or SIGTERM, then shut down cleanly.
+
+    ``on_ready(handle)`` is called once the socket is bound and hypercorn is serving.
+    """
+    sock = bind_socket(host, port)
+    handle = _handle_for(sock)
+
+    async def main() -> None:
+        stop = anyio.Event()
+        started = anyio.Event()
+        async with anyio.create_task_group() as group:
+
+            async def watch_signals() -> None:
+                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                    async for _ in signals:
+                        stop.set()
+                        return
+
+            async def announce() -> None:
+                await started.wait()
+                if on_ready is not None:
+                    on_ready(handle)
+
+            group.start_soon(watch_signals)
+            group.start_soon(announce)
+            try:
+                await _serve_socket(_startup_signal(app, started), sock, stop.wait)
+            finally:
+                started.set()
+                group.cancel_scope.cancel()
+
+    try:
+        anyio.run(main, backend=backend)
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,623 @@
+"""``ChatSession``: the state machine every provider shares.
+
+The session knows HTTP exchanges, bodies, the event queue, pacing and the state table; a
+provider supplies the rules of a turn (which request comes next and what a response means)
+through the small :class:`ProviderRules` / :class:`ProviderTurn` / :class:`Exchange`
+interfaces below. Parsing happens only in :meth:`ChatSession.next_event`; the
+``receive_*`` methods only buffer.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import Literal, TypeAlias, final
+from urllib.parse import urlsplit
+
+from ._conversation import Conversation, Message, MessagesLike, coerce_messages
+from ._errors import ConversationLimitError, LocalProtocolError, SansioChatError
+from ._events import Event, Finished, FinishReason, RateLimited, TokenEvent
+from ._http import NEED_DATA, HttpRequest, Sleep, Step, TurnComplete, _Sentinel
+from ._pacing import Backoff, Pacer
+from ._sse import ServerSentEvent, SSEDecoder
+from ._state import Input, State, StateMachine
+
+__all__ = [
+    "ChatSession",
+    "Decision",
+    "Exchange",
+    "Headers",
+    "Limits",
+    "ProviderRules",
+    "ProviderTurn",
+    "ReadBody",
+    "ReadSSE",
+    "TurnContext",
+    "header_value",
+    "header_values",
+]
+
+Headers = tuple[tuple[str, str], ...]
+"""Response headers as ``(name, value)`` pairs; names lower-case, in arrival order."""
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """Upper bounds on what a session buffers; exceeding one raises ``RemoteProtocolError``.
+
+    Attributes:
+        max_event_bytes: one server-sent event (its unfinished lines and data). A chat
+            token event is a few hundred bytes and a DarkAI ``final-response`` holds a
+            whole reply (tens of KiB); 1 MiB leaves room for long replies while bounding
+            a stream that never sends a blank line.
+        max_page_bytes: the HTML page the DuckDuckGo fe-version is read from. The page is a
+            few hundred KiB; 4 MiB bounds a server that streams forever.
+        max_error_body_bytes: the body of an error reply, kept for the error message and
+            its JSON type. Real error bodies are about 100 bytes; 64 KiB keeps an HTML
+            error page readable. A longer body is truncated and read no further.
+    """
+
+    max_event_bytes: int = 1024 * 1024
+    max_page_bytes: int = 4 * 1024 * 1024
+    max_error_body_bytes: int = 64 * 1024
+
+    def __post_init__(self) -> None:
+        for name in ("max_event_bytes", "max_page_bytes", "max_error_body_bytes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise LocalProtocolError(f"Limits.{name} must be an int >= 1, not {value!r}")
+
+
+def header_value(headers: Headers, name: str) -> str | None:
+    """The first value of header ``name`` (lower-case), or ``None``."""
+    for key, value in headers:
+        if key == name:
+            return value
+    return None
+
+
+def header_values(headers: Headers, name: str) -> list[str]:
+    """Every value of header ``name`` (lower-case), in order."""
+    return [value for key, value in headers if key == name]
+
+
+# ---------------------------------------------------------------------------------------
+# The provider interface
+# ---------------------------------------------------------------------------------------
+
+
+class DecisionKind(Enum):
+    """How an exchange ended."""
+
+    NEXT = "NEXT"
+    RETRY = "RETRY"
+    FINISH = "FINISH"
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decision:
+    """The settled outcome of one exchange.
+
+    Attributes:
+        kind: ``NEXT`` (the next request follows), ``RETRY`` (after ``delay`` seconds) or
+            ``FINISH`` (the reply is complete).
+        delay: the back-off before a retry.
+        reason: the finish reason.
+        conversation: for ``FINISH``, the conversation to commit.
+    """
+
+    kind: DecisionKind
+    delay: float = 0.0
+    reason: FinishReason = "stop"
+    conversation: Conversation | None = None
+
+    @classmethod
+    def next(cls) -> Decision:
+        """Another request of this turn follows at once."""
+        return cls(kind=DecisionKind.NEXT)
+
+    @classmethod
+    def finish(cls, conversation: Conversation, reason: FinishReason = "stop") -> Decision:
+        """The reply is complete; commit ``conversation``."""
+        return cls(kind=DecisionKind.FINISH, reason=reason, conversation=conversation)
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadSSE:
+    """Read the body as a server-sent event stream (``Exchange.on_event``/``on_eof``)."""
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadBody:
+    """Buffer the body, then call ``Exchange.on_body``.
+
+    Attributes:
+        purpose: ``"page"`` (bounded by ``Limits.max_page_bytes``) or ``"error"`` (bounded
+            by ``Limits.max_error_body_bytes``).
+    """
+
+    purpose: Literal["page", "error"]
+
+
+HeadResult: TypeAlias = "Decision | ReadSSE | ReadBody"
+
+
+class Exchange(ABC):
+    """One HTTP exchange of a turn: its request and the rules for its response.
+
+    Every method may raise a :class:`~sansio_chat.SansioChatError`; the session delivers it
+    from ``next_event()`` after the events emitted before it.
+    """
+
+    request: HttpRequest
+
+    @abstractmethod
+    def on_head(self, status: int, headers: Headers) -> HeadResult:
+        """Read the status and headers; say how to read the body (or decide now)."""
+
+    def on_event(self, event: ServerSentEvent) -> Decision | None:
+        """One server-sent event of a ``ReadSSE`` body; return a decision to stop reading."""
+        raise NotImplementedError
+
+    def on_eof(self) -> Decision:
+        """The ``ReadSSE`` body ended without a decision."""
+        raise NotImplementedError
+
+    def on_body(self, body: bytes, received: int) -> Decision:
+        """The ``ReadBody`` body: ``received`` bytes arrived, ``body`` holds the first ones.
+
+        ``received > len(body)`` means the body was cut at its limit and not read further.
+        """
+        raise NotImplementedError
+
+
+class ProviderTurn(ABC):
+    """The provider's state for one turn; it plans the exchanges."""
+
+    @abstractmethod
+    def next_exchange(self) -> Exchange:
+        """The next exchange to perform (called at turn start and after each ``NEXT``/``RETRY``)."""
+
+
+class ProviderRules(ABC):
+    """A provider's protocol rules bound to one session (options, caches)."""
+
+    name: str
+
+    @abstractmethod
+    def begin_turn(self, ctx: TurnContext) -> ProviderTurn:
+        """Check the turn before anything is sent and return its state.
+
+        May raise ``LocalProtocolError`` or a ``ServiceRefusal`` known in advance (such as
+        ``InputLimitError``); must change nothing shared when it raises.
+        """
+
+
+class TurnContext:
+    """What provider code sees of the running turn.
+
+    Attributes:
+        conversation: the committed conversation at the start of the turn.
+        new_messages: this turn's new messages.
+        messages: ``conversation.messages + new_messages``.
+        retries: how many retries this turn has made.
+        attempt_has_text: whether the current attempt produced reply text (a retry would
+            then repeat text already delivered, so it is not retried).
+    """
+
+    __slots__ = (
+        "_emit",
+        "_parts",
+        "attempt_has_text",
+        "backoff",
+        "commit_on_error",
+        "conversation",
+        "messages",
+        "new_messages",
+        "retries",
+    )
+
+    def __init__(
+        self,
+        conversation: Conversation,
+        new_messages: tuple[Message, ...],
+        backoff: Backoff,
+        emit: Callable[[Event], None],
+    ) -> None:
+        self.conversation = conversation
+        self.new_messages = new_messages
+        self.messages = conversation.messages + new_messages
+        self.backoff = backoff
+        self.retries = 0
+        self.attempt_has_text = False
+        self.commit_on_error: Conversation | None = None
+        self._emit = emit
+        self._parts: list[str] = []
+
+    @property
+    def partial_text(self) -> str:
+        """The reply text delivered so far in this turn."""
+        return "".join(self._parts)
+
+    def emit(self, event: Event) -> None:
+        """Queue ``event`` for ``next_event()``."""
+        self._emit(event)
+
+    def token(self, text: str) -> None:
+        """Queue a ``TokenEvent`` for non-empty ``text`` and remember the text."""
+        if text:
+            self._parts.append(text)
+            self.attempt_has_text = True
+            self._emit(TokenEvent(text=text))
+
+    def committed(self, base: Conversation) -> Conversation:
+        """``base`` with this turn's new messages and the reply text appended."""
+        reply = Message(role="assistant", content=self.partial_text)
+        return replace(base, messages=(*self.messages, reply))
+
+    def mark_exhausted(self) -> None:
+        """Commit the conversation's ``exhausted`` flag with the error about to be raised.
+
+        This is the one change a failed turn commits: the service said no further turn.
+        """
+        self.commit_on_error = replace(self.conversation, exhausted=True)
+
+    def retry(self, status: int, reason: str, retry_after: float | None) -> Decision | None:
+        """Spend one retry: queue ``RateLimited`` and return the ``RETRY`` decision.
+
+        Returns ``None`` when the retries are used up or the attempt already produced text.
+        """
+        attempt = self.retries + 1
+        if self.attempt_has_text or not self.backoff.allows(attempt):
+            return None
+        delay = self.backoff.delay(attempt, retry_after)
+        self.retries = attempt
+        self.attempt_has_text = False
+        self._emit(RateLimited(delay=delay, attempt=attempt, status=status, reason=reason))
+        return Decision(kind=DecisionKind.RETRY, delay=delay)
+
+    def new_attempt(self) -> None:
+        """Mark the start of a new request attempt."""
+        self.attempt_has_text = False
+
+
+# ---------------------------------------------------------------------------------------
+# The session
+# ---------------------------------------------------------------------------------------
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class _Item:
+    event: Event | None = None
+    error: SansioChatError | None = None
+    commit: Conversation | None = None
+
+
+_NeedData = Literal[_Sentinel.NEED_DATA]
+
+
+class ChatSession:
+    """One conversation with one provider, as a sans-IO state machine.
+
+    Build one with ``sansio_chat.providers.get(name).new_session(...)``. A turn::
+
+        session.start_turn("Hello")
+        while not isinstance(step := session.next_step(), TurnComplete):
+            if isinstance(step, Sleep): sleep(step.seconds); continue
+            status, headers, body = send(step)
+            session.receive_response_head(status, headers)
+            for chunk in body:
+                session.receive_data(chunk)
+                handle(session.events())
+            session.receive_eof()
+            handle(session.events())
+
+    Errors come out of three places only: ``start_turn()`` (what is known before any
+    request), ``next_event()`` (what a response caused) and, for calls in the wrong state,
+    ``LocalProtocolError`` from any method (the session is then unchanged).
+    """
+
+    def __init__(
+        self,
+        rules: ProviderRules,
+        conversation: Conversation,
+        *,
+        pacer: Pacer | None = None,
+        backoff: Backoff | None = None,
+        limits: Limits | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self._rules = rules
+        self._conversation = conversation
+        self._pacer = pacer if pacer is not None else Pacer(clock=clock or time.monotonic)
+        self._backoff = backoff if backoff is not None else Backoff()
+        self._limits = limits if limits is not None else Limits()
+        self._machine = StateMachine()
+        self._queue: deque[_Item] = deque()
+        self._ctx: TurnContext | None = None
+        self._turn: ProviderTurn | None = None
+        self._planned: Exchange | None = None
+        self._exchange: Exchange | None = None
+        self._reset_exchange()
+
+    def _reset_exchange(self) -> None:
+        self._status = 0
+        self._headers: Headers = ()
+        self._head_read = False
+        self._pending: list[bytes] = []
+        self._eof = False
+        self._decoder: SSEDecoder | None = None
+        self._body: bytearray | None = None
+        self._body_limit = 0
+        self._settled = False
+        self._transition: Input | None = None
+        self._delay = 0.0
+
+    # -- properties ---------------------------------------------------------------------
+
+    @property
+    def state(self) -> State:
+        """The current :class:`State`."""
+        return self._machine.state
+
+    @property
+    def conversation(self) -> Conversation:
+        """The committed conversation (changes only when a turn finishes)."""
+        return self._conversation
+
+    @property
+    def provider(self) -> str:
+        """The provider name."""
+        return self._rules.name
+
+    @property
+    def pacer(self) -> Pacer:
+        """The pacer this session asks before each request."""
+        return self._pacer
+
+    @property
+    def limits(self) -> Limits:
+        """The buffering limits."""
+        return self._limits
+
+    def __repr__(self) -> str:
+        return (
+            f"<ChatSession provider={self._rules.name!r} model={self._conversation.model!r} "
+            f"state={self.state.name}>"
+        )
+
+    # -- the turn -----------------------------------------------------------------------
+
+    def start_turn(self, messages: MessagesLike) -> None:
+        """Begin a turn with this turn's **new** messages (a ``str`` is one user message).
+
+        Raises ``LocalProtocolError`` (wrong state, bad messages),
+        ``ConversationLimitError`` (the conversation is exhausted) or ``InputLimitError``
+        (too long; nothing was sent). On any error the session is unchanged.
+        """
+        state = self._machine.state
+        self._machine.check(Input.START_TURN, "start a turn")
+        try:
+            new_messages = coerce_messages(messages)
+            if self._conversation.exhausted:
+                raise ConversationLimitError(
+                    "this conversation is exhausted (the service refuses further turns); "
+                    "start a new conversation",
+                    error_type="ERR_CONVERSATION_LIMIT",
+                )
+            queue: deque[_Item] = deque()
+            ctx = TurnContext(
+                self._conversation,
+                new_messages,
+                self._backoff,
+                lambda event: queue.append(_Item(event=event)),
+            )
+            turn = self._rules.begin_turn(ctx)
+            planned = turn.next_exchange()
+        except SansioChatError as error:
+            error.state = state.name
+            raise
+        self._machine.process(Input.START_TURN)
+        self._queue = queue
+        self._ctx, self._turn, self._planned, self._exchange = ctx, turn, planned, None
+        self._reset_exchange()
+
+    def next_step(self) -> Step:
+        """What the driver does next: send an ``HttpRequest``, ``Sleep``, or stop.
+
+        Raises only ``LocalProtocolError`` (wrong state; nothing changes).
+        """
+        state = self._machine.state
+        if state is State.SEND:
+            assert self._planned is not None
+            request = self._planned.request
+            wait = self._pacer.reserve(urlsplit(request.url).netloc)
+            if wait > 0:
+                self._machine.process(Input.SEND_SLEEP)
+                return Sleep(seconds=wait)
+            self._machine.process(Input.SEND_REQUEST)
+            self._exchange, self._planned = self._planned, None
+            assert self._ctx is not None
+            self._ctx.new_attempt()
+            self._reset_exchange()
+            return request
+        if state is State.BACKOFF:
+            self._machine.process(Input.SEND_SLEEP)
+            return Sleep(seconds=self._delay)
+        if state is State.DONE:
+            self._machine.process(Input.SEND_TURN_COMPLETE)
+            self._ctx = self._turn = None
+            return TurnComplete()
+        self._machine.check(Input.SEND_REQUEST, "call next_step()")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def receive_response_head(
+        self, status: int, headers: Iterable[tuple[str | bytes, str | bytes]]
+    ) -> None:
+        """The status and headers of the response to the last ``HttpRequest``."""
+        self._machine.check(Input.RECV_HEAD, "receive a response head")
+        if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
+            raise LocalProtocolError(
+                f"status must be a final HTTP status (200-599), not {status!r}",
+                state=self._machine.state.name,
+            )
+        normalized = _normalize_headers(headers, self._machine.state)
+        self._machine.process(Input.RECV_HEAD)
+        self._status, self._headers = status, normalized
+
+    def receive_data(self, data: bytes) -> None:
+        """Buffer a piece of the response body (parsing happens in ``next_event()``)."""
+        self._machine.check(Input.RECV_DATA, "receive data")
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise LocalProtocolError(
+                f"data must be bytes, not {type(data).__name__}", state=self._machine.state.name
+            )
+        self._machine.process(Input.RECV_DATA)
+        if data and not self._settled:
+            self._pending.append(bytes(data))
+
+    def receive_eof(self) -> None:
+        """The response body ended."""
+        self._machine.process(Input.RECV_EOF, "receive EOF")
+        self._eof = True
+
+    def next_event(self) -> Event | _NeedData:
+        """The next event, or ``NEED_DATA`` when more input (or a ``next_step()``) is needed.
+
+        Raises what the response caused (``RemoteProtocolError``, ``ServiceRefusal``
+        subclasses); the turn is then in ``ERROR`` and the conversation as before the turn.
+        """
+        state = self._machine.state
+        if state is State.ERROR:
+            self._machine.check(Input.RECV_DATA, "call next_event()")
+        if not self._queue and state in (State.RECV_BODY, State.RECV_EOF):
+            self._pump()
+        if self._queue:
+            item = self._queue.popleft()
+            if item.commit is not None:
+                self._conversation = item.commit
+            if item.error is not None:
+                item.error.state = state.name
+                self._machine.process(Input.REMOTE_ERROR)
+                self._queue.clear()
+                self._planned = self._exchange = None
+                self._ctx = self._turn = None
+                raise item.error
+            assert item.event is not None
+            return item.event
+        if state is State.RECV_EOF:
+            assert self._transition is not None
+            self._machine.process(self._transition)
+        return NEED_DATA
+
+    def events(self) -> Iterator[Event]:
+        """Yield events until ``next_event()`` returns ``NEED_DATA``."""
+        while True:
+            event = self.next_event()
+            if event is NEED_DATA:
+                return
+            yield event
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _pump(self) -> None:
+        exchange, ctx = self._exchange, self._ctx
+        assert exchange is not None
+        assert ctx is not None
+        if self._settled:
+            self._pending.clear()
+            return
+        try:
+            if not self._head_read:
+                self._head_read = True
+                how = exchange.on_head(self._status, self._headers)
+                if isinstance(how, Decision):
+                    self._settle(how)
+                elif isinstance(how, ReadSSE):
+                    self._decoder = SSEDecoder(max_event_bytes=self._limits.max_event_bytes)
+                else:
+                    self._body = bytearray()
+                    self._body_limit = (
+                        self._limits.max_page_bytes
+                        if how.purpose == "page"
+                        else self._limits.max_error_body_bytes
+                    )
+            data = b"".join(self._pending)
+            self._pending.clear()
+            if data and not self._settled:
+                self._consume(exchange, data)
+            if self._eof and not self._settled:
+                if self._decoder is not None:
+                    for event in self._decoder.close():
+                        decision = exchange.on_event(event)
+                        if decision is not None:
+                            self._settle(decision)
+                            return
+                    self._settle(exchange.on_eof())
+                elif self._body is not None:
+                    self._settle(exchange.on_body(bytes(self._body), len(self._body)))
+        except SansioChatError as error:
+            if not error.partial_text:
+                error.partial_text = ctx.partial_text
+            self._settled = True
+            self._pending.clear()
+            self._queue.append(_Item(error=error, commit=ctx.commit_on_error))
+
+    def _consume(self, exchange: Exchange, data: bytes) -> None:
+        if self._decoder is not None:
+            for event in self._decoder.feed(data):
+                decision = exchange.on_event(event)
+                if decision is not None:
+                    self._settle(decision)
+                    return
+        elif self._body is not None:
+            room = self._body_limit - len(self._body)
+            self._body += data[:room]
+            if len(data) > room:
+                received = len(self._body) + len(data) - room
+                self._settle(exchange.on_body(bytes(self._body), received))
+
+    def _settle(self, decision: Decision) -> None:
+        assert self._turn is not None
+        self._settled = True
+        self._decoder = None
+        self._body = None
+        if decision.kind is DecisionKind.FINISH:
+            assert decision.conversation is not None
+            self._queue.append(
+                _Item(event=Finished(reason=decision.reason), commit=decision.conversation)
+            )
+            self._transition = Input.TURN_DONE
+            return
+        self._planned = self._turn.next_exchange()
+        if decision.kind is DecisionKind.RETRY and decision.delay > 0:
+            self._transition, self._delay = Input.RETRY, decision.delay
+        else:
+            self._transition = Input.EXCHANGE_DONE
+
+
+def _normalize_headers(headers: Iterable[tuple[str | bytes, str | bytes]], state: State) -> Headers:
+    result: list[tuple[str, str]] = []
+    try:
+        for name, value in headers:
+            if isinstance(name, (bytes, bytearray)):
+                name = bytes(name).decode("latin-1")
+            if isinstance(value, (bytes, bytearray)):
+                value = bytes(value).decode("latin-1")
+            if not isinstance(name, str) or not isinstance(value, str):
+                raise TypeError
+            result.append((name.strip().lower(), value.strip()))
+    except (TypeError, ValueError) as exc:
+        raise LocalProtocolError(
+            "headers must be (name, value) pairs of str or bytes", state=state.name
+        ) from exc
+    return tuple(result)

@@ -1,0 +1,137 @@
+"""The session's one state table: ``State × Input → State``.
+
+Nothing outside this module assigns a state. A pair missing from :data:`TRANSITIONS` is a
+caller error: :meth:`StateMachine.process` raises :class:`~sansio_chat.LocalProtocolError`
+and leaves the state unchanged. ``ERROR`` is absorbing for the turn: only ``START_TURN``
+leaves it.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from types import MappingProxyType
+
+from ._errors import LocalProtocolError
+
+__all__ = ["TRANSITIONS", "Input", "State", "StateMachine"]
+
+
+class State(Enum):
+    """Where a :class:`~sansio_chat.ChatSession` is in a turn."""
+
+    IDLE = "IDLE"
+    """No turn in progress; ``start_turn()`` may be called."""
+    SEND = "SEND"
+    """A request is planned; ``next_step()`` returns it (or a pacing ``Sleep``)."""
+    BACKOFF = "BACKOFF"
+    """A retry is due after a wait; ``next_step()`` returns the back-off ``Sleep``."""
+    AWAIT_HEAD = "AWAIT_HEAD"
+    """A request was handed out; ``receive_response_head()`` is expected."""
+    RECV_BODY = "RECV_BODY"
+    """Receiving the response body: ``receive_data()``, ``receive_eof()``, ``next_event()``."""
+    RECV_EOF = "RECV_EOF"
+    """The body ended; ``next_event()`` drains what is left and settles the exchange."""
+    DONE = "DONE"
+    """The reply finished and was committed; ``next_step()`` returns ``TurnComplete``."""
+    ERROR = "ERROR"
+    """The turn failed (absorbing); only ``start_turn()`` leaves it."""
+
+
+class Input(Enum):
+    """What moves the session from one state to another."""
+
+    START_TURN = "START_TURN"
+    """``start_turn()`` accepted the messages."""
+    SEND_SLEEP = "SEND_SLEEP"
+    """``next_step()`` returned a ``Sleep``."""
+    SEND_REQUEST = "SEND_REQUEST"
+    """``next_step()`` returned an ``HttpRequest``."""
+    SEND_TURN_COMPLETE = "SEND_TURN_COMPLETE"
+    """``next_step()`` returned ``TurnComplete``."""
+    RECV_HEAD = "RECV_HEAD"
+    """``receive_response_head()``."""
+    RECV_DATA = "RECV_DATA"
+    """``receive_data()``."""
+    RECV_EOF = "RECV_EOF"
+    """``receive_eof()``."""
+    EXCHANGE_DONE = "EXCHANGE_DONE"
+    """``next_event()`` settled an exchange and another request follows at once."""
+    RETRY = "RETRY"
+    """``next_event()`` settled an exchange and a retry follows after a back-off."""
+    TURN_DONE = "TURN_DONE"
+    """``next_event()`` settled the last exchange: the reply is complete."""
+    REMOTE_ERROR = "REMOTE_ERROR"
+    """``next_event()`` raised an error the response caused."""
+
+
+_S, _I = State, Input
+
+TRANSITIONS: MappingProxyType[tuple[State, Input], State] = MappingProxyType(
+    {
+        (_S.IDLE, _I.START_TURN): _S.SEND,
+        (_S.DONE, _I.START_TURN): _S.SEND,
+        (_S.ERROR, _I.START_TURN): _S.SEND,
+        (_S.SEND, _I.SEND_SLEEP): _S.SEND,
+        (_S.SEND, _I.SEND_REQUEST): _S.AWAIT_HEAD,
+        (_S.BACKOFF, _I.SEND_SLEEP): _S.SEND,
+        (_S.AWAIT_HEAD, _I.RECV_HEAD): _S.RECV_BODY,
+        (_S.RECV_BODY, _I.RECV_DATA): _S.RECV_BODY,
+        (_S.RECV_BODY, _I.RECV_EOF): _S.RECV_EOF,
+        (_S.RECV_BODY, _I.REMOTE_ERROR): _S.ERROR,
+        (_S.RECV_EOF, _I.EXCHANGE_DONE): _S.SEND,
+        (_S.RECV_EOF, _I.RETRY): _S.BACKOFF,
+        (_S.RECV_EOF, _I.TURN_DONE): _S.DONE,
+        (_S.RECV_EOF, _I.REMOTE_ERROR): _S.ERROR,
+        (_S.DONE, _I.SEND_TURN_COMPLETE): _S.IDLE,
+    }
+)
+"""Every allowed ``(state, input)`` pair and the state it leads to."""
+
+_HINTS: MappingProxyType[State, str] = MappingProxyType(
+    {
+        _S.IDLE: "no turn is in progress; call start_turn()",
+        _S.SEND: "call next_step() for the next request",
+        _S.BACKOFF: "call next_step() for the back-off Sleep",
+        _S.AWAIT_HEAD: "send the request, then call receive_response_head()",
+        _S.RECV_BODY: "feed the body with receive_data(), then receive_eof()",
+        _S.RECV_EOF: "drain next_event() until NEED_DATA",
+        _S.DONE: "call next_step() (TurnComplete) or start_turn()",
+        _S.ERROR: "the turn failed; call start_turn() to begin a new one",
+    }
+)
+
+
+class StateMachine:
+    """Holds the current :class:`State` and applies :data:`TRANSITIONS`."""
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: State = State.IDLE) -> None:
+        self._state = state
+
+    @property
+    def state(self) -> State:
+        """The current state."""
+        return self._state
+
+    def allows(self, event: Input) -> bool:
+        """Whether ``event`` is allowed in the current state."""
+        return (self._state, event) in TRANSITIONS
+
+    def check(self, event: Input, action: str) -> State:
+        """Return the state ``event`` leads to, or raise ``LocalProtocolError`` naming ``action``.
+
+        Changes nothing.
+        """
+        target = TRANSITIONS.get((self._state, event))
+        if target is None:
+            raise LocalProtocolError(
+                f"cannot {action} in state {self._state.name}: {_HINTS[self._state]}",
+                state=self._state.name,
+            )
+        return target
+
+    def process(self, event: Input, action: str | None = None) -> State:
+        """Apply ``event``; raise ``LocalProtocolError`` (state unchanged) if not allowed."""
+        self._state = self.check(event, action or event.name.lower().replace("_", " "))
+        return self._state

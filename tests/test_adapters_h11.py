@@ -1,0 +1,254 @@
+"""The h11 driver over in-memory anyio byte streams: keep-alive, reconnects, TLS, CONNECT."""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anyio
+import h11
+import pytest
+from adapters_support import FakeSession, MemoryByteStream
+from anyio.abc import ByteStream, TaskGroup
+from anyio.streams.tls import TLSStream
+
+from sansio_chat import Finished, HttpRequest, Sleep, Timeout, TokenEvent, TransportError
+from sansio_chat.adapters.h11 import aiter_turn
+from sansio_chat.adapters.httpx import Timeouts
+
+TLS = Path(__file__).parent / "data" / "tls"
+STATUS = HttpRequest(method="GET", url="http://svc.test/status?a=1", headers=(("x-a", "1"),))
+CHAT = HttpRequest(
+    method="POST",
+    url="http://svc.test/chat",
+    headers=(("content-type", "application/json"),),
+    body=b'{"q":"hi"}',
+)
+REPLY = [b"t:Hel", b"lo\n", b"done\n"]
+
+
+@dataclass
+class Reply:
+    """What the fake server answers to one request."""
+
+    chunks: list[bytes] = field(default_factory=lambda: [b"ok"])
+    status: int = 200
+    close: bool = False  # send Connection: close
+    then: str = ""  # "cut": stop mid-body; "hang": never finish; "drop": close before replying
+
+
+@dataclass
+class Server:
+    """An h11 server over in-memory streams, one task per connection."""
+
+    replies: list[Reply]
+    tasks: TaskGroup
+    connections: int = 0
+    requests: list[tuple[h11.Request, bytes]] = field(default_factory=list)
+    proxy: bool = False  # expect CONNECT first
+    proxy_status: int = 200
+    tunnels: list[h11.Request] = field(default_factory=list)
+    tls: ssl.SSLContext | None = None
+
+    async def connect(self, host: str, port: int) -> ByteStream:
+        self.connections += 1
+        client, server = MemoryByteStream.pair()
+        self.tasks.start_soon(self._serve, server)
+        return client
+
+    async def _serve(self, stream: ByteStream) -> None:
+        async with stream:
+            if self.proxy and not await self._tunnel(stream):
+                return
+            if self.tls is not None:
+                stream = await TLSStream.wrap(
+                    stream, server_side=True, ssl_context=self.tls, standard_compatible=False
+                )
+            conn = h11.Connection(h11.SERVER)
+            while self.replies:
+                if self.replies[0].then == "drop" and conn.their_state is h11.IDLE:
+                    self.replies.pop(0)
+                    return
+                request, body = await _read_request(conn, stream)
+                if request is None:
+                    return
+                self.requests.append((request, body))
+                reply = self.replies.pop(0)
+                headers = [("transfer-encoding", "chunked")]
+                if reply.close:
+                    headers.append(("connection", "close"))
+                await stream.send(conn.send(h11.Response(status_code=reply.status, headers=headers)))
+                for chunk in reply.chunks:
+                    await stream.send(conn.send(h11.Data(data=chunk)))
+                if reply.then == "cut":
+                    return
+                if reply.then == "hang":
+                    await anyio.sleep_forever()
+                await stream.send(conn.send(h11.EndOfMessage()))
+                if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
+                    return
+                conn.start_next_cycle()
+
+    async def _tunnel(self, stream: ByteStream) -> bool:
+        conn = h11.Connection(h11.SERVER)
+        request, _ = await _read_request(conn, stream)
+        assert request is not None
+        self.tunnels.append(request)
+        response = h11.Response(status_code=self.proxy_status, headers=[("content-length", "0")])
+        await stream.send(conn.send(response))
+        return self.proxy_status == 200
+
+
+async def _read_request(conn: h11.Connection, stream: ByteStream) -> tuple[h11.Request | None, bytes]:
+    request: h11.Request | None = None
+    body = b""
+    while True:
+        event = conn.next_event()
+        if event is h11.NEED_DATA:
+            try:
+                conn.receive_data(await stream.receive())
+            except (anyio.EndOfStream, anyio.BrokenResourceError):
+                conn.receive_data(b"")
+            continue
+        if isinstance(event, h11.Request):
+            request = event
+        elif isinstance(event, h11.Data):
+            body += event.data
+        elif isinstance(event, h11.EndOfMessage):
+            return request, body
+        elif isinstance(event, h11.ConnectionClosed):
+            return None, b""
+        if request is not None and request.method == b"CONNECT":
+            return request, b""
+
+
+async def _run(session: FakeSession, server: Server, **options: object) -> list[object]:
+    return [event async for event in aiter_turn(session, "hi", connect=server.connect, **options)]
+
+
+@pytest.mark.anyio
+async def test_one_connection_serves_every_exchange_of_a_turn() -> None:
+    async with anyio.create_task_group() as tasks:
+        server = Server([Reply(), Reply(REPLY)], tasks)
+        session = FakeSession([STATUS, Sleep(seconds=0.001), CHAT])
+        events = await _run(session, server)
+    assert events == [TokenEvent(text="Hello"), Finished(reason="stop")]
+    assert server.connections == 1
+    (status, _), (chat, body) = server.requests
+    assert status.method == b"GET" and status.target == b"/status?a=1"
+    assert list(status.headers) == [(b"host", b"svc.test"), (b"x-a", b"1")]
+    assert chat.method == b"POST" and chat.target == b"/chat"
+    assert list(chat.headers) == [
+        (b"host", b"svc.test"),
+        (b"content-type", b"application/json"),
+        (b"content-length", b"10"),
+    ]
+    assert body == CHAT.body
+    assert session.heads[1][0] == 200
+    assert (b"transfer-encoding", b"chunked") in session.heads[1][1]
+
+
+@pytest.mark.anyio
+async def test_a_closed_connection_is_replaced() -> None:
+    async with anyio.create_task_group() as tasks:
+        server = Server([Reply(close=True), Reply(REPLY)], tasks)
+        events = await _run(FakeSession([STATUS, CHAT]), server)
+    assert events[-1] == Finished(reason="stop")
+    assert server.connections == 2
+
+
+@pytest.mark.anyio
+async def test_an_idle_connection_the_server_dropped_is_retried_once() -> None:
+    async with anyio.create_task_group() as tasks:
+        server = Server([Reply(), Reply(then="drop"), Reply(REPLY)], tasks)
+        events = await _run(FakeSession([STATUS, CHAT]), server)
+    assert events[-1] == Finished(reason="stop")
+    assert server.connections == 2
+    assert [request.method for request, _ in server.requests] == [b"GET", b"POST"]
+
+
+@pytest.mark.anyio
+async def test_a_cut_reply_is_a_transport_error_with_the_partial_text() -> None:
+    async with anyio.create_task_group() as tasks:
+        server = Server([Reply([b"t:Hel\n", b"t:lo"], then="cut")], tasks)
+        with pytest.raises(TransportError) as caught:
+            await _run(FakeSession([CHAT]), server)
+    assert caught.value.partial_text == "Hel"
+    assert str(caught.value).startswith("connection broken (http://svc.test):")
+
+
+@pytest.mark.anyio
+async def test_a_stalled_reply_hits_the_read_timeout() -> None:
+    async with anyio.create_task_group() as tasks:
+        server = Server([Reply([b"t:Hel\n"], then="hang")], tasks)
+        with pytest.raises(Timeout) as caught:
+            await _run(FakeSession([CHAT]), server, timeouts=Timeouts(read=0.1))
+        tasks.cancel_scope.cancel()
+    assert caught.value.partial_text == "Hel"
+    assert str(caught.value) == "timeout (http://svc.test): read timeout"
+
+
+@pytest.mark.anyio
+async def test_the_total_timeout_bounds_the_turn() -> None:
+    async with anyio.create_task_group() as tasks:
+        server = Server([Reply([b"t:Hel\n"], then="hang")], tasks)
+        with pytest.raises(Timeout, match="total timeout expired"):
+            await _run(FakeSession([CHAT]), server, timeouts=Timeouts(total=0.1))
+        tasks.cancel_scope.cancel()
+
+
+@pytest.mark.anyio
+async def test_early_close_closes_the_connection() -> None:
+    async with anyio.create_task_group() as tasks:
+        server = Server([Reply(REPLY, then="hang")], tasks)
+        turn = aiter_turn(FakeSession([CHAT]), "hi", connect=server.connect)
+        assert await turn.__anext__() == TokenEvent(text="Hello")
+        await turn.aclose()
+        tasks.cancel_scope.cancel()
+
+
+@pytest.mark.anyio
+async def test_connect_through_a_proxy_tunnel() -> None:
+    async with anyio.create_task_group() as tasks:
+        server = Server([Reply(), Reply(REPLY)], tasks, proxy=True)
+        proxy = "http://us%40er:p%3Ass@proxy.test:3128"
+        events = await _run(FakeSession([STATUS, CHAT]), server, proxy=proxy)
+    assert events[-1] == Finished(reason="stop")
+    (tunnel,) = server.tunnels
+    assert tunnel.method == b"CONNECT" and tunnel.target == b"svc.test:80"
+    # base64 of "us@er:p:ss"
+    assert (b"proxy-authorization", b"Basic dXNAZXI6cDpzcw==") in list(tunnel.headers)
+
+
+@pytest.mark.anyio
+async def test_a_refused_tunnel_is_a_transport_error() -> None:
+    async with anyio.create_task_group() as tasks:
+        server = Server([Reply(REPLY)], tasks, proxy=True, proxy_status=407)
+        with pytest.raises(TransportError, match="proxy refused CONNECT svc.test:80: HTTP 407"):
+            await _run(FakeSession([CHAT]), server, proxy="http://proxy.test:3128")
+
+
+def _server_tls() -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(TLS / "cert.pem", TLS / "key.pem")
+    return context
+
+
+@pytest.mark.anyio
+async def test_https_urls_are_wrapped_in_tls_and_verified() -> None:
+    chat = HttpRequest(method="POST", url="https://svc.test/chat", headers=(), body=b"{}")
+    async with anyio.create_task_group() as tasks:
+        server = Server([Reply(REPLY)], tasks, tls=_server_tls())
+        events = await _run(FakeSession([chat]), server, verify=str(TLS / "ca.pem"))
+    assert events[-1] == Finished(reason="stop")
+
+
+@pytest.mark.anyio
+async def test_an_untrusted_certificate_is_refused() -> None:
+    chat = HttpRequest(method="POST", url="https://svc.test/chat", headers=(), body=b"{}")
+    async with anyio.create_task_group() as tasks:
+        server = Server([Reply(REPLY)], tasks, tls=_server_tls())
+        with pytest.raises(TransportError, match="CERTIFICATE_VERIFY_FAILED"):
+            await _run(FakeSession([chat]), server)
+        tasks.cancel_scope.cancel()

@@ -1,0 +1,122 @@
+"""The provider catalogue and the provider objects."""
+
+from __future__ import annotations
+
+import pytest
+
+from sansio_chat import (
+    ChatSession,
+    Conversation,
+    LocalProtocolError,
+    ModelNotSupportedError,
+    State,
+    providers,
+)
+from sansio_chat.providers import UnknownProviderError, ddg
+
+
+def test_names_and_get() -> None:
+    assert providers.names() == ("ddg", "darkai")
+    for name in providers.names():
+        assert providers.get(name).name == name
+    assert set(providers.PROVIDERS) == {"ddg", "darkai"}
+
+
+def test_unknown_provider_lists_the_known_ones() -> None:
+    with pytest.raises(UnknownProviderError) as info:
+        providers.get("openai")
+    assert isinstance(info.value, LocalProtocolError)
+    assert info.value.known == ("ddg", "darkai")
+    assert "ddg, darkai" in str(info.value)
+
+
+def test_ddg_description() -> None:
+    p = providers.get("ddg")
+    assert (p.label, p.url, p.working) == ("DuckDuckGo AI Chat", "https://duckduckgo.com/aichat", True)
+    assert p.supports_stream and p.supports_system_message and p.supports_message_history
+    assert p.default_model == ddg.DEFAULT_MODEL == "gpt-4o-mini"
+    assert p.models == ddg.MODELS
+    assert p.model_aliases["gpt-4"] == "gpt-4o-mini"
+    assert "working=True" in repr(p)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (None, "gpt-4o-mini"),
+        ("", "gpt-4o-mini"),
+        ("gpt-4o", "gpt-4o-mini"),
+        ("llama-3.3-70b", "meta-llama/Llama-3.3-70B-Instruct-Turbo"),
+        ("claude-3-haiku", "claude-3-haiku-20240307"),
+        ("mistral-small-24b", "mistralai/Mistral-Small-24B-Instruct-2501"),
+        ("o3-mini", "o3-mini"),
+    ],
+)
+def test_validate_model(given: str | None, expected: str) -> None:
+    assert providers.get("ddg").validate_model(given) == expected
+
+
+def test_unknown_model_lists_ids() -> None:
+    with pytest.raises(ModelNotSupportedError) as info:
+        providers.get("ddg").validate_model("gpt-9")
+    assert info.value.model == "gpt-9"
+    assert info.value.available == ddg.MODELS
+    assert "o3-mini" in str(info.value)
+    with pytest.raises(LocalProtocolError):
+        providers.get("ddg").validate_model(5)  # type: ignore[arg-type]
+
+
+def test_new_session_defaults() -> None:
+    session = providers.get("ddg").new_session()
+    assert isinstance(session, ChatSession)
+    assert session.state is State.IDLE
+    assert session.provider == "ddg"
+    assert session.conversation == Conversation(provider="ddg", model="gpt-4o-mini")
+    assert "ddg" in repr(session)
+    assert session.pacer.min_interval == 1.5
+    assert session.limits.max_event_bytes == 1024 * 1024
+
+
+def test_new_session_with_conversation_and_model_override() -> None:
+    conv = Conversation(provider="ddg", model="o3-mini", vqd="4-1")
+    assert providers.get("ddg").new_session(conversation=conv).conversation is conv
+    switched = providers.get("ddg").new_session("gpt-4", conversation=conv).conversation
+    assert switched.model == "gpt-4o-mini"
+    assert switched.vqd == "4-1"
+
+
+def test_new_session_refuses_foreign_conversation() -> None:
+    conv = Conversation(provider="darkai", model="gpt-4o")
+    with pytest.raises(LocalProtocolError, match="belongs to provider 'darkai'"):
+        providers.get("ddg").new_session(conversation=conv)
+    with pytest.raises(LocalProtocolError):
+        providers.get("ddg").new_session(conversation={"provider": "ddg"})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"dialect": "2099"},
+        {"dialect": 5},
+        {"solver": "not callable"},
+        {"browser": "chrome"},
+        {"colour": "blue"},
+        {"base_url": "ftp://x"},
+        {"base_url": "duckduckgo.com"},
+        {"base_url": "http://x/?q=1"},
+        {"base_url": 5},
+    ],
+)
+def test_new_session_refuses_bad_options(kwargs: dict[str, object]) -> None:
+    with pytest.raises(LocalProtocolError):
+        providers.get("ddg").new_session(**kwargs)  # type: ignore[arg-type]
+
+
+def test_darkai_options() -> None:
+    s = providers.get("darkai").new_session(user_agent="X/1")
+    s.start_turn("x")
+    assert s.next_step().header("user-agent") == "X/1"  # type: ignore[union-attr]
+    with pytest.raises(LocalProtocolError):
+        providers.get("darkai").new_session(dialect="2024")
+    with pytest.raises(LocalProtocolError):
+        providers.get("darkai").new_session(user_agent="")

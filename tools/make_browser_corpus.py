@@ -1,0 +1,322 @@
+"""Regenerate ``tests/data/browser_corpus.json``: snippets with Chromium's ``innerHTML``.
+
+Usage (from the repository root, with the project's venv)::
+
+    nice python tools/make_browser_corpus.py            # rewrite the corpus with chromium
+    python tools/make_browser_corpus.py --measure       # compare parsers with the corpus
+
+The corpus holds hand-written snippets, grouped by the parsing rule they exercise, and
+output of the emulator's challenge generator from several seeds. Each entry records the
+``innerHTML`` that headless Chromium reads back after assigning the snippet to a ``div``,
+and its length in UTF-16 code units. ``--measure`` reports how many entries each candidate
+parser reproduces: the solver (Lexbor via selectolax, with the solver's own serializer),
+Lexbor's built-in serializer, and html5lib with a WHATWG serializer written here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from browser import browser_inner_html, chromium_version  # noqa: E402
+from sansio_chat.emulator.challenge import generate_snippet  # noqa: E402
+from sansio_chat.providers.ddg_challenge import inner_html, utf16_length  # noqa: E402
+
+CORPUS = ROOT / "tests" / "data" / "browser_corpus.json"
+GENERATOR_SEEDS = range(6)
+PER_SEED = 40
+
+HAND: dict[str, list[str]] = {
+    "text and character references": [
+        "plain text", "  leading and trailing spaces  ", "a &amp; b", "a & b", "a &lt; b &gt; c",
+        "&quot;&apos;", "x&nbsp;y", "x\u00a0y", "&copy; &copy &notit; &noti; &not",
+        "&#60;&#x3C;&#X3c;", "&#0;", "&#x110000;", "&#128;&#x9F;", "&#xD800;", "&bogus; &amp",
+        "&#x1F600;", "&fopf;", "&NotEqualTilde;", "&#12345678901234567890;", "&#;", "&am",
+        "a > b", "a < b", "<>", "< p>", "<3", "</>x", "&gt&lt&amp", "&#;&#x;", "&#x", "&#xg;",
+        "<pre>&#x;</pre>",
+    ],
+    "unclosed and misnested tags": [
+        "<div><span>a", "<p>a<p>b", "<li>a<li>b", "<b><i>x</b></i>", "<a href=1><a href=2>x</a>",
+        "<b><p>x</b>y</p>", "</p>", "</br>", "</div>x", "<p><b>x<p>y",
+        "<b><b><b><b>x</b></b></b></b>", "<h1>a<h2>b", "<dd>a<dt>b", "<button>a<button>b",
+        "<form>a<form>b</form>", "<ul><li>a<ul><li>b</ul>c", "<nobr>a<nobr>b", "<p>a<table>b",
+        "<i>a<div>b</i>c</div>", "<a>a<div>b</a>c</div>", "<ruby>a<rb>b<rt>c<rp>d</ruby>",
+        "<em><strong><u>x</em>y", "<p><button><p>x</button>", "<object><p>x</object>y",
+        "<marquee><p>x</marquee>", "<DIV CLASS=A>Upper</DIV>", "<dIv ID=x>mixed</DiV>",
+        "<span>a</span >b", "<span>a</span foo=bar>b", "<center><p>c</center>", "<isindex>",
+        "<menu><li>x</menu>", "<dialog open>d</dialog>", "<details><summary>s</summary>d</details>",
+        "<p>a</p>\n<p>b</p>", "x" * 300, "<div>" * 40 + "deep", "<b>" * 30 + "many b",
+        "<b><div></b><textarea>q</textarea>", "<a href=1><i>x</a><xmp></xmp>",
+        "<p><b>x<p><pre>a&amp;<i>b</i></pre>c",
+    ],
+    "void elements": [
+        "<br>", "<br/>", "<br />x", "<img src=x>", "<img src=x/>", "<input>", "<input disabled>",
+        "<hr><hr/>", "<wbr>", "<area>", "<col>", "<embed>", "<source>", "<track>",
+        "<meta charset=utf-8>", "<link rel=x>", "<base href=x>", "<param name=x>", "<keygen>",
+        "<image src=y>", "<basefont>", "<bgsound>", "<frame>", "<div/>x", "<span/>y</span>",
+        "<p/>", "</img>",
+    ],
+    "tables and foster parenting": [
+        "<table><tr><td>a</td></tr></table>", "<table>x<tr><td>y</table>",
+        "<table><div>a</div></table>", "<td>x</td>", "<tr>y", "<table><caption>c<td>d</table>",
+        "<table><colgroup><col><col span=2></table>",
+        "<table><input type=hidden><input type=text></table>", "<table><form><tr><td>f</table>",
+        "<table><td><table><td>inner</table></table>",
+        "<table><thead><tr><th>h<tbody><tr><td>b<tfoot><tr><td>f</table>",
+        "<table><tr><td>a<td>b<tr><td>c", "<table> <tr> </tr> </table>",
+        "<table><script>s</script><style>t</style></table>", "<table>text<b>bold</b></table>",
+        "<table><tbody><tr>x</tr></tbody></table>", "<table><caption><table></table>",
+        "<table><svg><style>&amp;</style></svg></table>",
+    ],
+    "attributes and quotes": [
+        "<a href='x'>q</a>", "<a href=x>q</a>", "<a title=\"a'b\">q</a>", "<a title='a\"b'>q</a>",
+        "<a x=1 x=2>d</a>", "<A HREF=x>u</A>", '<a title="<b>&amp;</b>">t</a>',
+        '<a title="&nbsp;\u00a0">n</a>', '<a href="?a=1&copy=2">e</a>',
+        '<a href="?a=1&copy;=2">e</a>', '<a href="&lt">e</a>', '<a href="a&b">e</a>',
+        "<a =x>e</a>", "<div a/b>s</div>", '<a foo"bar=1>q</a>', '<a title=a"b>q</a>',
+        '<a title = "spaced" >q</a>', '<a title="\n\t x ">ws</a>', "<a b='1'c='2'>adj</a>",
+        "<a title='\U0001f600'>emoji</a>", '<div class="a  b">c</div>', "<a title=>e</a>",
+        "<a\nhref=x\n>nl</a>", '<a title="x>y">gt</a>', "<a title=x&amp;y>amp</a>",
+        "<a <b>c</a>", '<a title="&#x;">t</a>',
+    ],
+    "comments and bogus comments": [
+        "<!--x-->", "<!---->", "<!-->", "<!--->", "<!-- a -- b -->", "<!--x--!>y", "<!x>",
+        "</ x>", "<!--abc", "<!DOCTYPE html>x", "<![CDATA[x]]>", "<svg><![CDATA[a<b]]></svg>",
+        "<!--<!-- nested -->-->", "<!--a--!-->b", "a<!--\u00a0&amp;<>-->b", "<!---x-->",
+        "<!--x---->", "<?  x>", "<?>", "<?xml version=\"1.0\"?>", "<?1x?>", "<?x&amp;<>?>",
+        "<?x\u00a0y?>",
+    ],
+    "processing instructions (Chromium and Lexbor parse <?target data?>)": [
+        "<?php x ?>", "<?php  x ?>", "<?x\ty>", "<?a>b<?c>", "<?x?>", "<?x y>z", "<?x-y z?>",
+        "<?X Y?>", "<?x y?z?>", "<table><?x y?></table>", "<svg><?x y?></svg>", "<?x\ny\n?>",
+        "<?x", "<?x y", "<?x ?>", "<?x  ?>",
+    ],
+    "characters beyond the BMP and lone surrogates": [
+        "\U0001f600", "a\U0001f600b\U0001f4a9c", "<b>\U00010348</b>",
+        "<x\U0001f600>t</x\U0001f600>",
+        "<!--\U0001f600-->", "\U0001d54f\U0001d550", "&#x1D54F;", "\ud800x", "a\udfffb",
+        "<a title='\udc00'>\ud83d</a>", "<\ud800>",
+    ],
+    "raw text and RCDATA": [
+        "<script>a<b&c</script>", "<style>a<b&amp;</style>", "<xmp>a<b&amp;</xmp>",
+        "<iframe><b>&amp;</iframe>", "<noembed><i>&amp;</noembed>", "<noframes><i>&amp;</noframes>",
+        "<noscript><b>&amp;</noscript>", "<plaintext><b>&amp;</b></plaintext>",
+        "<textarea>a<b>&amp;</textarea>", "<title>a&amp;b<i></title>", "<script>unterminated",
+        "<script><!--<script></script>--></script>x", "<style>\u00a0</style>",
+        "<textarea>\nx</textarea>", "<textarea>\n\nx</textarea>", "<pre>\nx</pre>",
+        "<pre>\n\nx</pre>", "<listing>\nx</listing>", "<pre>x\n</pre>", "<script>a</script >b",
+        "<script>a</SCRIPT>b", "<title>x</title>", "<style>x",
+        "<p><b>x<p><textarea>a&amp;<i>b</i></textarea>c",
+        "<b>x<p><textarea>\n\U0001f600</textarea>",
+        "<p><b>x<p><title>a&amp;<i>b</i></title>c", "<p><b>x<p><xmp>a&amp;<i>b</i></xmp>c",
+        "<p><b>x<p><plaintext>a&amp;<i>b</i></plaintext>c", "<a href=1><i>x</a><plaintext>",
+    ],
+    "newlines and NUL": [
+        "a\r\nb", "a\rb", "a\r\rb", "a\x00b", '<a title="x\x00y">n</a>', "<!--a\x00b-->",
+        "<x\x00y>t</x\x00y>", "<script>a\x00b</script>", "<textarea>a\x00b</textarea>",
+        "\x01\x7f\x80", "a\u2028b\ufeffc",
+    ],
+    "document-level tags in a fragment": [
+        "<html><head><title>t</title></head><body>b</body></html>", "<body class=x>y", "<head>h",
+        "<frameset><frame>", "<html lang=en>x", "</body>after", "</html>after",
+    ],
+    "select and template": [
+        "<select><option>a<option>b</select>", "<select><optgroup><option>a</optgroup></select>",
+        "<option>a<option>b", "<template><td>x</td></template>",
+        "<template><b>t</b></template>after",
+        "<select><b>x</b></select>", "<select><input>", "<select><div>x</div></select>",
+        "<select><button><selectedcontent></selectedcontent></button><option>a</option>"
+        "<option selected>b</option></select>",
+        "<template shadowrootmode=open><b>s</b></template>",
+        "<template><template>in</template></template>",
+    ],
+    "SVG and MathML": [
+        '<svg viewbox="0 0 1 1"><foreignobject><b>x</b></foreignobject></svg>',
+        "<math><mi>x</mi></math>", "<svg><p>out</p>", "<svg><path/></svg>",
+        "<svg xlink:href=x></svg>", "<svg><title><b>t</b></title></svg>",
+        '<math><annotation-xml encoding="text/html"><div>x</div></annotation-xml></math>',
+        "<svg><lineargradient/></svg>", "<math definitionurl=x><mi xlink:href=y>z</mi></math>",
+        "<svg><font color=red>f</font></svg>", "<svg><script>a<b</script></svg>",
+        "<svg><style>a&amp;</style></svg>", "<svg><desc><svg><circle/></svg></desc></svg>",
+        "<svg XML:LANG=en xmlns:xlink=x/>", "<math><mtext><b>x</b></mtext></math>",
+        "<svg><clipPath><rect/></clipPath></svg>", "<math><mi>&amp;</mi></math>",
+        "<svg><text>&lt;&nbsp;</text></svg>",
+        "<svg><input><link><area><col><wbr><source><param><base><track><keygen><frame>"
+        "<basefont><bgsound></svg>",
+        "<math><input><link><area></math>", "<svg><template><b>x</b></template></svg>",
+        "<svg><template>t&amp;</template></svg>", "<math><style>a&amp;</style></math>",
+        "<svg><script>a&amp;b</script></svg>", "<svg><xmp>&lt;</xmp></svg>",
+        "<svg><noscript>&amp;</noscript></svg>", "<svg><textarea>&lt;b&gt;</textarea></svg>",
+        "<svg><iframe>&amp;</iframe><noembed>&lt;</noembed><noframes>&gt;</noframes>"
+        "<plaintext>&amp;</plaintext></svg>",
+        "<b><svg><foreignObject><div>x</b>y", "<b><svg><title><style>&amp;</b>",
+        "<math><annotation-xml><svg><style>&amp;</style></svg></annotation-xml></math>",
+        "<math><mi><style>&amp;</style><mglyph><style>&amp;</style></mglyph></mi></math>",
+        "<svg><desc><script>&amp;</script></desc></svg>", "<svg><font color=r>&amp;</font></svg>",
+    ],
+    "Chromium's innerHTML fast path": [
+        "&#x;", "a&#x;", "&#X;b",
+    ],
+}  # fmt: skip
+
+
+def hand_snippets() -> list[tuple[str, str]]:
+    """(group, snippet) for every hand-written snippet, without duplicates."""
+    seen: set[str] = set()
+    out: list[tuple[str, str]] = []
+    for group, snippets in HAND.items():
+        for snippet in snippets:
+            if snippet not in seen:
+                seen.add(snippet)
+                out.append((group, snippet))
+    return out
+
+
+def generated_snippets(exclude: set[str]) -> list[tuple[str, str]]:
+    """(source, snippet) from the emulator's generator: ``PER_SEED`` new ones for each seed."""
+    seen = set(exclude)
+    out: list[tuple[str, str]] = []
+    for seed in GENERATOR_SEEDS:
+        rng = random.Random(f"browser-corpus:{seed}")
+        count = 0
+        while count < PER_SEED:
+            snippet = generate_snippet(rng)
+            if snippet not in seen:
+                seen.add(snippet)
+                out.append((f"generator seed {seed}", snippet))
+                count += 1
+    return out
+
+
+def build() -> dict[str, Any]:
+    """Ask chromium for every snippet's innerHTML; return the corpus document."""
+    hand = hand_snippets()
+    items = hand + generated_snippets({snippet for _, snippet in hand})
+    results = browser_inner_html([snippet for _, snippet in items], timeout=300)
+    return {
+        "about": "innerHTML read back from headless Chromium after div.innerHTML = snippet; "
+        "length in UTF-16 code units. Regenerate with tools/make_browser_corpus.py.",
+        "chromium": chromium_version(),
+        "entries": [
+            {"source": source, "snippet": snippet, "inner_html": html, "length": utf16_length(html)}
+            for (source, snippet), html in zip(items, results, strict=True)
+        ],
+    }
+
+
+def write(corpus: dict[str, Any]) -> None:
+    """Write the corpus as ASCII JSON (lone surrogates survive as escapes)."""
+    CORPUS.parent.mkdir(parents=True, exist_ok=True)
+    CORPUS.write_text(json.dumps(corpus, indent=1, ensure_ascii=True) + "\n", encoding="ascii")
+
+
+# --- measuring other parsers --------------------------------------------------------------------
+
+
+def _lexbor_builtin(snippet: str) -> str:
+    from selectolax.lexbor import LexborHTMLParser
+
+    document = LexborHTMLParser("<!DOCTYPE html><div></div>", scripting=True)
+    div = document.css_first("div")
+    assert div is not None
+    div.inner_html = snippet
+    return div.inner_html or ""
+
+
+_VOID = frozenset(
+    ("area", "base", "basefont", "bgsound", "br", "col", "embed", "frame", "hr", "img", "input",
+     "keygen", "link", "meta", "param", "source", "track", "wbr")
+)  # fmt: skip
+_RAW = frozenset(
+    ("style", "script", "xmp", "iframe", "noembed", "noframes", "plaintext", "noscript")
+)
+_HTML_NS = "http://www.w3.org/1999/xhtml"
+
+
+def _html5lib(snippet: str) -> str:
+    """html5lib's fragment parser (context div) with a WHATWG fragment serializer."""
+    import html5lib
+
+    fragment = html5lib.parseFragment(snippet, container="div", treebuilder="dom")
+    out: list[str] = []
+
+    def text_escape(data: str, attribute: bool) -> str:
+        data = data.replace("&", "&amp;").replace("\u00a0", "&nbsp;")
+        data = data.replace("<", "&lt;").replace(">", "&gt;")
+        return data.replace('"', "&quot;") if attribute else data
+
+    def children(node: Any, raw: bool) -> None:
+        for child in node.childNodes:
+            if child.nodeType == child.TEXT_NODE:
+                out.append(child.data if raw else text_escape(child.data, False))
+            elif child.nodeType == child.COMMENT_NODE:
+                out.append(f"<!--{child.data}-->")
+            elif child.nodeType == child.ELEMENT_NODE:
+                is_html = child.namespaceURI in (None, _HTML_NS)
+                name = child.tagName
+                out.append(f"<{name}")
+                for key, value in child.attributes.items():
+                    out.append(f' {key}="{text_escape(value, True)}"')
+                out.append(">")
+                if is_html and name in _VOID:
+                    continue
+                children(child, is_html and name in _RAW)
+                out.append(f"</{name}>")
+
+    children(fragment, False)
+    return "".join(out)
+
+
+def measure() -> int:
+    """Print how many corpus entries each parser reproduces exactly and by length."""
+    corpus = json.loads(CORPUS.read_text(encoding="ascii"))
+    entries = corpus["entries"]
+    candidates: dict[str, Callable[[str], str]] = {
+        "solver (selectolax/Lexbor tree + own WHATWG serializer)": inner_html,
+        "selectolax/Lexbor built-in serializer": _lexbor_builtin,
+        "html5lib parseFragment + WHATWG serializer": _html5lib,
+    }
+    print(f"corpus: {len(entries)} entries, {corpus['chromium']}")
+    for name, parse in candidates.items():
+        same = same_length = 0
+        started = time.perf_counter()
+        for entry in entries:
+            try:
+                got = parse(entry["snippet"])
+            except Exception:  # a crash counts as a miss
+                continue
+            same += got == entry["inner_html"]
+            same_length += utf16_length(got) == entry["length"]
+        per = (time.perf_counter() - started) / len(entries) * 1e6
+        print(
+            f"{name}: {same}/{len(entries)} identical ({100 * same / len(entries):.1f} %), "
+            f"{same_length}/{len(entries)} same length ({100 * same_length / len(entries):.1f} %), "
+            f"{per:.0f} us a snippet"
+        )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--measure", action="store_true", help="compare parsers with the corpus")
+    args = parser.parse_args(argv)
+    if args.measure:
+        return measure()
+    corpus = build()
+    write(corpus)
+    print(f"wrote {len(corpus['entries'])} entries to {CORPUS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
