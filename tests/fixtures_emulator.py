@@ -10,7 +10,9 @@
         emulator.control.requests_to("status") # what clients sent, endpoint by endpoint
 
 Change its configuration for a module by overriding ``emulator_config``, or per test with
-``@pytest.mark.parametrize("emulator_config", [EmulatorConfig(...)], indirect=True)``.
+``@pytest.mark.parametrize("emulator_config", [EmulatorConfig(...)], indirect=True)`` (a
+dict of config fields works too); serve it from hypercorn's trio worker with
+``@pytest.mark.parametrize("emulator_backend", ["trio"], indirect=True)``.
 ``emulator_factory(**config_fields)`` starts further emulators (stopped after the test).
 The server runs in its own thread, so sync tests and ``@pytest.mark.anyio`` tests (asyncio
 and trio) can all use it.
@@ -40,6 +42,7 @@ __all__ = [
     "EmulatorHandle",
     "RawResponse",
     "emulator",
+    "emulator_backend",
     "emulator_config",
     "emulator_factory",
     "independent_fingerprint",
@@ -111,9 +114,15 @@ def emulator_config(request: pytest.FixtureRequest) -> EmulatorConfig:
 
 
 @pytest.fixture
-def emulator(emulator_config: EmulatorConfig) -> Iterator[EmulatorHandle]:
+def emulator_backend(request: pytest.FixtureRequest) -> str:
+    """The event loop the ``emulator`` fixture's hypercorn runs on (``indirect=True``)."""
+    return str(getattr(request, "param", "asyncio"))
+
+
+@pytest.fixture
+def emulator(emulator_config: EmulatorConfig, emulator_backend: str) -> Iterator[EmulatorHandle]:
     """A running emulator of both services on 127.0.0.1."""
-    handle = _start(emulator_config)
+    handle = _start(emulator_config, emulator_backend)
     try:
         yield handle
     finally:

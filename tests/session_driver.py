@@ -42,7 +42,9 @@ def fake_solver(js_text: str, headers: Mapping[str, str]) -> str:
     return "solved:" + base64.b64encode(js_text.encode()).decode()[:12]
 
 
-def make_challenge(snippet: str = "<b>hi</b>", offset: int = 100, hashes: Sequence[str] = ("s1", "s2")) -> str:
+def make_challenge(
+    snippet: str = "<b>hi</b>", offset: int = 100, hashes: Sequence[str] = ("s1", "s2")
+) -> str:
     """A well-formed challenge header value (base64 JavaScript) for the real solver."""
     literal = snippet.replace("\\", "\\\\").replace("'", "\\'")
     names = ", ".join(json.dumps(h) for h in hashes)
@@ -63,7 +65,7 @@ def make_challenge(snippet: str = "<b>hi</b>", offset: int = 100, hashes: Sequen
 
 
 FE_PAGE = (
-    b"<!DOCTYPE html><html><head><script>window.__DDG_BE_VERSION__=\"serp_20250401_100419_ET\";"
+    b'<!DOCTYPE html><html><head><script>window.__DDG_BE_VERSION__="serp_20250401_100419_ET";'
     b'window.__DDG_FE_CHAT_HASH__="19d438eb199b2bf7c300";</script></head><body></body></html>'
 )
 FE_VERSION = "serp_20250401_100419_ET-19d438eb199b2bf7c300"
@@ -81,7 +83,9 @@ class Reply:
     body: bytes = b""
 
 
-def sse_reply(*payloads: str, headers: Sequence[tuple[str, str]] = (), end: str | None = "[DONE]") -> Reply:
+def sse_reply(
+    *payloads: str, headers: Sequence[tuple[str, str]] = (), end: str | None = "[DONE]"
+) -> Reply:
     """A 200 event-stream reply with one ``data:`` event per payload (then ``end``)."""
     items = [*payloads, *([end] if end is not None else [])]
     body = b"".join(f"data: {p}\n\n".encode() for p in items)
@@ -91,8 +95,14 @@ def sse_reply(*payloads: str, headers: Sequence[tuple[str, str]] = (), end: str 
 def token(text: str) -> str:
     """A DuckDuckGo token payload."""
     return json.dumps(
-        {"role": "assistant", "message": text, "created": 1, "id": "compl_x", "action": "success",
-         "model": "gpt-4o-mini"},
+        {
+            "role": "assistant",
+            "message": text,
+            "created": 1,
+            "id": "compl_x",
+            "action": "success",
+            "model": "gpt-4o-mini",
+        },
         ensure_ascii=False,
     )
 
@@ -114,7 +124,9 @@ class Transcript:
 
     @property
     def text(self) -> str:
-        return "".join(getattr(e, "text", "") for e in self.events if type(e).__name__ == "TokenEvent")
+        return "".join(
+            getattr(e, "text", "") for e in self.events if type(e).__name__ == "TokenEvent"
+        )
 
 
 Splitter = Callable[[bytes], list[bytes]]
@@ -190,7 +202,9 @@ def new_session(
     return session, clock
 
 
-def first_turn_replies(*payloads: str, chat_headers: Sequence[tuple[str, str]] = (("x-vqd-4", "4-222"),)) -> list[Reply]:
+def first_turn_replies(
+    *payloads: str, chat_headers: Sequence[tuple[str, str]] = (("x-vqd-4", "4-222"),)
+) -> list[Reply]:
     """Page, status and a chat reply of ``payloads`` for a fresh ddg session (dialect 2025-03)."""
     return [
         Reply(200, (("content-type", "text/html"),), FE_PAGE),

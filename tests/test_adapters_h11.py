@@ -78,7 +78,9 @@ class Server:
                 headers = [("transfer-encoding", "chunked")]
                 if reply.close:
                     headers.append(("connection", "close"))
-                await stream.send(conn.send(h11.Response(status_code=reply.status, headers=headers)))
+                await stream.send(
+                    conn.send(h11.Response(status_code=reply.status, headers=headers))
+                )
                 for chunk in reply.chunks:
                     await stream.send(conn.send(h11.Data(data=chunk)))
                 if reply.then == "cut":
@@ -100,7 +102,9 @@ class Server:
         return self.proxy_status == 200
 
 
-async def _read_request(conn: h11.Connection, stream: ByteStream) -> tuple[h11.Request | None, bytes]:
+async def _read_request(
+    conn: h11.Connection, stream: ByteStream
+) -> tuple[h11.Request | None, bytes]:
     request: h11.Request | None = None
     body = b""
     while True:

@@ -29,14 +29,15 @@ from sansio_chat import (
 )
 from sansio_chat.adapters.httpx import AsyncChatClient, Timeouts
 
-pytestmark = pytest.mark.anyio
-
-# httpx 0.28 streams a body through nested async generators and closes only the outermost
-# when a stream is closed early; trio then warns about the inner ones when they are
-# collected (encode/httpx#3686). The reply itself is closed, which the tests check.
-HTTPX_INNER_GENERATORS = pytest.mark.filterwarnings(
-    "ignore:Async generator 'httpx\\.:ResourceWarning"
-)
+# httpx 0.28 and httpcore 1.0 stream a body through nested async generators, and closing
+# the outermost does not close the inner ones: a reply the client stops reading early (the
+# consumer stopped, or the session raised mid-body) leaves them to trio's finalizer, which
+# closes them with a ResourceWarning (encode/httpx#3686, encode/httpcore#1019). The reply
+# and its connection are closed by the driver either way; h11.py has no such chain.
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.filterwarnings("ignore:Async generator 'http(x|core)\\.:ResourceWarning"),
+]
 
 
 def _client(emulator: EmulatorHandle, **options: object) -> AsyncChatClient:
@@ -123,8 +124,6 @@ FAULTS: list[tuple[str, type[SansioChatError], bool]] = [
 async def test_a_fault_is_a_typed_error_and_leaves_the_conversation(
     emulator: EmulatorHandle, fault: str, error: type[SansioChatError], partial: bool
 ) -> None:
-    if fault == "oversized:70000":
-        emulator.control.configure(reply_tokens=3)
     async with _client(emulator, timeout=Timeouts(connect=5, read=0.3)) as client:
         await client.ask("warm up")
         before = client.conversation
@@ -153,7 +152,8 @@ async def test_a_fault_that_keeps_the_reply_whole(emulator: EmulatorHandle, faul
 
 
 async def test_the_total_timeout_bounds_a_slow_drip(emulator: EmulatorHandle) -> None:
-    emulator.fault("drip:0.05:4")
+    emulator.control.configure(reply_tokens=40)
+    emulator.fault("drip:0.01:32")
     async with _client(emulator, timeout=Timeouts(read=5, total=0.5)) as client:
         with anyio.fail_after(10), pytest.raises(Timeout, match="total timeout") as caught:
             await client.ask("hello")
@@ -189,7 +189,6 @@ async def test_cancelling_a_stream_leaves_the_conversation(emulator: EmulatorHan
         assert await client.ask("hello") == emulator.expected_reply("hello")
 
 
-@HTTPX_INNER_GENERATORS
 async def test_stopping_a_stream_early_leaves_the_conversation(emulator: EmulatorHandle) -> None:
     async with _client(emulator) as client:
         before = client.conversation
@@ -202,7 +201,6 @@ async def test_stopping_a_stream_early_leaves_the_conversation(emulator: Emulato
         assert len(client.conversation.messages) == 2
 
 
-@HTTPX_INNER_GENERATORS
 async def test_a_new_turn_abandons_a_stream_left_open(emulator: EmulatorHandle) -> None:
     async with _client(emulator) as client:
         old = client.stream("first")

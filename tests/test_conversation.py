@@ -21,11 +21,15 @@ def test_message_is_a_frozen_value() -> None:
 
 def test_coerce_accepts_str_dicts_and_messages() -> None:
     assert coerce_messages("hi") == (Message(role="user", content="hi"),)
-    assert coerce_messages([{"role": "assistant", "content": "a"}, Message(role="user", content="b")]) == (
+    assert coerce_messages(
+        [{"role": "assistant", "content": "a"}, Message(role="user", content="b")]
+    ) == (
         Message(role="assistant", content="a"),
         Message(role="user", content="b"),
     )
-    assert coerce_messages(iter([{"role": "system", "content": ""}])) == (Message(role="system", content=""),)
+    assert coerce_messages(iter([{"role": "system", "content": ""}])) == (
+        Message(role="system", content=""),
+    )
 
 
 @pytest.mark.parametrize(
@@ -81,7 +85,10 @@ def test_last_user_message_rule() -> None:
         )
         == "b\nc"
     )
-    assert last_user_message([{"role": "user", "content": "a"}, {"role": "assistant", "content": "x"}]) == ""
+    assert (
+        last_user_message([{"role": "user", "content": "a"}, {"role": "assistant", "content": "x"}])
+        == ""
+    )
     assert last_user_message([]) == ""
 
 
@@ -95,7 +102,10 @@ def test_utf16_length() -> None:
 FULL = Conversation(
     provider="ddg",
     model="gpt-4o-mini",
-    messages=(Message(role="user", content="Привет 😀"), Message(role="assistant", content='a "quote"\n')),
+    messages=(
+        Message(role="user", content="Привет 😀"),
+        Message(role="assistant", content='a "quote"\n'),
+    ),
     fe_version="serp_1-ab",
     vqd="4-83645609328624947555923623796318577259",
     vqd_hash_1="ZnVuY3Rpb24=",
@@ -187,7 +197,11 @@ texts = st.text(max_size=30)
     st.booleans(),
 )
 def test_round_trip_property(
-    messages: list[tuple[str, str]], vqd: str, challenge: str, cookies: list[tuple[str, str]], exhausted: bool
+    messages: list[tuple[str, str]],
+    vqd: str,
+    challenge: str,
+    cookies: list[tuple[str, str]],
+    exhausted: bool,
 ) -> None:
     c = Conversation(
         provider="darkai",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from session_driver import SSE, Reply, bytewise, drive, new_session
 
 from sansio_chat import (
     Conversation,
@@ -23,6 +23,7 @@ from sansio_chat import (
     providers,
 )
 from sansio_chat.providers import darkai
+from session_driver import SSE, Reply, bytewise, drive, new_session
 
 
 def chunk(text: str) -> str:
@@ -64,7 +65,9 @@ def test_request_is_exact() -> None:
 
 def test_history_is_flattened_with_format_prompt() -> None:
     session, clock = new_session("darkai", model="gpt-4o")
-    session.start_turn([{"role": "system", "content": "Be kind."}, {"role": "user", "content": "one"}])
+    session.start_turn(
+        [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "one"}]
+    )
     drive(session, clock, [reply(chunk("A"), END)])
     session.start_turn("two")
     t = drive(session, clock, [reply(chunk("B"), END)])
@@ -107,7 +110,11 @@ def test_final_response_after_chunks_is_not_double_counted() -> None:
 def test_unknown_events_are_ignored() -> None:
     session, clock = new_session("darkai")
     session.start_turn("x")
-    t = drive(session, clock, [reply('{"event":"status","data":{"x":1}}', '{"other":true}', chunk("a"), END)])
+    t = drive(
+        session,
+        clock,
+        [reply('{"event":"status","data":{"x":1}}', '{"other":true}', chunk("a"), END)],
+    )
     assert t.events == [TokenEvent(text="a"), Finished(reason="stop")]
 
 
@@ -134,7 +141,9 @@ def test_non_2xx_is_http_status_error_with_bounded_body(status: int) -> None:
     assert t.error.body == "0123456789"
 
 
-@pytest.mark.parametrize("payload", ["nope", "[1]", '{"event":"text-chunk","data":{"text":1}}', '{"event":"text-chunk"}'])
+@pytest.mark.parametrize(
+    "payload", ["nope", "[1]", '{"event":"text-chunk","data":{"text":1}}', '{"event":"text-chunk"}']
+)
 def test_malformed_payloads(payload: str) -> None:
     session, clock = new_session("darkai")
     session.start_turn("x")
@@ -151,7 +160,9 @@ def test_parse_stream_data() -> None:
 BODY = (
     f"data: {chunk('Gr')}\n\ndata: {chunk('üße ')}\n\n".encode()
     + f"data: {chunk('🌍')}\n\n".encode()
-    + b"data: " + END.encode() + b"\n\n"
+    + b"data: "
+    + END.encode()
+    + b"\n\n"
 )
 
 
@@ -163,7 +174,12 @@ def run(split: object) -> tuple[list[object], object]:
 
 
 def test_json_split_across_reads() -> None:
-    expected = [TokenEvent(text="Gr"), TokenEvent(text="üße "), TokenEvent(text="🌍"), Finished(reason="stop")]
+    expected = [
+        TokenEvent(text="Gr"),
+        TokenEvent(text="üße "),
+        TokenEvent(text="🌍"),
+        Finished(reason="stop"),
+    ]
     assert run(bytewise) == (expected, None)
 
 
@@ -172,7 +188,7 @@ def test_any_chunking_gives_the_same_events(cuts: list[int]) -> None:
     points = sorted({0, len(BODY), *cuts})
 
     def split(body: bytes) -> list[bytes]:
-        return [body[a:b] for a, b in zip(points, points[1:])]
+        return [body[a:b] for a, b in itertools.pairwise(points)]
 
     assert run(split) == run(lambda b: [b])
 

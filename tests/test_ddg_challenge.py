@@ -246,6 +246,13 @@ def test_literal_is_scanned_with_escapes() -> None:
     assert inner_html(challenge.snippet) == '<a title="x" ;="">it\'s</a>'
 
 
+@pytest.mark.parametrize("continuation", ["\\\n", "\\\r\n", "\\\r", "\\\u2028"])
+def test_line_continuations_in_the_program(continuation: str) -> None:
+    js = program(f"<b>a{continuation}b</b>")
+    assert parse_challenge(js).snippet == "<b>ab</b>"
+    assert dom_fingerprint(js) == str(1000 + len("<b>ab</b>"))
+
+
 def test_markers_inside_the_snippet_are_not_the_programs() -> None:
     snippet = 'server_hashes: [\\"fake\\"] return String(1 + e.innerHTML.length)'
     challenge = parse_challenge(program(snippet, offset="3", hashes='"real"'))

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given
 from hypothesis import strategies as st
+
+from sansio_chat import Finished, TitleEvent, TokenEvent
 from session_driver import (
     FE_PAGE,
     SSE,
@@ -16,8 +20,6 @@ from session_driver import (
     token,
     whole,
 )
-
-from sansio_chat import Finished, TitleEvent, TokenEvent
 
 BODY = (
     b"data: [PING]\r\n\r\n"
@@ -50,7 +52,7 @@ def run(body: bytes, split: Splitter) -> tuple[list[object], object]:
 def splitter_at(cuts: list[int]) -> Splitter:
     def split(body: bytes) -> list[bytes]:
         points = sorted({0, len(body), *(c % (len(body) + 1) for c in cuts)})
-        return [body[a:b] for a, b in zip(points, points[1:])]
+        return [body[a:b] for a, b in itertools.pairwise(points)]
 
     return split
 
@@ -83,7 +85,10 @@ def test_any_cut_gives_stream_interrupted_with_the_text_so_far(end: int, cuts: l
 def test_json_split_inside_a_utf8_character() -> None:
     data = f"data: {token('ж')}\n\ndata: [DONE]\n\n".encode()
     cut = data.index("ж".encode()) + 1
-    assert run(data, lambda b: [b[:cut], b[cut:]])[0] == [TokenEvent(text="ж"), Finished(reason="stop")]
+    assert run(data, lambda b: [b[:cut], b[cut:]])[0] == [
+        TokenEvent(text="ж"),
+        Finished(reason="stop"),
+    ]
 
 
 def test_page_chunking() -> None:

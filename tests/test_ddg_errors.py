@@ -6,18 +6,6 @@ from __future__ import annotations
 import random
 
 import pytest
-from session_driver import (
-    CHALLENGE,
-    FE_PAGE,
-    SSE,
-    Reply,
-    drive,
-    error_body,
-    first_turn_replies,
-    new_session,
-    sse_reply,
-    token,
-)
 
 from sansio_chat import (
     Backoff,
@@ -35,6 +23,17 @@ from sansio_chat import (
     TokenEvent,
 )
 from sansio_chat.providers import ddg
+from session_driver import (
+    CHALLENGE,
+    FE_PAGE,
+    SSE,
+    Reply,
+    drive,
+    error_body,
+    new_session,
+    sse_reply,
+    token,
+)
 
 PAGE = Reply(200, (("content-type", "text/html"),), FE_PAGE)
 STATUS = Reply(200, (("x-vqd-4", "4-111"), ("x-vqd-hash-1", CHALLENGE)))
@@ -43,7 +42,9 @@ OK = sse_reply(token("fine"), headers=(("x-vqd-4", "4-222"),))
 
 
 def refusal(status: int, error_type: str, headers: tuple[tuple[str, str], ...] = ()) -> Reply:
-    return Reply(status, (("content-type", "application/json"), *headers), error_body(status, error_type))
+    return Reply(
+        status, (("content-type", "application/json"), *headers), error_body(status, error_type)
+    )
 
 
 def expected_delays(seed: int, count: int, base: float = 2.0) -> list[float]:
@@ -86,9 +87,15 @@ def test_retries_run_out_in_rate_limit_error(seed: int) -> None:
 
 
 def test_max_retries_and_base_delay_are_configurable() -> None:
-    session, clock = new_session(backoff=Backoff(base_delay=0.5, max_retries=1, rng=random.Random(3)))
+    session, clock = new_session(
+        backoff=Backoff(base_delay=0.5, max_retries=1, rng=random.Random(3))
+    )
     session.start_turn("Hi")
-    t = drive(session, clock, [PAGE, STATUS, refusal(429, "ERR_RATE_LIMIT"), refusal(429, "ERR_RATE_LIMIT")])
+    t = drive(
+        session,
+        clock,
+        [PAGE, STATUS, refusal(429, "ERR_RATE_LIMIT"), refusal(429, "ERR_RATE_LIMIT")],
+    )
     assert [e.delay for e in t.events if isinstance(e, RateLimited)] == expected_delays(3, 1, 0.5)
     assert isinstance(t.error, RateLimitError)
 
@@ -254,7 +261,11 @@ def test_input_limit_counts_utf16_code_units_over_all_messages() -> None:
 def test_other_statuses_are_http_status_errors(status: int) -> None:
     session, clock = new_session()
     session.start_turn("Hi")
-    t = drive(session, clock, [PAGE, STATUS, Reply(status, (("content-type", "text/html"),), b"<h1>no</h1>")])
+    t = drive(
+        session,
+        clock,
+        [PAGE, STATUS, Reply(status, (("content-type", "text/html"),), b"<h1>no</h1>")],
+    )
     assert isinstance(t.error, HTTPStatusError)
     assert t.error.status == status
     assert t.error.body == "<h1>no</h1>"
@@ -273,7 +284,12 @@ def test_error_body_is_bounded() -> None:
 
     session, clock = new_session(limits=Limits(max_error_body_bytes=100))
     session.start_turn("Hi")
-    t = drive(session, clock, [PAGE, STATUS, Reply(500, (), b"x" * 10_000)], split=lambda b: [b[i : i + 33] for i in range(0, len(b), 33)])
+    t = drive(
+        session,
+        clock,
+        [PAGE, STATUS, Reply(500, (), b"x" * 10_000)],
+        split=lambda b: [b[i : i + 33] for i in range(0, len(b), 33)],
+    )
     assert isinstance(t.error, HTTPStatusError)
     assert t.error.body == "x" * 100
 
@@ -281,7 +297,11 @@ def test_error_body_is_bounded() -> None:
 def test_status_errors_page_errors_follow_the_table() -> None:
     session, clock = new_session(seed=4)
     session.start_turn("Hi")
-    t = drive(session, clock, [refusal(429, "ERR_RATE_LIMIT"), PAGE, refusal(429, "ERR_RATE_LIMIT"), STATUS, OK])
+    t = drive(
+        session,
+        clock,
+        [refusal(429, "ERR_RATE_LIMIT"), PAGE, refusal(429, "ERR_RATE_LIMIT"), STATUS, OK],
+    )
     assert [e.attempt for e in t.events if isinstance(e, RateLimited)] == [1, 2]
     assert t.error is None
     session2, clock2 = new_session()
@@ -304,12 +324,20 @@ def test_in_stream_error_before_text_is_retried() -> None:
 def test_in_stream_error_after_text_is_not_retried() -> None:
     session, clock = new_session()
     session.start_turn("Hi")
-    bad = sse_reply(token("par"), token("tial"), '{"action":"error","status":429,"type":"ERR_RATE_LIMIT"}', end=None)
+    bad = sse_reply(
+        token("par"),
+        token("tial"),
+        '{"action":"error","status":429,"type":"ERR_RATE_LIMIT"}',
+        end=None,
+    )
     t = drive(session, clock, [PAGE, STATUS, bad])
     assert isinstance(t.error, RateLimitError)
     assert t.error.partial_text == "partial"
     # the tokens before the error were delivered first
-    assert [e for e in t.events if isinstance(e, TokenEvent)] == [TokenEvent(text="par"), TokenEvent(text="tial")]
+    assert [e for e in t.events if isinstance(e, TokenEvent)] == [
+        TokenEvent(text="par"),
+        TokenEvent(text="tial"),
+    ]
 
 
 def test_in_stream_conversation_limit() -> None:
@@ -324,14 +352,26 @@ def test_in_stream_conversation_limit() -> None:
 def test_json_refusal_with_200_status() -> None:
     session, clock = new_session()
     session.start_turn("Hi")
-    t = drive(session, clock, [PAGE, STATUS, Reply(200, (("content-type", "application/json"),), error_body(429, "ERR_INPUT_LIMIT"))])
+    t = drive(
+        session,
+        clock,
+        [
+            PAGE,
+            STATUS,
+            Reply(200, (("content-type", "application/json"),), error_body(429, "ERR_INPUT_LIMIT")),
+        ],
+    )
     assert isinstance(t.error, InputLimitError)
 
 
 def test_json_200_that_is_no_error_is_a_protocol_error() -> None:
     session, clock = new_session()
     session.start_turn("Hi")
-    t = drive(session, clock, [PAGE, STATUS, Reply(200, (("content-type", "application/json"),), b'{"hello":1}')])
+    t = drive(
+        session,
+        clock,
+        [PAGE, STATUS, Reply(200, (("content-type", "application/json"),), b'{"hello":1}')],
+    )
     assert isinstance(t.error, RemoteProtocolError)
 
 
@@ -451,9 +491,8 @@ def test_pacer_answers_sleep_again_when_the_clock_is_early() -> None:
 
 
 def test_one_pacer_spaces_the_sessions_of_one_client() -> None:
-    from session_driver import FakeClock
-
     from sansio_chat import HttpRequest, Pacer, Sleep, providers
+    from session_driver import FakeClock
 
     clock = FakeClock()
     pacer = Pacer(clock=clock)

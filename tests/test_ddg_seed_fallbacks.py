@@ -10,10 +10,10 @@ from __future__ import annotations
 import base64
 
 import pytest
-from session_driver import FE_PAGE, Reply, drive, first_turn_replies, new_session, token
 
 from sansio_chat import ChallengeError, State
 from sansio_chat.providers import ddg
+from session_driver import FE_PAGE, Reply, drive, first_turn_replies, new_session, token
 
 GARBAGE_JS = base64.b64encode(b"(function(){ return 'no snippet, no offset'; })()").decode()
 NO_HASHES_JS = base64.b64encode(
@@ -23,7 +23,8 @@ NO_HASHES_JS = base64.b64encode(
 
 
 @pytest.mark.parametrize(
-    "challenge", [GARBAGE_JS, NO_HASHES_JS, "%%% not base64 %%%", base64.b64encode(b"\xff\xfe").decode()]
+    "challenge",
+    [GARBAGE_JS, NO_HASHES_JS, "%%% not base64 %%%", base64.b64encode(b"\xff\xfe").decode()],
 )
 def test_unsolvable_fresh_challenge_raises_instead_of_1000_and_1_2(challenge: str) -> None:
     session, clock = new_session(solver=None)  # the real solver
@@ -46,7 +47,11 @@ def test_a_stale_stored_challenge_is_replaced_by_a_fresh_one() -> None:
     from sansio_chat import Conversation
 
     conversation = Conversation(
-        provider="ddg", model="gpt-4o-mini", fe_version="serp_1-ab", vqd="4-1", vqd_hash_1=GARBAGE_JS
+        provider="ddg",
+        model="gpt-4o-mini",
+        fe_version="serp_1-ab",
+        vqd="4-1",
+        vqd_hash_1=GARBAGE_JS,
     )
     session, clock = new_session(solver=None, conversation=conversation)
     session.start_turn("Hi")

@@ -5,6 +5,18 @@ from __future__ import annotations
 import json
 
 import pytest
+
+from sansio_chat import (
+    Conversation,
+    Finished,
+    HttpRequest,
+    State,
+    TitleEvent,
+    TokenEvent,
+    VqdUpdate,
+)
+from sansio_chat.providers import ddg
+from sansio_chat.providers.ddg_challenge import build_x_vqd_hash_1
 from session_driver import (
     CHALLENGE,
     CHALLENGE_2,
@@ -19,18 +31,6 @@ from session_driver import (
     sse_reply,
     token,
 )
-
-from sansio_chat import (
-    Conversation,
-    Finished,
-    HttpRequest,
-    State,
-    TitleEvent,
-    TokenEvent,
-    VqdUpdate,
-)
-from sansio_chat.providers import ddg
-from sansio_chat.providers.ddg_challenge import build_x_vqd_hash_1
 
 UA = ddg.BROWSER.user_agent
 SEC_CH_UA = ddg.BROWSER.sec_ch_ua
@@ -236,7 +236,7 @@ def test_dialect_value_objects() -> None:
     assert ddg.DIALECT_2025_03.fe_version
     with pytest.raises(AttributeError):
         ddg.DIALECT_2024.challenge = True  # type: ignore[misc]
-    session, clock = new_session(dialect=ddg.DIALECT_2024)
+    session, _clock = new_session(dialect=ddg.DIALECT_2024)
     session.start_turn("Hi")
     assert session.next_step().url.endswith("/status")  # type: ignore[union-attr]
 

@@ -430,3 +430,26 @@ def test_the_seed_fixes_tokens_challenges_and_text(emulator_factory: Any) -> Non
     other = _transcript(emulator_factory(seed=8).base_url)
     assert one == two
     assert all(a != b for a, b in zip(one, other, strict=True))
+
+
+@pytest.mark.parametrize(
+    "emulator_config", [{"reusable_tokens": True, "conversation_limit": 2}], indirect=True
+)
+def test_reusable_tokens_allow_stepping_back(client: httpx.Client) -> None:
+    version, vqd, challenge = open_conversation(client)
+    answer = solve(challenge)
+    first = chat(client, vqd, body(("user", "one")), answer=answer, version=version)
+    assert first.status_code == 200
+    # Step back: the first token again, a different question (a branch).
+    branch = chat(client, vqd, body(("user", "other")), answer=answer, version=version)
+    assert branch.status_code == 200
+    assert events(branch)[-1] == "[DONE]"
+    # The limit counts turns along a branch: the second turn is the last one.
+    second = chat(
+        client,
+        branch.headers["x-vqd-4"],
+        body(("user", "two")),
+        answer=solve(branch.headers["x-vqd-hash-1"]),
+        version=version,
+    )
+    assert events(second)[-1] == "[DONE][LIMIT_CONVERSATION]"

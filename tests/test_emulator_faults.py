@@ -14,6 +14,9 @@ from sansio_chat.emulator import FaultSyntaxError
 DARKAI = "/chat"
 STATUS = "/duckchat/v1/status"
 JSON = {"content-type": "application/json"}
+# Resets, stalls and disconnects depend on the server loop: run everything on both.
+pytestmark = pytest.mark.parametrize("emulator_backend", ["asyncio", "trio"], indirect=True)
+
 QUERY = json.dumps({"query": "tell me", "model": "llama-3-70b"}).encode()
 
 

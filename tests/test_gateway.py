@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import anyio
 import httpx
 import pytest
-from sansio_chat.adapters._gateway_openai import ModelCatalog, ModelRoute
+from sansio_chat.adapters._gateway_request import ModelCatalog, ModelRoute
+from sansio_chat.adapters._gateway_upstream import split_history
 from sansio_chat.adapters.gateway import GatewayApp, GatewayConfig
 
 from sansio_chat import (
@@ -31,7 +32,7 @@ from sansio_chat import (
 
 pytestmark = pytest.mark.anyio
 
-Item = str | Finished | BaseException
+Item: TypeAlias = str | Finished | BaseException
 
 
 class FakeProvider:
@@ -573,7 +574,9 @@ async def test_model_retrieve_unknown_is_404() -> None:
     [
         ({}, "missing_api_key"),
         ({"authorization": "Bearer wrong"}, "invalid_api_key"),
-        ({"authorization": "Bearer s3cret "}, "invalid_api_key"),
+        ({"authorization": "Bearer s3cre"}, "invalid_api_key"),
+        ({"authorization": "Bearer s3cret2"}, "invalid_api_key"),
+        ({"authorization": "Bearer"}, "invalid_api_key"),
         ({"authorization": "Basic czNjcmV0"}, "invalid_api_key"),
         ({"authorization": "s3cret"}, "invalid_api_key"),
     ],
@@ -591,9 +594,10 @@ async def test_auth_refused(headers: dict[str, str], code: str, path: str) -> No
     assert fake.calls == []
 
 
-async def test_auth_accepted() -> None:
+@pytest.mark.parametrize("value", ["Bearer s3cret", "bearer s3cret", "BEARER  s3cret"])
+async def test_auth_accepted(value: str) -> None:
     app, fake = make_app(api_key="s3cret")
-    headers = {"authorization": "Bearer s3cret"}
+    headers = {"authorization": value}
     async with client_for(app) as client:
         chat = await client.post("/v1/chat/completions", json=chat_body(), headers=headers)
         models = await client.get("/v1/models", headers=headers)
@@ -664,7 +668,7 @@ async def test_client_disconnect_closes_upstream(stream: bool) -> None:
     disconnect = anyio.Event()
 
     class Endless(FakeUpstream):
-        async def stream(  # type: ignore[override]
+        async def stream(
             self, route: ModelRoute, messages: Sequence[Mapping[str, str]]
         ) -> AsyncGenerator[TokenEvent | Finished, None]:
             async for event in infinite_tokens(closed):
@@ -723,3 +727,37 @@ async def test_lifespan_closes_upstream() -> None:
     await app({"type": "lifespan"}, receive, send)
     assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     assert fake.aclosed
+
+
+async def test_failure_outside_a_completion_is_generic_500(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Broken(FakeProvider):
+        def validate_model(self, model: str) -> str:
+            raise RuntimeError("secret detail")
+
+    app = GatewayApp(GatewayConfig(), ModelCatalog((Broken("ddg", ["m1"], {}),)), FakeUpstream())
+    with caplog.at_level(logging.ERROR, logger="sansio_chat.gateway"):
+        async with client_for(app) as client:
+            listing = await client.get("/v1/models")
+            chat = await client.post("/v1/chat/completions", json=chat_body())
+    for response in (listing, chat):
+        assert assert_error(response, 500, "internal_error")["type"] == "server_error"
+        assert "secret detail" not in response.text
+    assert len([r for r in caplog.records if r.exc_info]) == 2
+
+
+@pytest.mark.parametrize(
+    ("roles", "history", "turn"),
+    [
+        (["user"], 0, 1),
+        (["system", "user"], 0, 2),
+        (["system", "user", "assistant", "user"], 3, 1),
+        (["user", "assistant", "user", "user"], 2, 2),
+    ],
+)
+def test_split_history(roles: list[str], history: int, turn: int) -> None:
+    messages = [{"role": role, "content": str(i)} for i, role in enumerate(roles)]
+    before, now = split_history(messages)
+    assert [m.content for m in before + now] == [str(i) for i in range(len(roles))]
+    assert (len(before), len(now)) == (history, turn)

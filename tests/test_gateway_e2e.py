@@ -18,13 +18,14 @@ import anyio
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 from sansio_chat.adapters.gateway import GatewayApp, SessionUpstream, create_gateway_app
 from sansio_chat.adapters.serving import ServerThread, serve_async, serve_in_thread
 
 from fixtures_emulator import EmulatorHandle
 
 PROMPT = "Tell me about sans-IO"
-USER = [{"role": "user", "content": PROMPT}]
+USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": PROMPT}]
 # Fast settings for tests: no pacing, one quick retry, short timeouts.
 FAST: dict[str, Any] = {"min_interval": 0, "max_retries": 1, "retry_base_delay": 0.01, "timeout": 5}
 
@@ -84,7 +85,7 @@ def sse_data(text: str) -> list[str]:
 @pytest.mark.parametrize("model", ["gpt-4o-mini", "ddg/gpt-4o-mini", "gpt-4", "claude-3-haiku"])
 def test_sdk_sync_completion(gateway: Gateway, model: str) -> None:
     with sdk(gateway) as client:
-        completion = client.chat.completions.create(model=model, messages=USER)  # type: ignore[arg-type]
+        completion = client.chat.completions.create(model=model, messages=USER)
     assert completion.object == "chat.completion"
     assert completion.choices[0].message.role == "assistant"
     assert completion.choices[0].message.content == gateway.emulator.expected_reply(PROMPT)
@@ -95,7 +96,7 @@ def test_sdk_sync_completion(gateway: Gateway, model: str) -> None:
 
 def test_sdk_sync_stream(gateway: Gateway) -> None:
     with sdk(gateway) as client:
-        stream = client.chat.completions.create(model="gpt-4o-mini", messages=USER, stream=True)  # type: ignore[arg-type]
+        stream = client.chat.completions.create(model="gpt-4o-mini", messages=USER, stream=True)
         chunks = list(stream)
     assert chunks[0].choices[0].delta.role == "assistant"
     assert chunks[-1].choices[0].finish_reason == "stop"
@@ -108,21 +109,21 @@ def test_sdk_sync_stream(gateway: Gateway) -> None:
 
 def test_sdk_darkai_through_provider_prefix(gateway: Gateway) -> None:
     with sdk(gateway) as client:
-        completion = client.chat.completions.create(model="darkai/llama-3-70b", messages=USER)  # type: ignore[arg-type]
+        completion = client.chat.completions.create(model="darkai/llama-3-70b", messages=USER)
     assert completion.model == "darkai/llama-3-70b"
     assert completion.choices[0].message.content == gateway.emulator.expected_reply(PROMPT)
     assert len(gateway.emulator.control.requests_to("darkai")) == 1
 
 
 def test_history_and_system_message_reach_the_service(gateway: Gateway) -> None:
-    messages = [
+    messages: list[ChatCompletionMessageParam] = [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "first question"},
         {"role": "assistant", "content": "first answer"},
         {"role": "user", "content": [{"type": "text", "text": "second question"}]},
     ]
     with sdk(gateway) as client:
-        completion = client.chat.completions.create(model="gpt-4o-mini", messages=messages)  # type: ignore[arg-type]
+        completion = client.chat.completions.create(model="gpt-4o-mini", messages=messages)
     assert completion.choices[0].message.content == gateway.emulator.expected_reply(
         "second question"
     )
@@ -147,7 +148,7 @@ def test_sdk_models(gateway: Gateway) -> None:
 
 def test_sdk_unknown_model_raises_not_found(gateway: Gateway) -> None:
     with sdk(gateway) as client, pytest.raises(openai.NotFoundError) as caught:
-        client.chat.completions.create(model="gpt-9", messages=USER)  # type: ignore[arg-type]
+        client.chat.completions.create(model="gpt-9", messages=USER)
     assert caught.value.code == "model_not_found"
 
 
@@ -155,7 +156,7 @@ def test_sdk_stream_error_after_text_raises(gateway: Gateway) -> None:
     gateway.emulator.fault("malformed:json")
     received: list[str] = []
     with sdk(gateway) as client:
-        stream = client.chat.completions.create(model="gpt-4o-mini", messages=USER, stream=True)  # type: ignore[arg-type]
+        stream = client.chat.completions.create(model="gpt-4o-mini", messages=USER, stream=True)
         with pytest.raises(openai.APIError) as caught:
             received.extend(chunk.choices[0].delta.content or "" for chunk in stream)
     assert "protocol" in caught.value.message
@@ -165,9 +166,7 @@ def test_sdk_stream_error_after_text_raises(gateway: Gateway) -> None:
 
 # On trio, the SDK's stream stops reading at [DONE] and leaves its own async generators
 # (openai, httpx2, httpcore2) to the garbage collector, which trio reports. Not ours to fix.
-@pytest.mark.filterwarnings(
-    "ignore:Async generator '(openai|httpx2|httpcore2)[._]:ResourceWarning"
-)
+@pytest.mark.filterwarnings("ignore:Async generator '(openai|httpx2|httpcore2)[._]:ResourceWarning")
 @pytest.mark.anyio
 @pytest.mark.parametrize("stream", [False, True])
 async def test_sdk_async_on_both_backends(emulator: EmulatorHandle, stream: bool) -> None:
@@ -182,7 +181,7 @@ async def test_sdk_async_on_both_backends(emulator: EmulatorHandle, stream: bool
                 if stream:
                     chunks = await client.chat.completions.create(
                         model="gpt-4o-mini",
-                        messages=USER,  # type: ignore[arg-type]
+                        messages=USER,
                         stream=True,
                     )
                     async with chunks:
@@ -190,7 +189,7 @@ async def test_sdk_async_on_both_backends(emulator: EmulatorHandle, stream: bool
                 else:
                     completion = await client.chat.completions.create(
                         model="gpt-4o-mini",
-                        messages=USER,  # type: ignore[arg-type]
+                        messages=USER,
                     )
                     text = completion.choices[0].message.content or ""
     assert text == emulator.expected_reply(PROMPT)
@@ -204,7 +203,7 @@ def test_api_key_with_sdk(emulator: EmulatorHandle) -> None:
         with sdk(gateway, "wrong") as client, pytest.raises(openai.AuthenticationError):
             client.models.list()
         with sdk(gateway, "s3cret") as client:
-            completion = client.chat.completions.create(model="gpt-4o-mini", messages=USER)  # type: ignore[arg-type]
+            completion = client.chat.completions.create(model="gpt-4o-mini", messages=USER)
         missing = httpx.get(f"{gateway.url}/v1/models")
         wrong = post(
             gateway,
@@ -284,7 +283,7 @@ def test_cut_stream_ends_with_error_event(gateway: Gateway) -> None:
 def test_conversation_limit_finish_reason_is_length(emulator: EmulatorHandle) -> None:
     emulator.control.configure(conversation_limit=1)
     with running_gateway(emulator) as gateway, sdk(gateway) as client:
-        completion = client.chat.completions.create(model="gpt-4o-mini", messages=USER)  # type: ignore[arg-type]
+        completion = client.chat.completions.create(model="gpt-4o-mini", messages=USER)
     assert completion.choices[0].finish_reason == "length"
     assert completion.choices[0].message.content == emulator.expected_reply(PROMPT)
 
@@ -319,11 +318,13 @@ def test_client_disconnect_cancels_upstream_turn(emulator: EmulatorHandle, strea
             if stream:
                 with client.stream("POST", url, json=body) as response:
                     assert response.status_code == 200
+                    # Keep the line iterator referenced: a discarded httpx iterator closes
+                    # the response, which is the disconnect this test makes on purpose later.
+                    lines = response.iter_lines()
                     tokens = 0
-                    for line in response.iter_lines():
+                    while tokens < 2:
+                        line = next(lines)
                         tokens += '"content":"' in line and '"content":""' not in line
-                        if tokens == 2:
-                            break
                     assert gateway.upstream.open_streams == 1
                 # Leaving the block closes the connection in the middle of the body.
             else:
@@ -348,8 +349,10 @@ def test_full_gateway_answers_429_when_asked_not_to_queue(emulator: EmulatorHand
         url = f"{gateway.url}/v1/chat/completions"
         with httpx.Client(timeout=10) as client, client.stream("POST", url, json=body) as first:
             assert first.status_code == 200
-            next(first.iter_lines())
+            lines = first.iter_lines()  # kept referenced: see the test above
+            next(lines)
             busy = client.post(url, json=body)
+            assert gateway.upstream.open_streams == 1
         wait_until_no_open_streams(gateway)
     assert_error(busy, 429, "gateway_busy")
     assert busy.headers["retry-after"] == "1"

@@ -80,7 +80,8 @@ def test_allows_counts_retries_from_one() -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"base_delay": -1.0}, {"max_retries": -1}, {"max_retries": 1.5}, {"max_retries": True}]
+    "kwargs",
+    [{"base_delay": -1.0}, {"max_retries": -1}, {"max_retries": 1.5}, {"max_retries": True}],
 )
 def test_backoff_rejects_bad_values(kwargs: dict[str, object]) -> None:
     with pytest.raises(LocalProtocolError):

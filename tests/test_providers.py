@@ -32,8 +32,14 @@ def test_unknown_provider_lists_the_known_ones() -> None:
 
 def test_ddg_description() -> None:
     p = providers.get("ddg")
-    assert (p.label, p.url, p.working) == ("DuckDuckGo AI Chat", "https://duckduckgo.com/aichat", True)
-    assert p.supports_stream and p.supports_system_message and p.supports_message_history
+    assert (p.label, p.url, p.working) == (
+        "DuckDuckGo AI Chat",
+        "https://duckduckgo.com/aichat",
+        True,
+    )
+    assert p.supports_stream
+    assert p.supports_system_message
+    assert p.supports_message_history
     assert p.default_model == ddg.DEFAULT_MODEL == "gpt-4o-mini"
     assert p.models == ddg.MODELS
     assert p.model_aliases["gpt-4"] == "gpt-4o-mini"

@@ -4,6 +4,7 @@ Usage (from the repository root, with the project's venv)::
 
     nice python tools/make_browser_corpus.py            # rewrite the corpus with chromium
     python tools/make_browser_corpus.py --measure       # compare parsers with the corpus
+    nice python tools/make_browser_corpus.py --check-generator 15   # fresh output vs chromium
 
 The corpus holds hand-written snippets, grouped by the parsing rule they exercise, and
 output of the emulator's challenge generator from several seeds. Each entry records the
@@ -27,8 +28,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser import browser_inner_html, chromium_version  # noqa: E402
-from sansio_chat.emulator.challenge import generate_snippet  # noqa: E402
+from browser import browser_eval_challenges, browser_inner_html, chromium_version  # noqa: E402
+from sansio_chat.emulator.challenge import generate_snippet, issue_challenge  # noqa: E402
 from sansio_chat.providers.ddg_challenge import inner_html, utf16_length  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "browser_corpus.json"
@@ -164,7 +165,13 @@ HAND: dict[str, list[str]] = {
         "<svg><desc><script>&amp;</script></desc></svg>", "<svg><font color=r>&amp;</font></svg>",
     ],
     "Chromium's innerHTML fast path": [
-        "&#x;", "a&#x;", "&#X;b",
+        "&#x;", "a&#x;", "&#X;b", '<a title="x">&#x;</a>', '<a title="&notit">&lt;</a>',
+        '<a href="?a=1&copy=2">e&amp;</a>', '<p title="&copy;x&notit;"></p>',
+        '<a title="&notit">x</a>',
+    ],
+    "<image> (renamed img) foster-parented out of a table": [
+        "<table><image src=y></table>", "<table>x<image>", "<table><td><image></table>",
+        "<select><image>", "<svg><image/></svg>",
     ],
 }  # fmt: skip
 
@@ -285,9 +292,13 @@ def measure() -> int:
         "selectolax/Lexbor built-in serializer": _lexbor_builtin,
         "html5lib parseFragment + WHATWG serializer": _html5lib,
     }
-    print(f"corpus: {len(entries)} entries, {corpus['chromium']}")
+    generated = sum(entry["source"].startswith("generator") for entry in entries)
+    print(
+        f"corpus: {len(entries)} entries ({len(entries) - generated} hand-written, "
+        f"{generated} generated), {corpus['chromium']}"
+    )
     for name, parse in candidates.items():
-        same = same_length = 0
+        same = same_length = same_generated = 0
         started = time.perf_counter()
         for entry in entries:
             try:
@@ -296,22 +307,60 @@ def measure() -> int:
                 continue
             same += got == entry["inner_html"]
             same_length += utf16_length(got) == entry["length"]
+            if entry["source"].startswith("generator"):
+                same_generated += got == entry["inner_html"]
         per = (time.perf_counter() - started) / len(entries) * 1e6
         print(
-            f"{name}: {same}/{len(entries)} identical ({100 * same / len(entries):.1f} %), "
-            f"{same_length}/{len(entries)} same length ({100 * same_length / len(entries):.1f} %), "
-            f"{per:.0f} us a snippet"
+            f"{name}:\n  {same}/{len(entries)} identical ({100 * same / len(entries):.1f} %), "
+            f"{same_length}/{len(entries)} same length ({100 * same_length / len(entries):.1f} %); "
+            f"generated {same_generated}/{generated}; {per:.0f} us a snippet"
         )
     return 0
+
+
+def check_generator(batches: int, first: int = 0) -> int:
+    """Compare fresh generator output with live chromium: snippets, and whole challenges."""
+    checked = differences = 0
+    for batch in range(first, first + batches):
+        rng = random.Random(f"generator-check:{batch}")
+        snippets = [generate_snippet(rng) for _ in range(1000)]
+        for snippet, html in zip(snippets, browser_inner_html(snippets, timeout=300), strict=True):
+            checked += 1
+            if inner_html(snippet) != html:
+                differences += 1
+                print(
+                    f"snippet {snippet!r}\n  chromium {html!r}\n  solver   {inner_html(snippet)!r}"
+                )
+        issued = [issue_challenge(rng) for _ in range(300)]
+        results = browser_eval_challenges([c.js_text for c in issued], timeout=300)
+        for challenge, result in zip(issued, results, strict=True):
+            checked += 1
+            got = result.get("client_hashes", [None, None])[1]
+            if got != challenge.fingerprint or result.get("server_hashes") != list(
+                challenge.server_hashes
+            ):
+                differences += 1
+                print(f"challenge {challenge.js_text!r}\n  chromium {result!r}")
+    print(f"generator check: {differences} differences in {checked} snippets and challenges")
+    return 1 if differences else 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--measure", action="store_true", help="compare parsers with the corpus")
+    parser.add_argument(
+        "--check-generator",
+        type=int,
+        metavar="BATCHES",
+        help="compare BATCHES x (1000 snippets + 300 challenges) of fresh generator output "
+        "with live chromium instead of writing the corpus",
+    )
     args = parser.parse_args(argv)
     if args.measure:
         return measure()
+    if args.check_generator:
+        return check_generator(args.check_generator)
     corpus = build()
     write(corpus)
     print(f"wrote {len(corpus['entries'])} entries to {CORPUS.relative_to(ROOT)}")

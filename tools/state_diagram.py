@@ -25,6 +25,7 @@ CALLS = {
     Input.RETRY: "next_event(): refusal, retry after back-off",
     Input.TURN_DONE: "next_event(): reply finished",
     Input.REMOTE_ERROR: "next_event() raised",
+    Input.ABORT: "abort_turn()",
 }
 
 

@@ -15,7 +15,7 @@ from collections.abc import AsyncGenerator, Callable, Generator
 from contextlib import aclosing, closing
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar
 
 import httpx
 
@@ -135,9 +135,8 @@ class _Conversing:
         self._open = True
         return self._turn, self._session
 
-    def _check(self, turn: int) -> None:
-        if turn != self._turn:
-            raise LocalProtocolError("this stream was abandoned: a newer turn started")
+    def _abandoned(self) -> NoReturn:
+        raise LocalProtocolError("this stream was abandoned: a newer turn started")
 
     def _end(self, turn: int, finished: bool) -> None:
         if turn == self._turn and self._open:
@@ -196,7 +195,8 @@ class AsyncChatClient(_Conversing):
             events = aiter_turn(session, self._http, prompt, timeouts=self._timeouts)
             async with aclosing(events):
                 async for event in events:
-                    self._check(turn)
+                    if turn != self._turn:
+                        self._abandoned()
                     yield event
             finished = True
         finally:
@@ -212,8 +212,12 @@ class AsyncChatClient(_Conversing):
 
     async def ask(self, prompt: MessagesLike) -> str:
         """Run a turn and return the whole reply."""
-        async with self.stream(prompt) as tokens:
-            return "".join([token async for token in tokens])
+        parts: list[str] = []
+        async with aclosing(self._run(prompt)) as events:
+            async for event in events:
+                if type(event) is TokenEvent:
+                    parts.append(event.text)
+        return "".join(parts)
 
     async def aclose(self) -> None:
         """Close the connections (unless the httpx client was given)."""
@@ -260,7 +264,8 @@ class ChatClient(_Conversing):
         try:
             with closing(iter_turn(session, self._http, prompt, timeouts=self._timeouts)) as events:
                 for event in events:
-                    self._check(turn)
+                    if turn != self._turn:
+                        self._abandoned()
                     yield event
             finished = True
         finally:
@@ -276,8 +281,12 @@ class ChatClient(_Conversing):
 
     def ask(self, prompt: MessagesLike) -> str:
         """Run a turn and return the whole reply."""
-        with self.stream(prompt) as tokens:
-            return "".join(tokens)
+        parts: list[str] = []
+        with closing(self._run(prompt)) as events:
+            for event in events:
+                if type(event) is TokenEvent:
+                    parts.append(event.text)
+        return "".join(parts)
 
     def close(self) -> None:
         """Close the connections (unless the httpx client was given)."""

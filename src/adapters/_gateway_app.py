@@ -7,32 +7,26 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, MutableMapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import anyio
 
 from sansio_chat import Finished, SansioChatError, TokenEvent
 
 from ._gateway_openai import (
-    DONE_EVENT,
-    ChatRequest,
     GatewayError,
-    ModelCatalog,
-    ModelRoute,
-    chunk_event,
-    completion_body,
-    error_event,
     internal_error,
     map_upstream_error,
     model_body,
+    model_not_found,
     models_body,
-    new_completion_id,
-    now,
-    parse_chat_request,
 )
+from ._gateway_request import ChatRequest, ModelCatalog, ModelRoute, parse_chat_request
+from ._gateway_responder import Responder, send_error, send_json
+from .serving import Message, Receive, Scope, Send
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -46,16 +40,11 @@ __all__ = [
 
 logger = logging.getLogger("sansio_chat.gateway")
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 UpstreamEvent = TokenEvent | Finished
 
 # The reply ended normally but the service will take no further turn after it: the context
 # is full, which is what OpenAI's "length" means.
 _FINISH_REASONS = {"stop": "stop", "conversation_limit": "length"}
-_JSON = (b"content-type", b"application/json")
 
 # A few upstream turns at once: the services pace requests per client anyway, so more in
 # flight mostly means more waiting upstream and more 429s.
@@ -135,9 +124,7 @@ class GatewayApp:
         self.catalog = catalog
         self.upstream = upstream
         self._limiter: anyio.CapacityLimiter | None = None
-        self._expected_auth = (
-            b"Bearer " + config.api_key.encode("utf-8") if config.api_key else None
-        )
+        self._expected_auth = config.api_key.encode("utf-8") if config.api_key else None
 
     async def aclose(self) -> None:
         """Close the upstream clients (also done at ASGI lifespan shutdown)."""
@@ -148,13 +135,21 @@ class GatewayApp:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
         elif scope["type"] == "http":
+            started = False
+
+            async def tracking_send(message: Message) -> None:
+                nonlocal started
+                started = started or message["type"] == "http.response.start"
+                await send(message)
+
             try:
-                await self._http(scope, receive, send)
+                await self._http(scope, receive, tracking_send)
             except GatewayError as exc:
-                await _send_error(send, exc)
+                await send_error(send, exc)
             except Exception:
                 logger.exception("gateway failure on %s %s", scope["method"], scope["path"])
-                await _send_error(send, internal_error())
+                if not started:
+                    await send_error(send, internal_error())
         # websocket scopes are not served: returning without accepting rejects them.
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -193,7 +188,7 @@ class GatewayApp:
         if path == "/v1/chat/completions":
             await self._chat_completions(scope, receive, send)
         elif path == "/v1/models":
-            await _send_json(send, 200, models_body(self.catalog.listing()))
+            await send_json(send, 200, models_body(self.catalog.listing()))
         else:
             await self._one_model(path.removeprefix("/v1/models/"), send)
 
@@ -205,20 +200,18 @@ class GatewayApp:
             raise _auth_error(
                 "Missing API key: send 'Authorization: Bearer <key>'.", "missing_api_key"
             )
-        if not hmac.compare_digest(given, self._expected_auth):
+        scheme, _, token = given.strip().partition(b" ")
+        # The scheme is case-insensitive (RFC 9110); the key is compared in constant time.
+        matches = hmac.compare_digest(token.strip(), self._expected_auth)
+        if scheme.lower() != b"bearer" or not matches:
             raise _auth_error("Incorrect API key provided.", "invalid_api_key")
 
     async def _one_model(self, model_id: str, send: Send) -> None:
         for entry, owner in self.catalog.listing():
             if entry == model_id:
-                await _send_json(send, 200, model_body(entry, owner))
+                await send_json(send, 200, model_body(entry, owner))
                 return
-        raise GatewayError(
-            status=404,
-            message=f"The model {model_id!r} does not exist.",
-            param="model",
-            code="model_not_found",
-        )
+        raise model_not_found(model_id)
 
     async def _chat_completions(self, scope: Scope, receive: Receive, send: Send) -> None:
         content_type = (_header(scope, b"content-type") or b"").split(b";")[0].strip().lower()
@@ -256,7 +249,7 @@ class GatewayApp:
                 return bytes(body)
 
     async def _respond(self, request: ChatRequest, send: Send) -> None:
-        responder = _Responder(send, request)
+        responder = Responder(send, request)
         try:
             async with self._capacity():
                 events = self.upstream.stream(request.route, request.messages)
@@ -302,76 +295,6 @@ class GatewayApp:
             limiter.release_on_behalf_of(borrower)
 
 
-class _Responder:
-    """Writes one completion as JSON or as SSE; the HTTP head goes out with the first token,
-    so errors before any text still get a real status."""
-
-    def __init__(self, send: Send, request: ChatRequest) -> None:
-        self.send = send
-        self.stream = request.stream
-        self.model = request.route.public_id
-        self.completion_id = new_completion_id()
-        self.created = now()
-        self.started = False
-        self.finish_reason = "stop"
-        self.parts: list[str] = []
-
-    def _chunk(self, delta: Mapping[str, str], finish_reason: str | None = None) -> bytes:
-        return chunk_event(
-            completion_id=self.completion_id,
-            created=self.created,
-            model=self.model,
-            delta=delta,
-            finish_reason=finish_reason,
-        )
-
-    async def _start(self) -> None:
-        self.started = True
-        headers = [
-            (b"content-type", b"text/event-stream; charset=utf-8"),
-            (b"cache-control", b"no-cache"),
-            (b"x-accel-buffering", b"no"),
-        ]
-        await self.send({"type": "http.response.start", "status": 200, "headers": headers})
-        await self._body(self._chunk({"role": "assistant", "content": ""}))
-
-    async def _body(self, data: bytes, more: bool = True) -> None:
-        await self.send({"type": "http.response.body", "body": data, "more_body": more})
-
-    async def token(self, text: str) -> None:
-        if not self.stream:
-            self.parts.append(text)
-            return
-        if not self.started:
-            await self._start()
-        await self._body(self._chunk({"content": text}))
-
-    async def finish(self) -> None:
-        if not self.stream:
-            body = completion_body(
-                completion_id=self.completion_id,
-                created=self.created,
-                model=self.model,
-                text="".join(self.parts),
-                finish_reason=self.finish_reason,
-            )
-            await _send_json(self.send, 200, body)
-            return
-        if not self.started:
-            await self._start()
-        await self._body(self._chunk({}, self.finish_reason))
-        await self._body(DONE_EVENT, more=False)
-
-    async def fail(self, error: GatewayError) -> None:
-        try:
-            if self.started:
-                await self._body(error_event(error), more=False)
-            else:
-                await _send_error(self.send, error)
-        except Exception:  # a server may raise once the client is gone; nobody to tell
-            logger.debug("could not deliver %s", error, exc_info=True)
-
-
 async def _cancel_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
@@ -397,16 +320,3 @@ def _too_large(limit: int) -> GatewayError:
         message=f"The request body exceeds the gateway's limit of {limit} bytes.",
         code="request_too_large",
     )
-
-
-async def _send_json(
-    send: Send, status: int, body: bytes, headers: Sequence[tuple[str, str]] = ()
-) -> None:
-    raw = [_JSON, (b"content-length", str(len(body)).encode("ascii"))]
-    raw += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": body, "more_body": False})
-
-
-async def _send_error(send: Send, error: GatewayError) -> None:
-    await _send_json(send, error.status, error.body(), error.headers)

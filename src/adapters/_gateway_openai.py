@@ -1,6 +1,6 @@
-"""The OpenAI chat-completions vocabulary of the gateway: parsing, model routing, error objects.
+"""The OpenAI wire vocabulary of the gateway: error objects, error mapping, response bodies.
 
-Pure functions and values only; the ASGI plumbing lives in ``gateway.py``.
+Pure functions and values; the ASGI plumbing is in ``_gateway_app.py``.
 """
 
 from __future__ import annotations
@@ -9,9 +9,8 @@ import json
 import math
 import secrets
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from sansio_chat import (
     ConversationLimitError,
@@ -27,44 +26,24 @@ from sansio_chat import (
 )
 
 __all__ = [
-    "ChatRequest",
+    "DEFAULT_RETRY_AFTER",
+    "DONE_EVENT",
     "GatewayError",
-    "ModelCatalog",
-    "ModelRoute",
-    "ProviderInfo",
     "chunk_event",
     "completion_body",
     "error_event",
+    "internal_error",
+    "invalid",
     "map_upstream_error",
-    "parse_chat_request",
+    "model_body",
+    "model_not_found",
+    "models_body",
+    "new_completion_id",
+    "now",
 ]
 
 # Used as Retry-After when the service refused for rate reasons without saying how long to wait.
 DEFAULT_RETRY_AFTER = 5
-# Roles the OpenAI protocol knows and this gateway can forward; "developer" is the newer name
-# for "system" in OpenAI's API.
-_ROLE_MAP = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
-# Content-part types that carry plain text ("refusal" parts appear in echoed assistant turns).
-_TEXT_PART_KEYS = {"text": "text", "input_text": "text", "refusal": "refusal"}
-
-
-class ProviderInfo(Protocol):
-    """What the gateway needs from a provider of ``sansio_chat.providers``."""
-
-    @property
-    def name(self) -> str:
-        """The provider's short name (``ddg``, ``darkai``)."""
-
-    @property
-    def models(self) -> Sequence[str]:
-        """The canonical model ids."""
-
-    @property
-    def model_aliases(self) -> Mapping[str, str]:
-        """Alias → canonical model id."""
-
-    def validate_model(self, model: str) -> str:
-        """Return the canonical id for ``model`` or raise ``ModelNotSupportedError``."""
 
 
 class GatewayError(Exception):
@@ -118,67 +97,8 @@ class GatewayError(Exception):
         return _dumps(self.to_dict())
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ModelRoute:
-    """Where a requested model name goes.
-
-    Attributes:
-        provider: the provider name.
-        model: the provider's canonical model id.
-    """
-
-    provider: str
-    model: str
-
-    @property
-    def public_id(self) -> str:
-        """The ``provider/model`` id reported back to clients."""
-        return f"{self.provider}/{self.model}"
-
-
-@dataclass(frozen=True, slots=True)
-class ModelCatalog:
-    """Resolves OpenAI ``model`` strings across providers, in the given provider order.
-
-    ``provider/model`` goes to that provider (the model part may be an alias); a bare model id
-    or alias goes to the first provider that accepts it.
-    """
-
-    providers: tuple[ProviderInfo, ...]
-    _by_name: dict[str, ProviderInfo] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_by_name", {p.name: p for p in self.providers})
-
-    def resolve(self, requested: str) -> ModelRoute:
-        """Return the route for ``requested`` or raise a 404 ``GatewayError``."""
-        prefix, sep, rest = requested.partition("/")
-        if sep and prefix in self._by_name:
-            provider = self._by_name[prefix]
-            try:
-                return ModelRoute(provider=prefix, model=provider.validate_model(rest))
-            except ModelNotSupportedError:
-                raise _model_not_found(requested) from None
-        for provider in self.providers:
-            try:
-                return ModelRoute(provider=provider.name, model=provider.validate_model(requested))
-            except ModelNotSupportedError:
-                continue
-        raise _model_not_found(requested)
-
-    def listing(self) -> list[tuple[str, str]]:
-        """Return ``(id, owner)`` pairs: every ``provider/model``, then each bare name once."""
-        entries = [(f"{p.name}/{m}", p.name) for p in self.providers for m in p.models]
-        seen = {entry for entry, _ in entries}
-        for provider in self.providers:
-            for name in (*provider.models, *provider.model_aliases):
-                if name not in seen:
-                    seen.add(name)
-                    entries.append((name, self.resolve(name).provider))
-        return entries
-
-
-def _model_not_found(requested: str) -> GatewayError:
+def model_not_found(requested: str) -> GatewayError:
+    """The 404 for a model no provider serves."""
     return GatewayError(
         status=404,
         message=f"The model {requested!r} does not exist; GET /v1/models lists the models.",
@@ -187,128 +107,15 @@ def _model_not_found(requested: str) -> GatewayError:
     )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ChatRequest:
-    """A validated ``POST /v1/chat/completions`` request.
-
-    Attributes:
-        route: where the model resolved to.
-        messages: ``{"role", "content"}`` dicts with roles ``system``, ``user``, ``assistant``.
-        stream: whether the client asked for server-sent events.
-    """
-
-    route: ModelRoute
-    messages: tuple[Mapping[str, str], ...]
-    stream: bool
-
-
-def _invalid(message: str, param: str | None = None, code: str | None = None) -> GatewayError:
+def invalid(message: str, param: str | None = None, code: str | None = None) -> GatewayError:
+    """A 400 ``invalid_request_error``."""
     return GatewayError(status=400, message=message, param=param, code=code)
-
-
-def parse_chat_request(body: bytes, catalog: ModelCatalog) -> ChatRequest:
-    """Validate a chat-completions request body; raise ``GatewayError`` (400/404) when bad.
-
-    Parameters the gateway cannot honour exactly (``temperature``, ``max_tokens``, ...) are
-    ignored; ``n`` other than 1 and tool calling are refused.
-    """
-    try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError):
-        # ValueError covers bad UTF-8 and bad JSON; RecursionError a hostile nesting depth.
-        raise _invalid("The request body is not valid JSON.", code="invalid_json") from None
-    if not isinstance(payload, dict):
-        raise _invalid("The request body must be a JSON object.", code="invalid_json")
-    model = payload.get("model")
-    if model is None:
-        raise _invalid("You must provide a model parameter.", "model", "missing_required_parameter")
-    if not isinstance(model, str) or not model:
-        raise _invalid("'model' must be a non-empty string.", "model", "invalid_type")
-    stream = payload.get("stream")
-    if stream is None:
-        stream = False
-    elif not isinstance(stream, bool):
-        raise _invalid("'stream' must be a boolean.", "stream", "invalid_type")
-    n = payload.get("n")
-    if n is not None and (isinstance(n, bool) or n != 1):
-        raise _invalid("Only n=1 is supported.", "n", "unsupported_value")
-    for name in ("tools", "functions"):
-        if payload.get(name):
-            raise _invalid(
-                f"'{name}' is not supported by this gateway.", name, "unsupported_parameter"
-            )
-    messages = _parse_messages(payload.get("messages"))
-    return ChatRequest(route=catalog.resolve(model), messages=messages, stream=stream)
-
-
-def _parse_messages(raw: object) -> tuple[Mapping[str, str], ...]:
-    if raw is None:
-        raise _invalid(
-            "You must provide a messages parameter.", "messages", "missing_required_parameter"
-        )
-    if not isinstance(raw, list):
-        raise _invalid("'messages' must be an array.", "messages", "invalid_type")
-    if not raw:
-        raise _invalid("'messages' must contain at least one message.", "messages", "empty_array")
-    messages = tuple(_parse_message(item, f"messages[{i}]") for i, item in enumerate(raw))
-    if messages[-1]["role"] == "assistant":
-        raise _invalid(
-            "The last message must come from the user (or system), not the assistant.",
-            f"messages[{len(messages) - 1}].role",
-            "invalid_value",
-        )
-    return messages
-
-
-def _parse_message(item: object, where: str) -> Mapping[str, str]:
-    if not isinstance(item, dict):
-        raise _invalid(f"'{where}' must be an object.", where, "invalid_type")
-    role = item.get("role")
-    if not isinstance(role, str):
-        raise _invalid(f"'{where}.role' must be a string.", f"{where}.role", "invalid_type")
-    if role not in _ROLE_MAP:
-        raise _invalid(
-            f"Role {role!r} is not supported; use system, developer, user or assistant.",
-            f"{where}.role",
-            "invalid_value",
-        )
-    content = item.get("content")
-    if content is None and role == "assistant":
-        content = ""
-    return {"role": _ROLE_MAP[role], "content": _parse_content(content, f"{where}.content")}
-
-
-def _parse_content(content: object, where: str) -> str:
-    if isinstance(content, str):
-        return content
-    if not isinstance(content, list):
-        raise _invalid(
-            f"'{where}' must be a string or an array of text parts.", where, "invalid_type"
-        )
-    texts: list[str] = []
-    for j, part in enumerate(content):
-        here = f"{where}[{j}]"
-        if not isinstance(part, dict):
-            raise _invalid(f"'{here}' must be an object.", here, "invalid_type")
-        kind = part.get("type")
-        key = _TEXT_PART_KEYS.get(kind) if isinstance(kind, str) else None
-        if key is None:
-            raise _invalid(
-                f"Content part type {kind!r} is not supported; only text parts are.",
-                f"{here}.type",
-                "unsupported_content",
-            )
-        text = part.get(key)
-        if not isinstance(text, str):
-            raise _invalid(f"'{here}.{key}' must be a string.", f"{here}.{key}", "invalid_type")
-        texts.append(text)
-    return "\n".join(texts)
 
 
 def map_upstream_error(exc: SansioChatError) -> GatewayError:
     """Translate an error of the client stack into the answer the gateway gives."""
     if isinstance(exc, ModelNotSupportedError):
-        return _model_not_found(exc.model)
+        return model_not_found(exc.model)
     if isinstance(exc, InputLimitError):
         size = f" ({exc.observed} of {exc.limit} characters)" if exc.observed and exc.limit else ""
         return GatewayError(
@@ -355,7 +162,7 @@ def map_upstream_error(exc: SansioChatError) -> GatewayError:
             "upstream_connection_error",
         )
     if isinstance(exc, LocalProtocolError):
-        return _invalid(f"The request was refused: {exc}", "messages", "invalid_value")
+        return invalid(f"The request was refused: {exc}", "messages", "invalid_value")
     return _upstream(502, "The upstream service refused the request.", "upstream_error")
 
 

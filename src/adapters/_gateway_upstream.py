@@ -14,7 +14,7 @@ import httpx
 
 from sansio_chat import Backoff, Conversation, Finished, Message, Pacer, TokenEvent, providers
 
-from ._gateway_openai import ModelRoute
+from ._gateway_request import ModelRoute
 from .httpx import Timeouts, Verify, aiter_turn, async_http_client
 
 __all__ = ["SessionUpstream", "split_history"]

@@ -20,7 +20,7 @@ from sansio_chat import Event, HttpRequest, Sleep, Timeout
 
 from ._common import Timeouts, Verify, check_sleep, ssl_context, track, within
 from ._session_protocol import TurnSession
-from ._transport_errors import map_transport_errors
+from ._transport_errors import map_transport_errors, transport_error
 
 __all__ = ["aiter_turn", "async_http_client", "http_client", "iter_turn"]
 
@@ -118,11 +118,18 @@ async def aiter_turn(
             while True:
                 for event in session.events():
                     yield track(event, received)
-                try:
-                    with map_transport_errors(step.url, received):
+                try:  # the hot loop: the same mapping as map_transport_errors, inline
+                    if deadline is None:
+                        chunk = await chunks.__anext__()
+                    else:
                         chunk = await within(chunks.__anext__(), deadline, received)
                 except StopAsyncIteration:
                     break
+                except Exception as exc:
+                    error = transport_error(exc, step.url, received)
+                    if error is None:
+                        raise
+                    raise error from exc
                 session.receive_data(chunk)
             session.receive_eof()
             for event in session.events():

@@ -17,7 +17,7 @@ import httpx
 
 from sansio_chat import Timeout, TransportError
 
-__all__ = ["map_transport_errors"]
+__all__ = ["map_transport_errors", "transport_error"]
 
 # Order matters: the first matching row wins (TimeoutError is an OSError).
 _TABLE: tuple[tuple[type[BaseException], type[TransportError], str], ...] = (
@@ -36,19 +36,41 @@ _TABLE: tuple[tuple[type[BaseException], type[TransportError], str], ...] = (
 )
 
 
-@contextmanager
-def map_transport_errors(url: str, received: Sequence[str] = ()) -> Iterator[None]:
-    """Re-raise a transport failure during an exchange with ``url`` as ``TransportError``.
+def _describe(exc: BaseException) -> str:
+    # Some layers re-raise with an empty message (httpcore on trio wraps an SSL failure in a
+    # bare ConnectError); the reason is further down the chain.
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            break
+        if str(seen):
+            return str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return type(exc).__name__
+
+
+def transport_error(
+    exc: BaseException, url: str, received: Sequence[str] = ()
+) -> TransportError | None:
+    """The sansio-chat error for ``exc`` raised while talking to ``url`` (``None``: not ours).
 
     ``received`` holds the reply text delivered so far; it becomes ``partial_text``.
     """
+    for source, target, what in _TABLE:
+        if isinstance(exc, source):
+            parts = urlsplit(url)
+            message = f"{what} ({parts.scheme}://{parts.netloc}): {_describe(exc)}"
+            return target(message, partial_text="".join(received))
+    return None
+
+
+@contextmanager
+def map_transport_errors(url: str, received: Sequence[str] = ()) -> Iterator[None]:
+    """Re-raise a transport failure during an exchange with ``url`` as ``TransportError``."""
     try:
         yield
     except Exception as exc:
-        for source, target, what in _TABLE:
-            if isinstance(exc, source):
-                parts = urlsplit(url)
-                detail = str(exc) or type(exc).__name__
-                message = f"{what} ({parts.scheme}://{parts.netloc}): {detail}"
-                raise target(message, partial_text="".join(received)) from exc
-        raise
+        error = transport_error(exc, url, received)
+        if error is None:
+            raise
+        raise error from exc

@@ -26,14 +26,14 @@ from sansio_chat.emulator import (
     Exchange,
     Fault,
     FaultSyntaxError,
-    Reset,
     ResponsePlan,
     Stall,
+    Write,
     parse_fault,
     parse_rate_limit,
 )
 
-from .serving import Message, Receive, Scope, Send, ServerHandle, ServerThread, run_forever
+from .serving import Receive, Scope, Send, ServerHandle, ServerThread, run_forever
 
 __all__ = [
     "EmulatorApp",
@@ -187,20 +187,28 @@ class EmulatorApp:
             client=str(client[0]) if client else "",
         )
         plan = self.control.handle(request)
+        gone = anyio.Event()
         async with anyio.create_task_group() as group:
-            group.start_soon(_cancel_on_disconnect, receive, group.cancel_scope)
-            try:
-                await _play(plan, send)
-            finally:
-                group.cancel_scope.cancel()
+            group.start_soon(_watch_disconnect, receive, gone)
+            await _play(plan, send, gone)
+            # Only the watcher is left to cancel: a send is never interrupted half-way, or
+            # the server could be left unable to finish or close the connection.
+            group.cancel_scope.cancel()
 
 
-async def _cancel_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> None:
+async def _watch_disconnect(receive: Receive, gone: anyio.Event) -> None:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            scope.cancel()
+            gone.set()
             return
+
+
+async def _wait(seconds: float, gone: anyio.Event) -> bool:
+    """Sleep ``seconds`` unless the client leaves first; return whether it is still there."""
+    with anyio.move_on_after(seconds):
+        await gone.wait()
+    return not gone.is_set()
 
 
 async def _send_plain(send: Send, status: int, body: bytes) -> None:
@@ -212,28 +220,26 @@ async def _send_plain(send: Send, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-async def _play(plan: ResponsePlan, send: Send) -> None:
+async def _play(plan: ResponsePlan, send: Send, gone: anyio.Event) -> None:
     """Carry out a plan: head, body actions, and a proper end unless it resets."""
-    if plan.head_delay > 0:
-        await anyio.sleep(plan.head_delay)
+    if plan.head_delay > 0 and not await _wait(plan.head_delay, gone):
+        return
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in plan.headers]
     await send({"type": "http.response.start", "status": plan.status, "headers": headers})
     for action in plan.body:
-        if isinstance(action, Stall):
-            await anyio.sleep(action.seconds)
-        elif isinstance(action, Reset):
+        if gone.is_set():
+            return
+        if isinstance(action, Write):
+            if action.delay > 0 and not await _wait(action.delay, gone):
+                return
+            await send({"type": "http.response.body", "body": action.data, "more_body": True})
+        elif isinstance(action, Stall):
+            if not await _wait(action.seconds, gone):
+                return
+        else:
             # Returning without the final body message makes the server drop the connection
             # mid-body: the client sees an incomplete (chunked) body, not a clean end.
             return
-        else:
-            if action.delay > 0:
-                await anyio.sleep(action.delay)
-            message: Message = {
-                "type": "http.response.body",
-                "body": action.data,
-                "more_body": True,
-            }
-            await send(message)
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
@@ -260,9 +266,13 @@ class EmulatorServer(ServerThread):
         """The running emulator's :class:`EmulatorControl`."""
         return self.emulator_app.control
 
-    def __enter__(self) -> EmulatorServer:
-        self.start()
+    def start(self) -> EmulatorServer:
+        """Bind, start the thread and return once the emulator is serving."""
+        super().start()
         return self
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
 
 
 def serve_emulator(
@@ -307,6 +317,13 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each write")
     parser.add_argument("--reply-tokens", type=int, default=12, help="words per reply")
     parser.add_argument(
+        "--events-per-write",
+        type=int,
+        default=1,
+        metavar="N",
+        help="join N events into one write (default 1, as the service did)",
+    )
+    parser.add_argument(
         "--rate-limit",
         default=None,
         metavar="N/S",
@@ -317,6 +334,11 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
         dest="challenge_on_chat",
         action="store_false",
         help="do not attach a fresh challenge to chat replies",
+    )
+    parser.add_argument(
+        "--reusable-tokens",
+        action="store_true",
+        help="accept an x-vqd-4 again after its turn (stepping back and branching)",
     )
     parser.add_argument(
         "--backend", choices=("asyncio", "trio"), default="asyncio", help="event loop"
@@ -336,6 +358,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         conversation_limit=args.conversation_limit,
         rate_limit=parse_rate_limit(args.rate_limit) if args.rate_limit else None,
         challenge_on_chat=args.challenge_on_chat,
+        events_per_write=args.events_per_write,
+        reusable_tokens=args.reusable_tokens,
         faults=tuple(faults),
     )
 

@@ -29,7 +29,8 @@ from ._gateway_app import (
     Upstream,
     UpstreamEvent,
 )
-from ._gateway_openai import GatewayError, ModelCatalog, ModelRoute
+from ._gateway_openai import GatewayError
+from ._gateway_request import ModelCatalog, ModelRoute
 from ._gateway_upstream import SessionUpstream
 from .serving import ServerHandle, run_forever
 

@@ -296,7 +296,9 @@ class TurnContext:
 
 @final
 @dataclass(frozen=True, slots=True)
-class _Item:
+class _Control:
+    """A queue entry that is more than an event: an error to raise, or a commit."""
+
     event: Event | None = None
     error: SansioChatError | None = None
     commit: Conversation | None = None
@@ -323,7 +325,8 @@ class ChatSession:
 
     Errors come out of three places only: ``start_turn()`` (what is known before any
     request), ``next_event()`` (what a response caused) and, for calls in the wrong state,
-    ``LocalProtocolError`` from any method (the session is then unchanged).
+    ``LocalProtocolError`` from any method (the session is then unchanged). A driver whose
+    own I/O fails mid-turn calls ``abort_turn()``; ``start_turn()`` may follow any failure.
     """
 
     def __init__(
@@ -342,7 +345,7 @@ class ChatSession:
         self._backoff = backoff if backoff is not None else Backoff()
         self._limits = limits if limits is not None else Limits()
         self._machine = StateMachine()
-        self._queue: deque[_Item] = deque()
+        self._queue: deque[Event | _Control] = deque()
         self._ctx: TurnContext | None = None
         self._turn: ProviderTurn | None = None
         self._planned: Exchange | None = None
@@ -385,6 +388,11 @@ class ChatSession:
         return self._pacer
 
     @property
+    def backoff(self) -> Backoff:
+        """The retry policy."""
+        return self._backoff
+
+    @property
     def limits(self) -> Limits:
         """The buffering limits."""
         return self._limits
@@ -414,12 +422,12 @@ class ChatSession:
                     "start a new conversation",
                     error_type="ERR_CONVERSATION_LIMIT",
                 )
-            queue: deque[_Item] = deque()
+            queue: deque[Event | _Control] = deque()
             ctx = TurnContext(
                 self._conversation,
                 new_messages,
                 self._backoff,
-                lambda event: queue.append(_Item(event=event)),
+                queue.append,
             )
             turn = self._rules.begin_turn(ctx)
             planned = turn.next_exchange()
@@ -490,34 +498,55 @@ class ChatSession:
         self._machine.process(Input.RECV_EOF, "receive EOF")
         self._eof = True
 
+    def abort_turn(self) -> None:
+        """Give up on the turn in progress: the driver's transport failed, timed out or was
+        cancelled.
+
+        A turn in progress ends in ``ERROR`` with the conversation as before the turn, and
+        ``start_turn()`` may follow. With no turn in progress (``IDLE``, ``DONE``, ``ERROR``)
+        nothing changes, so a driver may call it unconditionally when it stops early.
+        """
+        self._machine.process(Input.ABORT, "abort the turn")
+        if self._machine.state is State.ERROR:
+            self._queue.clear()
+            self._planned = self._exchange = None
+            self._ctx = self._turn = None
+
     def next_event(self) -> Event | _NeedData:
         """The next event, or ``NEED_DATA`` when more input (or a ``next_step()``) is needed.
 
         Raises what the response caused (``RemoteProtocolError``, ``ServiceRefusal``
         subclasses); the turn is then in ``ERROR`` and the conversation as before the turn.
         """
-        state = self._machine.state
-        if state is State.ERROR:
-            self._machine.check(Input.RECV_DATA, "call next_event()")
-        if not self._queue and state in (State.RECV_BODY, State.RECV_EOF):
-            self._pump()
-        if self._queue:
-            item = self._queue.popleft()
-            if item.commit is not None:
-                self._conversation = item.commit
-            if item.error is not None:
-                item.error.state = state.name
-                self._machine.process(Input.REMOTE_ERROR)
-                self._queue.clear()
-                self._planned = self._exchange = None
-                self._ctx = self._turn = None
-                raise item.error
-            assert item.event is not None
-            return item.event
-        if state is State.RECV_EOF:
-            assert self._transition is not None
-            self._machine.process(self._transition)
-        return NEED_DATA
+        queue = self._queue
+        if not queue:
+            state = self._machine.state
+            if state is State.RECV_BODY or state is State.RECV_EOF:
+                self._pump()
+            if not queue:
+                if state is State.RECV_EOF:
+                    assert self._transition is not None
+                    self._machine.process(self._transition)
+                elif state is State.ERROR:
+                    self._machine.check(Input.RECV_DATA, "call next_event()")
+                return NEED_DATA
+        item = queue.popleft()
+        if type(item) is _Control:
+            return self._control(item)
+        return item
+
+    def _control(self, item: _Control) -> Event:
+        if item.commit is not None:
+            self._conversation = item.commit
+        if item.error is not None:
+            item.error.state = self._machine.state.name
+            self._machine.process(Input.REMOTE_ERROR)
+            self._queue.clear()
+            self._planned = self._exchange = None
+            self._ctx = self._turn = None
+            raise item.error
+        assert item.event is not None
+        return item.event
 
     def events(self) -> Iterator[Event]:
         """Yield events until ``next_event()`` returns ``NEED_DATA``."""
@@ -570,7 +599,7 @@ class ChatSession:
                 error.partial_text = ctx.partial_text
             self._settled = True
             self._pending.clear()
-            self._queue.append(_Item(error=error, commit=ctx.commit_on_error))
+            self._queue.append(_Control(error=error, commit=ctx.commit_on_error))
 
     def _consume(self, exchange: Exchange, data: bytes) -> None:
         if self._decoder is not None:
@@ -594,7 +623,7 @@ class ChatSession:
         if decision.kind is DecisionKind.FINISH:
             assert decision.conversation is not None
             self._queue.append(
-                _Item(event=Finished(reason=decision.reason), commit=decision.conversation)
+                _Control(event=Finished(reason=decision.reason), commit=decision.conversation)
             )
             self._transition = Input.TURN_DONE
             return

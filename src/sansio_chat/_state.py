@@ -62,6 +62,8 @@ class Input(Enum):
     """``next_event()`` settled the last exchange: the reply is complete."""
     REMOTE_ERROR = "REMOTE_ERROR"
     """``next_event()`` raised an error the response caused."""
+    ABORT = "ABORT"
+    """``abort_turn()``: the driver gave up on the turn (transport error, timeout, cancel)."""
 
 
 _S, _I = State, Input
@@ -83,6 +85,14 @@ TRANSITIONS: MappingProxyType[tuple[State, Input], State] = MappingProxyType(
         (_S.RECV_EOF, _I.TURN_DONE): _S.DONE,
         (_S.RECV_EOF, _I.REMOTE_ERROR): _S.ERROR,
         (_S.DONE, _I.SEND_TURN_COMPLETE): _S.IDLE,
+        (_S.IDLE, _I.ABORT): _S.IDLE,
+        (_S.SEND, _I.ABORT): _S.ERROR,
+        (_S.BACKOFF, _I.ABORT): _S.ERROR,
+        (_S.AWAIT_HEAD, _I.ABORT): _S.ERROR,
+        (_S.RECV_BODY, _I.ABORT): _S.ERROR,
+        (_S.RECV_EOF, _I.ABORT): _S.ERROR,
+        (_S.DONE, _I.ABORT): _S.DONE,
+        (_S.ERROR, _I.ABORT): _S.ERROR,
     }
 )
 """Every allowed ``(state, input)`` pair and the state it leads to."""

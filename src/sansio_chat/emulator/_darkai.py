@@ -73,6 +73,7 @@ class DarkAIService:
         reply_tokens_count: int,
         delay: float,
         final_response: bool,
+        events_per_write: int = 1,
         take_faults: Callable[[], Sequence[Fault]],
     ) -> ResponsePlan:
         """``POST /chat`` with ``{"query": …, "model": …}``: stream the reply.
@@ -103,6 +104,7 @@ class DarkAIService:
             split=self.split,
             delay=delay,
             rng=self.misc_rng,
+            group=events_per_write,
         )
         return ResponsePlan(
             status=200,

@@ -74,17 +74,10 @@ def error_body(status: int, kind: str, **extra: object) -> bytes:
 
 @final
 @dataclass(slots=True, kw_only=True)
-class _Chain:
-    """One conversation: the tokens handed out along it share this record."""
-
-    turns: int = 0
-    exhausted: bool = False
-
-
-@final
-@dataclass(slots=True, kw_only=True)
 class _Token:
-    chain: _Chain
+    """An issued ``x-vqd-4``: how many turns of its conversation came before it, its challenge."""
+
+    depth: int
     challenge: IssuedChallenge | None
     used: bool = False
 
@@ -99,9 +92,11 @@ class DdgSettings:
     delay: float = 0.0
     conversation_limit: int | None = None
     challenge_on_chat: bool = True
+    reusable_tokens: bool = False
     input_limit: int = INPUT_LIMIT
     models: tuple[str, ...] | None = None
     seed: int = 0
+    events_per_write: int = 1
 
 
 @final
@@ -190,9 +185,9 @@ class DdgService:
         ).encode()
         return whole_reply(200, html, "text/html; charset=UTF-8")
 
-    def _issue_token(self, chain: _Chain, challenge: IssuedChallenge | None) -> str:
+    def _issue_token(self, depth: int, challenge: IssuedChallenge | None) -> str:
         token = f"4-{self.token_rng.randrange(10**37, 10**38)}"
-        self.tokens[token] = _Token(chain=chain, challenge=challenge)
+        self.tokens[token] = _Token(depth=depth, challenge=challenge)
         while len(self.tokens) > _MAX_TOKENS:
             del self.tokens[next(iter(self.tokens))]
         return token
@@ -204,7 +199,7 @@ class DdgService:
             challenge = None
             if settings.dialect != "2024":
                 challenge = issue_challenge(self.challenge_rng)
-            headers.append(("x-vqd-4", self._issue_token(_Chain(), challenge)))
+            headers.append(("x-vqd-4", self._issue_token(0, challenge)))
             if challenge is not None:
                 headers.append(("x-vqd-hash-1", challenge.b64))
         headers.append(("cache-control", "no-store"))
@@ -244,9 +239,10 @@ class DdgService:
         """
         vqd = (request.header("x-vqd-4") or "").strip()
         token = self.tokens.get(vqd)
-        if token is None or token.used:
+        if token is None or (token.used and not settings.reusable_tokens):
             return whole_reply(400, error_body(400, "ERR_INVALID_VQD"))
-        if token.chain.exhausted:
+        limit = settings.conversation_limit
+        if limit is not None and token.depth >= limit:
             return whole_reply(429, error_body(429, "ERR_CONVERSATION_LIMIT"))
         if settings.dialect != "2024":
             fe_version = (request.header("x-fe-version") or "").strip()
@@ -269,15 +265,12 @@ class DdgService:
 
         used = take_faults()
         token.used = True
-        chain = token.chain
-        chain.turns += 1
-        limit = settings.conversation_limit
-        if limit is not None and chain.turns >= limit:
-            chain.exhausted = True
+        # The turn served now is number depth + 1 of its conversation.
+        last_turn = limit is not None and token.depth + 1 >= limit
         fresh = None
         if settings.dialect != "2024" and settings.challenge_on_chat:
             fresh = issue_challenge(self.challenge_rng)
-        new_token = self._issue_token(chain, fresh or token.challenge)
+        new_token = self._issue_token(token.depth + 1, fresh or token.challenge)
 
         prompt = next((c for role, c in reversed(messages) if role == "user"), "")
         self.replies += 1
@@ -287,9 +280,7 @@ class DdgService:
             for piece in reply_tokens(settings.seed, prompt, settings.reply_tokens)
         ]
         events.append(make_event(""))
-        events.append(
-            b"data: [DONE][LIMIT_CONVERSATION]\n\n" if chain.exhausted else b"data: [DONE]\n\n"
-        )
+        events.append(b"data: [DONE][LIMIT_CONVERSATION]\n\n" if last_turn else b"data: [DONE]\n\n")
         headers: list[tuple[str, str]] = [
             ("content-type", "text/event-stream"),
             ("cache-control", "no-cache"),
@@ -304,6 +295,7 @@ class DdgService:
             split=list,
             delay=settings.delay,
             rng=self.misc_rng,
+            group=settings.events_per_write,
         )
         return ResponsePlan(
             status=200,

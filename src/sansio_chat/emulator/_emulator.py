@@ -68,9 +68,14 @@ class EmulatorConfig:
             ``None`` for none.
         challenge_on_chat: attach a fresh challenge to every DuckDuckGo chat reply (else the
             next token keeps the previous challenge).
+        reusable_tokens: accept an ``x-vqd-4`` again after its turn, so that a client can step
+            back and branch (as gpt4free PR #2210 and duck_chat's ``reask`` describe). Off:
+            the spec's rule is an issued, unused token.
         input_limit: the most UTF-16 code units of message content a DuckDuckGo chat takes.
         models: DuckDuckGo model ids accepted; ``None`` for the dialect's list.
         darkai_final_response: also send DarkAI's ``final-response`` event before the end.
+        events_per_write: join this many of a reply's writes into one (1, the default, is
+            one event per write, as the service wrote; more makes long replies cheaper).
         faults: fault switches active from the start (see :func:`parse_fault`).
     """
 
@@ -81,9 +86,11 @@ class EmulatorConfig:
     conversation_limit: int | None = None
     rate_limit: RateLimit | None = None
     challenge_on_chat: bool = True
+    reusable_tokens: bool = False
     input_limit: int = INPUT_LIMIT
     models: tuple[str, ...] | None = None
     darkai_final_response: bool = False
+    events_per_write: int = 1
     faults: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -91,6 +98,8 @@ class EmulatorConfig:
             raise ValueError(f"unknown dialect {self.dialect!r} (known: {', '.join(DIALECTS)})")
         if self.reply_tokens < 0 or self.delay < 0:
             raise ValueError("reply_tokens and delay must be >= 0")
+        if self.events_per_write < 1:
+            raise ValueError("events_per_write must be >= 1")
         if self.conversation_limit is not None and self.conversation_limit < 1:
             raise ValueError("conversation_limit must be >= 1 (or None)")
 
@@ -251,6 +260,7 @@ class Emulator:
                 reply_tokens_count=config.reply_tokens,
                 delay=config.delay,
                 final_response=config.darkai_final_response,
+                events_per_write=config.events_per_write,
                 take_faults=take,
             )
         settings = DdgSettings(
@@ -259,9 +269,11 @@ class Emulator:
             delay=config.delay,
             conversation_limit=config.conversation_limit,
             challenge_on_chat=config.challenge_on_chat,
+            reusable_tokens=config.reusable_tokens,
             input_limit=config.input_limit,
             models=config.models,
             seed=self.seed,
+            events_per_write=config.events_per_write,
         )
         if endpoint == "ddg":
             return self.ddg.chat(request, settings, take)

@@ -252,12 +252,14 @@ def shape_body(
     split: Callable[[list[bytes]], list[bytes]],
     delay: float,
     rng: random.Random,
+    group: int = 1,
 ) -> tuple[tuple[Action, ...], float]:
     """Turn a reply's events into body actions, applying the body fault switches.
 
     ``make_event(text)`` builds one more event of this service carrying ``text``;
-    ``split`` is the service's own way of grouping events into writes. Returns the
-    actions and the delay before the status line.
+    ``split`` is the service's own way of grouping events into writes, and ``group``
+    joins that many of its writes into one. Returns the actions and the delay before the
+    status line.
     """
     stream = list(events)
     by_kind = {fault.kind: fault for fault in faults}
@@ -281,6 +283,8 @@ def shape_body(
             stream.insert(position, event[: len(event) // 2] + b"\n\n")
 
     writes = split(stream)
+    if group > 1:
+        writes = [b"".join(writes[i : i + group]) for i in range(0, len(writes), group)]
     fragment = by_kind.get("fragment")
     if fragment is not None:
         writes = _fragment(writes, int(fragment.arg(0) or 7), rng)

@@ -397,10 +397,25 @@ def parse_stream_data(data: str) -> StreamItem:
     """Interpret one event's data. Malformed JSON raises ``RemoteProtocolError``.
 
     ``[DONE]`` / ``[DONE][LIMIT_CONVERSATION]`` end the reply; ``[CHAT_TITLE:...]`` is a
-    title; ``[PING]`` and other markers (``[`` and a capital letter) are ignored; a JSON object with
-    ``"action":"error"`` is an error; one with a ``message`` string is a token (none when
-    empty); any other JSON object (tool events and the like) is ignored.
+    title; ``[PING]`` and other markers (``[`` and a capital letter) are ignored; a JSON
+    object with ``"action":"error"`` is an error; one with a ``message`` string is a token
+    (none when empty); any other JSON object (tool events and the like) is ignored.
     """
+    item = _classify(data)
+    return StreamItem(kind="token", text=item) if isinstance(item, str) else item
+
+
+def _classify(data: str) -> StreamItem | str:
+    # The hot path of a reply: a token comes back as its bare text, with no object built.
+    if data[:1] == "{":
+        try:
+            payload = json.loads(data)
+        except ValueError as exc:
+            raise RemoteProtocolError(f"stream event data is not JSON: {data[:200]!r}") from exc
+        if type(payload) is dict:
+            message = payload.get("message")
+            if type(message) is str and payload.get("action") != "error":
+                return message if message else _IGNORE
     marker = data.strip()
     if marker[:1] == "[" and "A" <= marker[1:2] <= "Z":
         if marker == "[DONE]":
@@ -424,7 +439,7 @@ def parse_stream_data(data: str) -> StreamItem:
         return _IGNORE
     if not isinstance(message, str):
         raise RemoteProtocolError(f"stream event 'message' is not a string: {data[:200]!r}")
-    return StreamItem(kind="token", text=message) if message else _IGNORE
+    return message if message else _IGNORE
 
 
 # ---------------------------------------------------------------------------------------
@@ -702,11 +717,13 @@ class _ChatExchange(Exchange):
         return ReadSSE()
 
     def on_event(self, event: ServerSentEvent) -> Decision | None:
-        item = parse_stream_data(event.data)
+        item = _classify(event.data)
         ctx = self.turn.ctx
-        if item.kind == "token":
-            ctx.token(item.text)
-        elif item.kind == "done":
+        if type(item) is str:
+            ctx.token(item)
+            return None
+        assert isinstance(item, StreamItem)
+        if item.kind == "done":
             conversation = self.turn.rules.snapshot(ctx.conversation, exhausted=item.limit)
             reason: Literal["stop", "conversation_limit"] = (
                 "conversation_limit" if item.limit else "stop"

@@ -206,7 +206,8 @@ def _scan_string_literal(text: str, start: int) -> int:
     while i < n:
         ch = text[i]
         if ch == "\\":
-            i += 2
+            # Skip the escaped character; a CR LF line continuation is two of them.
+            i += 3 if text[i + 1 : i + 3] == "\r\n" else 2
             continue
         if ch == quote:
             return i + 1
@@ -434,7 +435,10 @@ def inner_html_length(snippet: str) -> int:
 
 def dom_fingerprint(js_text: str) -> str:
     """The decimal string ``String(OFFSET + e.innerHTML.length)`` of a challenge program."""
-    challenge = parse_challenge(js_text)
+    return _fingerprint(parse_challenge(js_text))
+
+
+def _fingerprint(challenge: Challenge) -> str:
     value = challenge.offset + inner_html_length(challenge.snippet)
     if value > _MAX_SAFE_INTEGER:
         raise ChallengeError("the fingerprint is beyond JavaScript's safe integers")
@@ -474,14 +478,12 @@ def solve_challenge(challenge_js: str, headers: Mapping[str, str]) -> str:
     ``sec-ch-ua`` are looked up case-insensitively (a missing one counts as ``""``).
     """
     challenge = parse_challenge(challenge_js)
-    fingerprint = challenge.offset + inner_html_length(challenge.snippet)
-    if fingerprint > _MAX_SAFE_INTEGER:
-        raise ChallengeError("the fingerprint is beyond JavaScript's safe integers")
+    fingerprint = _fingerprint(challenge)
     user_agent = _header(headers, "user-agent")
     sec_ch_ua = _header(headers, "sec-ch-ua")
     answer = {
         "server_hashes": list(challenge.server_hashes),
-        "client_hashes": [sha256_b64(user_agent + sec_ch_ua), sha256_b64(str(fingerprint))],
+        "client_hashes": [sha256_b64(user_agent + sec_ch_ua), sha256_b64(fingerprint)],
         "signals": {},
     }
     return base64.b64encode(_js_json(answer).encode("utf-8")).decode("ascii")

@@ -1,0 +1,216 @@
+"""Requests to the gateway: model routing across providers and chat-request validation.
+
+Pure functions and values; the ASGI plumbing is in ``_gateway_app.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sansio_chat import ModelNotSupportedError
+
+from ._gateway_openai import invalid, model_not_found
+
+__all__ = ["ChatRequest", "ModelCatalog", "ModelRoute", "ProviderInfo", "parse_chat_request"]
+
+# Roles the OpenAI protocol knows and this gateway can forward; "developer" is the newer name
+# for "system" in OpenAI's API.
+_ROLE_MAP = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
+# Content-part types that carry plain text ("refusal" parts appear in echoed assistant turns).
+_TEXT_PART_KEYS = {"text": "text", "input_text": "text", "refusal": "refusal"}
+
+
+class ProviderInfo(Protocol):
+    """What the gateway needs from a provider of ``sansio_chat.providers``."""
+
+    @property
+    def name(self) -> str:
+        """The provider's short name (``ddg``, ``darkai``)."""
+
+    @property
+    def models(self) -> Sequence[str]:
+        """The canonical model ids."""
+
+    @property
+    def model_aliases(self) -> Mapping[str, str]:
+        """Alias → canonical model id."""
+
+    def validate_model(self, model: str) -> str:
+        """Return the canonical id for ``model`` or raise ``ModelNotSupportedError``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelRoute:
+    """Where a requested model name goes.
+
+    Attributes:
+        provider: the provider name.
+        model: the provider's canonical model id.
+    """
+
+    provider: str
+    model: str
+
+    @property
+    def public_id(self) -> str:
+        """The ``provider/model`` id reported back to clients."""
+        return f"{self.provider}/{self.model}"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCatalog:
+    """Resolves OpenAI ``model`` strings across providers, in the given provider order.
+
+    ``provider/model`` goes to that provider (the model part may be an alias); a bare model id
+    or alias goes to the first provider that accepts it.
+    """
+
+    providers: tuple[ProviderInfo, ...]
+    _by_name: dict[str, ProviderInfo] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {p.name: p for p in self.providers})
+
+    def resolve(self, requested: str) -> ModelRoute:
+        """Return the route for ``requested`` or raise a 404 ``GatewayError``."""
+        prefix, sep, rest = requested.partition("/")
+        if sep and prefix in self._by_name:
+            provider = self._by_name[prefix]
+            try:
+                return ModelRoute(provider=prefix, model=provider.validate_model(rest))
+            except ModelNotSupportedError:
+                raise model_not_found(requested) from None
+        for provider in self.providers:
+            try:
+                return ModelRoute(provider=provider.name, model=provider.validate_model(requested))
+            except ModelNotSupportedError:
+                continue
+        raise model_not_found(requested)
+
+    def listing(self) -> list[tuple[str, str]]:
+        """Return ``(id, owner)`` pairs: every ``provider/model``, then each bare name once."""
+        entries = [(f"{p.name}/{m}", p.name) for p in self.providers for m in p.models]
+        seen = {entry for entry, _ in entries}
+        for provider in self.providers:
+            for name in (*provider.models, *provider.model_aliases):
+                if name not in seen:
+                    seen.add(name)
+                    entries.append((name, self.resolve(name).provider))
+        return entries
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChatRequest:
+    """A validated ``POST /v1/chat/completions`` request.
+
+    Attributes:
+        route: where the model resolved to.
+        messages: ``{"role", "content"}`` dicts with roles ``system``, ``user``, ``assistant``.
+        stream: whether the client asked for server-sent events.
+    """
+
+    route: ModelRoute
+    messages: tuple[Mapping[str, str], ...]
+    stream: bool
+
+
+def parse_chat_request(body: bytes, catalog: ModelCatalog) -> ChatRequest:
+    """Validate a chat-completions request body; raise ``GatewayError`` (400/404) when bad.
+
+    Parameters the gateway cannot honour exactly (``temperature``, ``max_tokens``, ...) are
+    ignored; ``n`` other than 1 and tool calling are refused.
+    """
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        # ValueError covers bad UTF-8 and bad JSON; RecursionError a hostile nesting depth.
+        raise invalid("The request body is not valid JSON.", code="invalid_json") from None
+    if not isinstance(payload, dict):
+        raise invalid("The request body must be a JSON object.", code="invalid_json")
+    model = payload.get("model")
+    if model is None:
+        raise invalid("You must provide a model parameter.", "model", "missing_required_parameter")
+    if not isinstance(model, str) or not model:
+        raise invalid("'model' must be a non-empty string.", "model", "invalid_type")
+    stream = payload.get("stream")
+    if stream is None:
+        stream = False
+    elif not isinstance(stream, bool):
+        raise invalid("'stream' must be a boolean.", "stream", "invalid_type")
+    n = payload.get("n")
+    if n is not None and (isinstance(n, bool) or n != 1):
+        raise invalid("Only n=1 is supported.", "n", "unsupported_value")
+    for name in ("tools", "functions"):
+        if payload.get(name):
+            raise invalid(
+                f"'{name}' is not supported by this gateway.", name, "unsupported_parameter"
+            )
+    messages = _parse_messages(payload.get("messages"))
+    return ChatRequest(route=catalog.resolve(model), messages=messages, stream=stream)
+
+
+def _parse_messages(raw: object) -> tuple[Mapping[str, str], ...]:
+    if raw is None:
+        raise invalid(
+            "You must provide a messages parameter.", "messages", "missing_required_parameter"
+        )
+    if not isinstance(raw, list):
+        raise invalid("'messages' must be an array.", "messages", "invalid_type")
+    if not raw:
+        raise invalid("'messages' must contain at least one message.", "messages", "empty_array")
+    messages = tuple(_parse_message(item, f"messages[{i}]") for i, item in enumerate(raw))
+    if messages[-1]["role"] == "assistant":
+        raise invalid(
+            "The last message must come from the user (or system), not the assistant.",
+            f"messages[{len(messages) - 1}].role",
+            "invalid_value",
+        )
+    return messages
+
+
+def _parse_message(item: object, where: str) -> Mapping[str, str]:
+    if not isinstance(item, dict):
+        raise invalid(f"'{where}' must be an object.", where, "invalid_type")
+    role = item.get("role")
+    if not isinstance(role, str):
+        raise invalid(f"'{where}.role' must be a string.", f"{where}.role", "invalid_type")
+    if role not in _ROLE_MAP:
+        raise invalid(
+            f"Role {role!r} is not supported; use system, developer, user or assistant.",
+            f"{where}.role",
+            "invalid_value",
+        )
+    content = item.get("content")
+    if content is None and role == "assistant":
+        content = ""
+    return {"role": _ROLE_MAP[role], "content": _parse_content(content, f"{where}.content")}
+
+
+def _parse_content(content: object, where: str) -> str:
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        raise invalid(
+            f"'{where}' must be a string or an array of text parts.", where, "invalid_type"
+        )
+    texts: list[str] = []
+    for j, part in enumerate(content):
+        here = f"{where}[{j}]"
+        if not isinstance(part, dict):
+            raise invalid(f"'{here}' must be an object.", here, "invalid_type")
+        kind = part.get("type")
+        key = _TEXT_PART_KEYS.get(kind) if isinstance(kind, str) else None
+        if key is None:
+            raise invalid(
+                f"Content part type {kind!r} is not supported; only text parts are.",
+                f"{here}.type",
+                "unsupported_content",
+            )
+        text = part.get(key)
+        if not isinstance(text, str):
+            raise invalid(f"'{here}.{key}' must be a string.", f"{here}.{key}", "invalid_type")
+        texts.append(text)
+    return "\n".join(texts)

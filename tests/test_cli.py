@@ -1,0 +1,200 @@
+"""The ``sansio-chat`` command, run in-process (and once as a real process) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fixtures_emulator import EmulatorHandle
+
+from sansio_chat import Conversation
+from sansio_chat.adapters.cli import EXIT_CODES, main
+
+
+def _ask(emulator: EmulatorHandle, *extra: str) -> int:
+    return main(["ask", "hello", "--base-url", emulator.base_url, "--min-interval", "0", *extra])
+
+
+def test_ask_streams_the_reply(emulator: EmulatorHandle, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _ask(emulator) == 0
+    out, err = capsys.readouterr()
+    assert out == emulator.expected_reply("hello") + "\n"
+    assert err == ""
+
+
+def test_ask_json_prints_one_event_per_line(
+    emulator: EmulatorHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emulator.control.configure(reply_tokens=4)
+    assert _ask(emulator, "--json") == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    tokens = [line["text"] for line in lines if line["type"] == "token"]
+    assert len(tokens) == 4 and "".join(tokens) == emulator.expected_reply("hello")
+    assert lines[-1] == {"type": "finished", "reason": "stop"}
+    assert {"type": "vqd_update"} in lines  # announced, its secret value left out
+
+
+def test_ask_continues_a_conversation_file(
+    emulator: EmulatorHandle, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "chat.json"
+    assert _ask(emulator, "--conversation", str(path)) == 0
+    assert main(["ask", "again", "--base-url", emulator.base_url, "--min-interval", "0",
+                 "--conversation", str(path)]) == 0  # fmt: skip
+    saved = Conversation.from_json(path.read_text(encoding="utf-8"))
+    assert [m.content for m in saved.messages][::2] == ["hello", "again"]
+    assert len(emulator.control.requests_to("status")) == 1  # the saved token was reused
+
+
+def test_chat_is_a_multi_turn_repl(
+    emulator: EmulatorHandle,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = tmp_path / "chat.json"
+    monkeypatch.setattr(sys, "stdin", io.StringIO("one\n\ntwo\n/new\nthree\n/exit\nfour\n"))
+    argv = ["chat", "--base-url", emulator.base_url, "--min-interval", "0"]
+    assert main([*argv, "--conversation", str(path)]) == 0
+    out, _ = capsys.readouterr()
+    assert out.splitlines() == [emulator.expected_reply(p) for p in ("one", "two", "three")]
+    saved = Conversation.from_json(path.read_text(encoding="utf-8"))
+    assert [m.content for m in saved.messages][::2] == ["three"]
+
+
+def test_chat_reports_a_failed_turn_and_goes_on(
+    emulator: EmulatorHandle, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator.fault("http:500")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("one\ntwo\n"))
+    assert main(["chat", "--base-url", emulator.base_url, "--min-interval", "0"]) == 3
+    out, err = capsys.readouterr()
+    assert out == emulator.expected_reply("two") + "\n"
+    assert err.startswith("sansio-chat: refused: HTTP 500")
+
+
+def test_models_lists_providers_models_and_aliases(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert "ddg: DuckDuckGo AI Chat" in out
+    assert "  gpt-4o-mini  (default)\n" in out
+    assert "  alias gpt-4 -> gpt-4o-mini\n" in out
+    assert main(["models", "--json"]) == 0
+    entries = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [entry["name"] for entry in entries] == ["ddg", "darkai"]
+    assert entries[1]["working"] is False
+
+
+FAILURES = [
+    # (fault switch, extra options, exit status, the start of the stderr line)
+    ("429:ERR_CONVERSATION_LIMIT", [], 3, "sansio-chat: refused: the service refuses"),
+    ("http:503", [], 3, "sansio-chat: refused: HTTP 503"),
+    ("malformed", [], 5, "sansio-chat: error: stream event data is not JSON"),
+    ("cut", [], 5, "sansio-chat: error: the reply ended before"),
+    ("reset", [], 4, "sansio-chat: error: connection broken (http://127.0.0.1:"),
+    ("stall:5", ["--timeout", "0.3"], 4, "sansio-chat: error: read timeout (http://127.0.0.1:"),
+]
+
+
+@pytest.mark.parametrize(("fault", "extra", "status", "line"), FAILURES)
+def test_failures_have_distinct_exit_codes_and_one_line(
+    emulator: EmulatorHandle,
+    capsys: pytest.CaptureFixture[str],
+    fault: str,
+    extra: list[str],
+    status: int,
+    line: str,
+) -> None:
+    emulator.fault(fault)
+    assert _ask(emulator, *extra) == status
+    out, err = capsys.readouterr()
+    assert err.startswith(line)
+    assert err.count("\n") == 1 and "Traceback" not in err
+    partial = out.rstrip("\n")
+    assert emulator.expected_reply("hello").startswith(partial)
+
+
+def test_json_errors_carry_the_partial_text(
+    emulator: EmulatorHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emulator.fault("cut")
+    assert _ask(emulator, "--json") == 5
+    last = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert last["type"] == "error" and last["error"] == "StreamInterrupted"
+    assert last["exit_code"] == 5 and last["partial_text"]
+
+
+def test_debug_adds_the_traceback(emulator: EmulatorHandle, capsys: pytest.CaptureFixture[str]) -> None:
+    emulator.fault("cut")
+    assert _ask(emulator, "--debug") == 5
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
+
+
+def test_a_closed_port_fails_fast_with_a_network_status(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert main(["ask", "hello", "--base-url", f"http://127.0.0.1:{port}"]) == 4
+    err = capsys.readouterr().err
+    assert err.startswith(f"sansio-chat: error: cannot connect (http://127.0.0.1:{port}):")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["ask"], ["nonsense"], ["ask", "hi", "--timeout", "soon"], ["ask", "hi", "--model", "gpt-5"]],
+)
+def test_usage_errors_exit_with_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == EXIT_CODES["usage"] == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err
+
+
+def test_an_unreadable_conversation_file_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text("{not json", encoding="utf-8")
+    assert main(["ask", "hi", "--conversation", str(path)]) == 2
+    assert capsys.readouterr().err.startswith(f"sansio-chat: error: {path}: conversation JSON")
+
+
+def test_demo_needs_no_network(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "hello", "--delay", "0"]) == 0
+    out, err = capsys.readouterr()
+    assert len(out.split()) > 3 and out.endswith("\n")
+    assert err.startswith("sansio-chat demo: emulator on http://127.0.0.1:")
+
+
+def test_serve_without_the_gateway_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "sansio_chat.adapters.gateway", None)
+    assert main(["serve"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("sansio-chat: failed: serve: sansio_chat.adapters.gateway is not")
+
+
+def test_server_commands_take_their_own_options(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["emulator", "--help"]) == 0
+    assert "--dialect" in capsys.readouterr().out
+    assert main(["serve", "--help"]) == 0
+    assert "--api-key" in capsys.readouterr().out
+
+
+def test_the_module_runs_as_a_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "sansio_chat.adapters.cli", "demo", "hi", "--delay", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()

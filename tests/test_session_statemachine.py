@@ -1,0 +1,702 @@
+"""The session under random use: a hypothesis state machine with a scripted fake server.
+
+Each machine drives one session (DuckDuckGo in both dialects, DarkAI) and calls the public
+API in random orders, right and wrong, against replies that succeed, refuse (429, 418,
+400, other statuses), break off, carry in-stream errors or malformed data, and arrive in
+random chunks. It checks, after every call:
+
+- only the package's typed errors escape; ``LocalProtocolError`` only for misuse, and then
+  nothing changed (state and conversation JSON compared);
+- remote errors come only from ``next_event()``, and end the turn with the conversation
+  exactly as before it (the one documented exception: ``ConversationLimitError`` from the
+  server also sets ``exhausted``);
+- every request is well formed and carries the token, challenge solution and messages the
+  model expects; every ``Sleep`` is positive and finite and a back-off sleep is the delay its
+  ``RateLimited`` announced;
+- a finished turn delivered exactly the reply text the server sent, and committed it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from hypothesis import event as note
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+)
+from strategies import (
+    BAD_CHALLENGES,
+    CHALLENGES,
+    DARKAI_END,
+    FE_PAGE,
+    FE_VERSION,
+    FakeClock,
+    Reply,
+    check_event,
+    check_request,
+    check_sleep,
+    darkai_chunk,
+    darkai_final,
+    ddg_error,
+    ddg_token,
+    frame,
+    request_kind,
+)
+
+from sansio_chat import (
+    NEED_DATA,
+    Backoff,
+    ChatSession,
+    ConversationLimitError,
+    Conversation,
+    Finished,
+    HttpRequest,
+    InputLimitError,
+    LocalProtocolError,
+    Pacer,
+    RateLimited,
+    SansioChatError,
+    Sleep,
+    State,
+    TokenEvent,
+    TurnComplete,
+    VqdUpdate,
+    format_prompt,
+    providers,
+)
+from sansio_chat.providers.ddg_challenge import build_x_vqd_hash_1
+
+IDLE_STATES = (State.IDLE, State.DONE, State.ERROR)
+ROLES = ("system", "user", "assistant")
+
+# --- messages -------------------------------------------------------------------------------
+
+_content = st.text(max_size=30)
+_valid_messages = st.one_of(
+    _content,
+    st.lists(
+        st.fixed_dictionaries({"role": st.sampled_from(ROLES), "content": _content}),
+        min_size=1,
+        max_size=3,
+    ),
+)
+_invalid_messages = st.sampled_from(
+    [[], [{"role": "bot", "content": "x"}], [{"role": "user", "content": 5}], [{"role": "user"}], 7]
+)
+_long_messages = st.integers(15_990, 16_010).map(lambda n: "é" * n)
+
+
+def _expected_messages(messages: Any) -> list[dict[str, str]]:
+    if isinstance(messages, str):
+        return [{"role": "user", "content": messages}]
+    return [dict(m) for m in messages]
+
+
+def _valid(messages: Any) -> bool:
+    if isinstance(messages, str):
+        return True
+    return (
+        isinstance(messages, list)
+        and bool(messages)
+        and all(
+            isinstance(m, dict)
+            and m.get("role") in ROLES
+            and isinstance(m.get("content"), str)
+            and set(m) == {"role", "content"}
+            for m in messages
+        )
+    )
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+# --- the fake server --------------------------------------------------------------------------
+
+_token_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8)
+_retry_after = st.sampled_from([None, "0", "1", "7.5", "1e3", "-3", "nan", "inf", "soon"])
+_headers_noise = st.sampled_from(
+    [(), (("X-Extra", " spaced "),), (("set-cookie", "sid=abc; Path=/"),), (("Set-Cookie", "x"),)]
+)
+
+
+class FakeServer:
+    """Plans replies for requests; hands out fresh tokens and remembers what it said."""
+
+    def __init__(self, provider: str, dialect: str) -> None:
+        self.provider = provider
+        self.challenge_dialect = provider == "ddg" and dialect == "2025-03"
+        self.counter = 0
+
+    def new_vqd(self) -> str:
+        self.counter += 1
+        return f"4-{self.counter:038d}"
+
+    def plan(self, request: HttpRequest, draw: Callable[[Any], Any]) -> Reply:
+        kind = request_kind(request)
+        if self.provider == "darkai":
+            return self._darkai(draw)
+        fault = draw(
+            st.sampled_from(["ok"] * 16 + ["429", "418c", "418b", "400v", "429c", "429i", "500"])
+        )
+        if fault != "ok":
+            return self._refusal(fault, draw)
+        if kind == "page":
+            return self._page(draw)
+        if kind == "status":
+            return self._status(draw)
+        return self._ddg_chat(draw)
+
+    def _refusal(self, fault: str, draw: Callable[[Any], Any]) -> Reply:
+        status, error_type = {
+            "429": (429, draw(st.sampled_from(["ERR_RATE_LIMIT", "ERR_SERVICE_UNAVAILABLE", ""]))),
+            "418c": (418, "ERR_CHALLENGE"),
+            "418b": (418, "ERR_BN_LIMIT"),
+            "400v": (400, "ERR_INVALID_VQD"),
+            "429c": (429, "ERR_CONVERSATION_LIMIT"),
+            "429i": (429, "ERR_INPUT_LIMIT"),
+            "500": (draw(st.sampled_from([500, 502, 404, 403])), ""),
+        }[fault]
+        headers: tuple[tuple[str, str], ...] = (("content-type", "application/json"),)
+        retry_after = draw(_retry_after)
+        if retry_after is not None:
+            headers += (("retry-after", retry_after),)
+        body = ddg_error(status, error_type) if error_type else b"<html>oops</html>"
+        return Reply(status=status, headers=headers, body=body, label=fault)
+
+    def _page(self, draw: Callable[[Any], Any]) -> Reply:
+        body = draw(st.sampled_from([FE_PAGE] * 8 + [b"<html>no markers</html>"]))
+        return Reply(status=200, headers=(("content-type", "text/html"),), body=body, label="page")
+
+    def _status(self, draw: Callable[[Any], Any]) -> Reply:
+        fault = draw(st.sampled_from(["ok"] * 9 + ["no_vqd", "no_challenge", "bad_challenge"]))
+        headers: list[tuple[str, str]] = []
+        if fault != "no_vqd":
+            headers.append((draw(st.sampled_from(["x-vqd-4", "X-VQD-4"])), self.new_vqd()))
+        if fault == "bad_challenge":
+            headers.append(("x-vqd-hash-1", draw(st.sampled_from(BAD_CHALLENGES))))
+        elif fault != "no_challenge":
+            headers.append(("x-vqd-hash-1", draw(st.sampled_from(CHALLENGES))))
+        headers.extend(draw(_headers_noise))
+        return Reply(status=200, headers=tuple(headers), body=b'{"status":"0"}', label=fault)
+
+    def _ddg_chat(self, draw: Callable[[Any], Any]) -> Reply:
+        headers: list[tuple[str, str]] = [("content-type", "text/event-stream")]
+        if draw(st.booleans()):
+            headers.append(("x-vqd-4", self.new_vqd()))
+        if draw(st.booleans()):
+            headers.append(("x-vqd-hash-1", draw(st.sampled_from(CHALLENGES + BAD_CHALLENGES))))
+        fault = draw(
+            st.sampled_from(["ok"] * 5 + ["cut", "instream", "malformed", "json200", "nodone"])
+        )
+        if fault == "json200":
+            status, error_type = draw(
+                st.sampled_from([(429, "ERR_RATE_LIMIT"), (418, "ERR_CHALLENGE"), (400, "X")])
+            )
+            body = ddg_error(status, error_type)
+            return Reply(
+                status=200,
+                headers=(("content-type", "application/json"),),
+                body=body,
+                label=fault,
+            )
+        texts = draw(st.lists(_token_text, max_size=5))
+        parts = [ddg_token(t) for t in texts]
+        if draw(st.booleans()):
+            parts.insert(0, "[PING]")
+        if draw(st.booleans()):
+            parts.append("[CHAT_TITLE:A title]")
+        text, ends = "".join(texts), True
+        label = "ok"
+        if fault == "instream":
+            status = draw(st.sampled_from([429, 418, 400, 500, None]))
+            error_type = draw(
+                st.sampled_from(["ERR_RATE_LIMIT", "ERR_CHALLENGE", "ERR_INVALID_VQD", "ERR_X"])
+            )
+            parts.append(ddg_error(status, error_type).decode())
+            ends = False
+        elif fault == "malformed":
+            parts.append(draw(st.sampled_from(['{"message": "x"', "nonsense", "[1,2]", '"str"'])))
+            ends = False
+        elif fault == "nodone":
+            ends = False
+        else:
+            limit = draw(st.integers(0, 5)) == 0
+            parts.append("[DONE][LIMIT_CONVERSATION]" if limit else "[DONE]")
+            label = "conversation_limit" if limit else "stop"
+        body = frame(parts, draw(st.sampled_from(["\n", "\r\n"])))
+        if fault == "cut":
+            body = body[: draw(st.integers(0, len(body)))]
+            ends = False
+        return Reply(status=200, headers=tuple(headers), body=body, text=text, ends=ends, label=label)
+
+    def _darkai(self, draw: Callable[[Any], Any]) -> Reply:
+        fault = draw(st.sampled_from(["ok"] * 5 + ["status", "cut", "malformed", "noend"]))
+        if fault == "status":
+            status = draw(st.sampled_from([400, 429, 500, 503]))
+            return Reply(status=status, headers=(), body=b"Internal error", label=fault)
+        parts: list[str] = []
+        text, has_text = "", False
+        for kind in draw(st.lists(st.sampled_from(["chunk", "chunk", "final", "other"]), max_size=6)):
+            piece = draw(_token_text)
+            if kind == "chunk":
+                parts.append(darkai_chunk(piece))
+                text, has_text = text + piece, has_text or bool(piece)
+            elif kind == "final":
+                parts.append(darkai_final(piece))
+                if not has_text:
+                    text, has_text = text + piece, bool(piece)
+            else:
+                parts.append('{"event":"other"}')
+        ends = fault == "ok" or fault == "cut"
+        if fault == "malformed":
+            parts.append(draw(st.sampled_from(['{"event":"text-chunk"}', "[", '"x"', "{"])))
+        elif fault != "noend":
+            parts.append(DARKAI_END)
+        body = frame(parts)
+        if fault == "cut":
+            body = body[: draw(st.integers(0, len(body)))]
+            ends = False
+        label = "stop" if ends else fault
+        return Reply(status=200, headers=(("content-type", "text/event-stream"),), body=body,
+                     text=text, ends=ends, label=label)
+
+
+# --- the machine --------------------------------------------------------------------------------
+
+
+class SessionMachine(RuleBasedStateMachine):
+    """Drives one session; subclasses choose the provider and dialect."""
+
+    provider = "ddg"
+    dialect = "2025-03"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = FakeClock()
+        self.server = FakeServer(self.provider, self.dialect)
+        self.session = self._new_session(None, 3)
+        self._reset_model()
+
+    def _new_session(self, conversation: Conversation | None, seed: int) -> ChatSession:
+        options: dict[str, object] = {"dialect": self.dialect} if self.provider == "ddg" else {}
+        return providers.get(self.provider).new_session(
+            conversation=conversation,
+            pacer=Pacer(clock=self.clock),
+            backoff=Backoff(rng=random.Random(seed), max_retries=seed % 4),
+            **options,
+        )
+
+    def _reset_model(self) -> None:
+        conversation = self.session.conversation
+        # What the session holds between turns (committed or cached from a failed turn).
+        self.vqd = conversation.vqd
+        self.challenge = conversation.vqd_hash_1
+        self.expected_state = State.IDLE
+        self.outside_json = conversation.to_json()
+        self._end_turn_model()
+
+    def _end_turn_model(self) -> None:
+        self.turn_json: str | None = None
+        self.turn_messages: list[dict[str, str]] = []
+        self.tokens: list[str] = []
+        self.sent_text = ""
+        self.finished: Finished | None = None
+        self.finished_all_sent = False
+        self.request: HttpRequest | None = None
+        self.reply: Reply | None = None
+        self.cursor = 0
+        self.exchange_rate_limited: RateLimited | None = None
+        self.backoff_delay: float | None = None
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def snapshot(self) -> tuple[State, str]:
+        return self.session.state, self.session.conversation.to_json()
+
+    def misuse(self, call: Callable[[], object]) -> None:
+        """``call`` must raise LocalProtocolError and change nothing."""
+        before = self.snapshot()
+        with pytest.raises(LocalProtocolError):
+            call()
+        assert self.snapshot() == before
+
+    def remote_error(self, error: SansioChatError) -> None:
+        assert not isinstance(error, LocalProtocolError), error
+        assert self.turn_json is not None
+        expected = self.turn_json
+        if isinstance(error, ConversationLimitError):
+            start = Conversation.from_json(self.turn_json)
+            expected = replace(start, exhausted=True).to_json()
+        assert self.session.conversation.to_json() == expected, error
+        assert error.partial_text == "".join(self.tokens), (error, self.tokens)
+        assert error.state is not None
+        note(f"turn failed: {type(error).__name__}")
+        self.expected_state = State.ERROR
+        self.outside_json = expected
+        self._end_turn_model()
+
+    def take(self, event: object) -> None:
+        check_event(event)
+        if isinstance(event, TokenEvent):
+            assert self.finished is None
+            self.tokens.append(event.text)
+        elif isinstance(event, RateLimited):
+            assert self.finished is None
+            self.exchange_rate_limited = event
+        elif isinstance(event, VqdUpdate):
+            assert event.vqd == self.vqd
+        elif isinstance(event, Finished):
+            assert self.finished is None
+            self.finished = event
+            self.check_commit(event)
+
+    def check_commit(self, event: Finished) -> None:
+        assert self.reply is not None and self.reply.ends, self.reply
+        assert event.reason == self.reply.label
+        reply_text = "".join(self.tokens)
+        assert reply_text == self.sent_text == self.reply.text
+        assert self.turn_json is not None
+        before = Conversation.from_json(self.turn_json)
+        after = self.session.conversation
+        assert [m.to_dict() for m in after.messages] == [
+            *[m.to_dict() for m in before.messages],
+            *self.turn_messages,
+            {"role": "assistant", "content": reply_text},
+        ]
+        assert after.exhausted == (event.reason == "conversation_limit")
+        assert (after.provider, after.model) == (before.provider, before.model)
+        if self.provider == "ddg":
+            assert after.vqd == self.vqd
+            if self.dialect == "2025-03":
+                assert after.vqd_hash_1 == self.challenge
+                assert after.fe_version == FE_VERSION
+        self.outside_json = after.to_json()
+        note(f"turn finished: {event.reason}")
+
+    def drain(self) -> None:
+        """Call ``next_event()`` until NEED_DATA, following the state it leads to."""
+        state = self.session.state
+        if state is State.ERROR:
+            self.misuse(self.session.next_event)
+            return
+        while True:
+            try:
+                event = self.session.next_event()
+            except SansioChatError as error:
+                assert state in (State.RECV_BODY, State.RECV_EOF), (state, error)
+                self.remote_error(error)
+                return
+            if event is NEED_DATA:
+                break
+            assert state in (State.RECV_BODY, State.RECV_EOF), (state, event)
+            self.take(event)
+        if state is State.RECV_EOF:
+            self.settle()
+        assert self.session.state is self.expected_state
+
+    def settle(self) -> None:
+        """The exchange is over: predict where the session went."""
+        if self.finished is not None:
+            self.expected_state = State.DONE
+        elif self.exchange_rate_limited is not None:
+            self.expected_state = State.BACKOFF
+            self.backoff_delay = self.exchange_rate_limited.delay
+        else:
+            self.expected_state = State.SEND
+        self.request, self.reply, self.exchange_rate_limited = None, None, None
+
+    def check_chat_request(self, request: HttpRequest) -> None:
+        body = json.loads(request.body)
+        conversation = self.session.conversation
+        messages = [m.to_dict() for m in conversation.messages] + self.turn_messages
+        if self.provider == "darkai":
+            assert body == {"query": format_prompt(messages), "model": conversation.model}
+            return
+        assert set(body) == {"model", "messages"}
+        assert body["model"] == conversation.model
+        assert body["messages"] == [
+            {"role": "user" if m["role"] == "system" else m["role"], "content": m["content"]}
+            for m in messages
+        ]
+        assert request.header("x-vqd-4") == self.vqd and self.vqd
+        if self.dialect == "2025-03":
+            assert request.header("x-fe-version") == FE_VERSION
+            headers = {
+                "User-Agent": request.header("user-agent") or "",
+                "sec-ch-ua": request.header("sec-ch-ua") or "",
+            }
+            assert request.header("x-vqd-hash-1") == build_x_vqd_hash_1(self.challenge, headers)
+        else:
+            assert request.header("x-vqd-hash-1") is None
+            assert request.header("x-fe-version") is None
+
+    def head_updates(self, reply: Reply) -> None:
+        """What the session learns from a response head (it reads the head first)."""
+        assert self.request is not None
+        headers = {k.lower(): v.strip() for k, v in reversed(reply.headers)}
+        kind = request_kind(self.request)
+        ok = 200 <= reply.status < 300
+        if self.provider != "ddg" or not ok:
+            return
+        challenge_dialect = self.dialect == "2025-03"
+        if kind == "status":
+            vqd, challenge = headers.get("x-vqd-4", ""), headers.get("x-vqd-hash-1", "")
+            if vqd and (challenge or not challenge_dialect):
+                self.vqd = vqd
+                if challenge_dialect:
+                    self.challenge = challenge
+        elif kind == "chat" and headers.get("content-type") != "application/json":
+            self.vqd = headers.get("x-vqd-4") or self.vqd
+            if challenge_dialect:
+                self.challenge = headers.get("x-vqd-hash-1") or self.challenge
+
+    def body_fed(self) -> None:
+        """Track the reply text sent, up to the end marker the session stops at."""
+        assert self.reply is not None
+        if self.cursor >= len(self.reply.body) and self.reply.ends:
+            self.sent_text = self.reply.text
+
+    # -- rules: the turn ------------------------------------------------------------------------
+
+    @rule(messages=st.one_of(_valid_messages, _valid_messages, _invalid_messages, _long_messages))
+    def start_turn(self, messages: Any) -> None:
+        state = self.session.state
+        if state not in IDLE_STATES:
+            self.misuse(lambda: self.session.start_turn(messages))
+            return
+        before = self.snapshot()
+        conversation = self.session.conversation
+        size = sum(_utf16(m.content) for m in conversation.messages)
+        if _valid(messages):
+            size += sum(_utf16(m["content"]) for m in _expected_messages(messages))
+        try:
+            self.session.start_turn(messages)
+        except LocalProtocolError:
+            assert not _valid(messages)
+            assert self.snapshot() == before
+            return
+        except ConversationLimitError:
+            assert _valid(messages) and conversation.exhausted
+            assert self.snapshot() == before
+            return
+        except InputLimitError as error:
+            assert _valid(messages) and self.provider == "ddg" and size > 16_000
+            assert error.status is None
+            assert self.snapshot() == before
+            return
+        assert _valid(messages) and not conversation.exhausted
+        assert self.provider != "ddg" or size <= 16_000
+        assert self.session.conversation.to_json() == before[1]
+        self._end_turn_model()
+        self.turn_json = before[1]
+        self.turn_messages = _expected_messages(messages)
+        self.expected_state = State.SEND
+        assert self.session.state is State.SEND
+
+    @rule(oversleep=st.sampled_from([1.0, 1.0, 0.5]))
+    def next_step(self, oversleep: float) -> None:
+        state = self.session.state
+        if state not in (State.SEND, State.BACKOFF, State.DONE):
+            self.misuse(self.session.next_step)
+            return
+        step = self.session.next_step()
+        if isinstance(step, Sleep):
+            check_sleep(step)
+            assert state in (State.SEND, State.BACKOFF)
+            if state is State.BACKOFF:
+                assert step.seconds == self.backoff_delay
+                self.backoff_delay = None
+            self.clock.now += step.seconds * oversleep
+            self.expected_state = State.SEND
+        elif isinstance(step, HttpRequest):
+            assert state is State.SEND
+            check_request(step)
+            if request_kind(step) == "chat":
+                self.check_chat_request(step)
+            self.request, self.reply, self.cursor = step, None, 0
+            note(f"request: {request_kind(step)}")
+            self.expected_state = State.AWAIT_HEAD
+        else:
+            assert isinstance(step, TurnComplete)
+            assert state is State.DONE and self.finished is not None
+            self.expected_state = State.IDLE
+            self._end_turn_model()
+        assert self.session.state is self.expected_state
+
+    @precondition(lambda self: self.request is not None and self.reply is None)
+    @rule(data=st.data())
+    def plan_reply(self, data: st.DataObject) -> None:
+        assert self.request is not None
+        self.reply = self.server.plan(self.request, data.draw)
+
+    @rule(data=st.data())
+    def receive_head(self, data: st.DataObject) -> None:
+        if self.session.state is not State.AWAIT_HEAD:
+            status = data.draw(st.sampled_from([200, 429]))
+            self.misuse(lambda: self.session.receive_response_head(status, []))
+            return
+        bad = data.draw(st.sampled_from([None] * 6 + [99, 600, True, "200", "headers"]))
+        if bad is not None:
+            if bad == "headers":
+                self.misuse(lambda: self.session.receive_response_head(200, [("a", 1)]))  # type: ignore[list-item]
+            else:
+                self.misuse(lambda: self.session.receive_response_head(bad, []))  # type: ignore[arg-type]
+            return
+        if self.reply is None:
+            self.plan_reply(data)
+        assert self.reply is not None
+        as_bytes = data.draw(st.booleans())
+        headers = [
+            (k.encode(), v.encode()) if as_bytes else (k, v) for k, v in self.reply.headers
+        ]
+        self.session.receive_response_head(self.reply.status, headers)
+        self.head_updates(self.reply)
+        self.expected_state = State.RECV_BODY
+        assert self.session.state is State.RECV_BODY
+
+    @rule(size=st.integers(0, 64), drain=st.booleans())
+    def receive_data(self, size: int, drain: bool) -> None:
+        if self.session.state is not State.RECV_BODY:
+            self.misuse(lambda: self.session.receive_data(b"data: x\n\n"))
+            return
+        assert self.reply is not None
+        if size == 0 and not drain:
+            self.misuse(lambda: self.session.receive_data("text"))  # type: ignore[arg-type]
+            return
+        chunk = self.reply.body[self.cursor : self.cursor + size]
+        self.session.receive_data(chunk)
+        self.cursor += len(chunk)
+        self.body_fed()
+        if drain:
+            self.drain()
+
+    @rule()
+    def receive_eof(self) -> None:
+        if self.session.state is not State.RECV_BODY:
+            self.misuse(self.session.receive_eof)
+            return
+        self.session.receive_eof()
+        self.expected_state = State.RECV_EOF
+        assert self.session.state is State.RECV_EOF
+
+    @rule()
+    def next_event(self) -> None:
+        self.drain()
+
+    @precondition(lambda self: self.session.state is State.AWAIT_HEAD)
+    @rule(data=st.data())
+    def whole_exchange(self, data: st.DataObject) -> None:
+        """What an adapter does: head, the whole body in random chunks, EOF, drain."""
+        if self.reply is None:
+            self.plan_reply(data)
+        assert self.reply is not None
+        self.session.receive_response_head(self.reply.status, self.reply.headers)
+        self.head_updates(self.reply)
+        self.expected_state = State.RECV_BODY
+        body = self.reply.body
+        cuts = sorted(data.draw(st.lists(st.integers(0, len(body)), max_size=6)))
+        for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True):
+            if self.session.state is not State.RECV_BODY:
+                return
+            self.session.receive_data(body[a:b])
+            self.cursor = b
+            self.body_fed()
+            self.drain()
+        if self.session.state is State.RECV_BODY:
+            self.session.receive_eof()
+            self.expected_state = State.RECV_EOF
+            self.drain()
+
+    @precondition(lambda self: self.session.state not in (State.IDLE, State.ERROR))
+    @rule(data=st.data(), steps=st.integers(1, 12))
+    def advance(self, data: st.DataObject, steps: int) -> None:
+        """Behave like a correct driver for a few steps (so that turns get somewhere)."""
+        for _ in range(steps):
+            state = self.session.state
+            if state in (State.SEND, State.BACKOFF, State.DONE):
+                self.next_step(1.0)
+            elif state is State.AWAIT_HEAD:
+                self.whole_exchange(data)
+            elif state in (State.RECV_BODY, State.RECV_EOF):
+                if state is State.RECV_BODY:
+                    self.receive_eof()
+                self.drain()
+            else:
+                return
+
+    @precondition(lambda self: self.session.state in IDLE_STATES)
+    @rule(seed=st.integers(0, 7), keep=st.booleans())
+    def reload(self, seed: int, keep: bool) -> None:
+        """A new session: continuing the saved conversation (JSON round trip), or a fresh one."""
+        conversation = None
+        if keep:
+            conversation = Conversation.from_json(self.session.conversation.to_json())
+            assert conversation.to_json() == self.session.conversation.to_json()
+        self.session = self._new_session(conversation, seed)
+        self._reset_model()
+
+    # -- invariants --------------------------------------------------------------------------------
+
+    @invariant()
+    def state_as_predicted(self) -> None:
+        assert self.session.state is self.expected_state
+
+    @invariant()
+    def conversation_changes_only_at_commit(self) -> None:
+        current = self.session.conversation.to_json()
+        if self.turn_json is not None and self.finished is None:
+            assert current == self.turn_json
+        else:
+            assert current == self.outside_json
+
+
+class DuckDuckGoMachine(SessionMachine):
+    """The default dialect: page, status, challenge, chat."""
+
+    provider = "ddg"
+    dialect = "2025-03"
+
+
+class DuckDuckGo2024Machine(SessionMachine):
+    """The 2024 dialect: status and chat, no challenge."""
+
+    provider = "ddg"
+    dialect = "2024"
+
+
+class DarkAIMachine(SessionMachine):
+    """DarkAI: one POST per turn."""
+
+    provider = "darkai"
+    dialect = ""
+
+
+_SETTINGS = settings(stateful_step_count=40)
+
+TestDuckDuckGoSession = DuckDuckGoMachine.TestCase
+TestDuckDuckGoSession.settings = _SETTINGS
+TestDuckDuckGo2024Session = DuckDuckGo2024Machine.TestCase
+TestDuckDuckGo2024Session.settings = _SETTINGS
+TestDarkAISession = DarkAIMachine.TestCase
+TestDarkAISession.settings = _SETTINGS
+
+
+def test_challenge_builder_sanity() -> None:
+    """The fake server's challenges are solvable and its bad ones are not base64 of a program."""
+    for challenge in CHALLENGES:
+        value = build_x_vqd_hash_1(challenge, {"User-Agent": "u", "sec-ch-ua": "s"})
+        decoded = json.loads(base64.b64decode(value))
+        assert set(decoded) == {"server_hashes", "client_hashes", "signals"}

@@ -1,0 +1,414 @@
+"""SSEDecoder: the standard's own examples, the edges of the algorithm, limits, end of stream."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from sansio_chat import LocalProtocolError, RemoteProtocolError, ServerSentEvent, SSEDecoder
+
+
+def decode(data: bytes, **limits: int) -> list[ServerSentEvent]:
+    """Events from ``data`` fed whole, then again one byte at a time (they must agree)."""
+    whole = SSEDecoder(**limits)
+    events = whole.feed(data) + whole.close()
+    bytewise = SSEDecoder(**limits)
+    events_bytewise = [e for i in range(len(data)) for e in bytewise.feed(data[i : i + 1])]
+    assert events_bytewise + bytewise.close() == events
+    assert whole.ended_mid_event == bytewise.ended_mid_event
+    return events
+
+
+def msg(data: str, *, event: str = "message", id: str = "", retry: int | None = None) -> object:
+    return ServerSentEvent(event=event, data=data, id=id, retry=retry)
+
+
+# --- the examples of the standard (WHATWG HTML, "server-sent events") ------------------------
+
+
+def test_spec_example_multiline_data() -> None:
+    stream = b"data: YHOO\ndata: +2\ndata: 10\n\n"
+    assert decode(stream) == [msg("YHOO\n+2\n10")]
+
+
+def test_spec_example_comment_and_ids() -> None:
+    stream = (
+        b": test stream\n"
+        b"\n"
+        b"data: first event\n"
+        b"id: 1\n"
+        b"\n"
+        b"data:second event\n"
+        b"id\n"
+        b"\n"
+        b"data:  third event\n"
+        b"\n"
+    )
+    # The comment block fires nothing; the id set inside a block is that event's id; the
+    # empty `id` resets it; only one space after the colon is removed.
+    assert decode(stream) == [
+        msg("first event", id="1"),
+        msg("second event", id=""),
+        msg(" third event", id=""),
+    ]
+
+
+def test_spec_example_last_block_needs_a_blank_line() -> None:
+    decoder = SSEDecoder()
+    events = decoder.feed(b"data: first event\nid: 1\n\ndata:  third event\n")
+    assert events == [msg("first event", id="1")]
+    assert decoder.close() == []
+    assert decoder.ended_mid_event
+
+
+def test_spec_example_empty_data_fields() -> None:
+    # "data" alone is a data field with an empty value; two of them join with a newline;
+    # the last block is dropped because no blank line follows it.
+    assert decode(b"data\n\ndata\ndata\n\ndata:") == [msg(""), msg("\n")]
+
+
+def test_spec_example_space_after_colon_is_optional() -> None:
+    assert decode(b"data:test\n\ndata: test\n\n") == [msg("test"), msg("test")]
+
+
+def test_spec_example_event_types() -> None:
+    stream = (
+        b"event: add\ndata: 73857293\n\n"
+        b"event: remove\ndata: 2153\n\n"
+        b"event: add\ndata: 113411\n\n"
+    )
+    assert decode(stream) == [
+        msg("73857293", event="add"),
+        msg("2153", event="remove"),
+        msg("113411", event="add"),
+    ]
+
+
+# --- httpx-sse 0.4.3's deviations, as regressions (spec/SSE.md) ------------------------------
+
+
+def test_regression_block_without_data_dispatches_nothing() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"event: ping\n\nretry: 10\n\nid: 4\n\n: comment\n\n") == []
+    assert decoder.last_event_id == "4"
+    assert decoder.retry == 10
+    # ...and the dataless block's event type does not leak into the next event
+    assert decoder.feed(b"event: ping\n\ndata: x\n\n") == [msg("x", id="4", retry=10)]
+
+
+@pytest.mark.parametrize("value", [b"-5", b"1_000", b"+5", b" 5", b"5 ", b"0x10", b"1e3", b""])
+def test_regression_retry_must_be_ascii_digits(value: bytes) -> None:
+    events = decode(b"retry: " + value + b"\ndata: a\n\n")
+    assert events == [msg("a", retry=None)]
+
+
+def test_regression_retry_non_ascii_digits_ignored() -> None:
+    assert decode("retry: ١٢\ndata: a\n\n".encode()) == [msg("a")]
+
+
+def test_regression_leading_bom_is_stripped() -> None:
+    assert decode(b"\xef\xbb\xbfdata: first\n\ndata: second\n\n") == [
+        msg("first"),
+        msg("second"),
+    ]
+
+
+# --- the algorithm's edges -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "stream",
+    [
+        b"data: a\n\ndata: b\n\n",
+        b"data: a\r\n\r\ndata: b\r\n\r\n",
+        b"data: a\r\rdata: b\r\r",
+        b"data: a\r\n\ndata: b\n\r\n",
+        b"data: a\n\r\ndata: b\r\r\n",
+    ],
+)
+def test_line_breaks_cr_lf_crlf_and_mixed(stream: bytes) -> None:
+    assert decode(stream) == [msg("a"), msg("b")]
+
+
+def test_cr_then_lf_in_the_next_chunk_is_one_line_break() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a\r") == []
+    assert decoder.feed(b"") == []  # an empty chunk keeps the pending CR
+    assert decoder.feed(b"\n") == []  # the LF completes CRLF: not a blank line
+    assert decoder.feed(b"\r") == [msg("a")]
+    assert decoder.feed(b"\ndata: b\r") == []
+    assert decoder.feed(b"\r") == [msg("b")]
+
+
+def test_cr_cr_lf_is_two_line_breaks() -> None:
+    assert decode(b"data: a\r\r\n") == [msg("a")]
+
+
+def test_bom_only_once_and_only_at_the_start() -> None:
+    assert decode(b"\xef\xbb\xbf\xef\xbb\xbfdata: x\n\ndata: y\n\n") == [msg("y")]
+    assert decode(b"data: x\n\n\xef\xbb\xbfdata: y\n\n") == [msg("x")]
+
+
+def test_bom_split_across_chunks() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"\xef") == []
+    assert decoder.feed(b"\xbb") == []
+    assert decoder.feed(b"\xbfdata: x\n\n") == [msg("x")]
+
+
+def test_partial_bom_then_other_bytes_is_data() -> None:
+    # EF BB then "d": not a BOM; the two bytes decode to one U+FFFD in the field name.
+    assert decode(b"\xef\xbbdata: x\n\ndata: y\n\n") == [msg("y")]
+    assert decode(b"\xef\xbb\n\ndata: y\n\n") == [msg("y")]
+
+
+def test_bom_alone_is_an_empty_stream() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"\xef\xbb\xbf") == []
+    assert decoder.close() == []
+    assert not decoder.ended_mid_event
+
+
+def test_invalid_utf8_becomes_replacement_characters() -> None:
+    assert decode(b"data: a\xffb\xe2\x82\n\nevent: \xc3\ndata: c\n\n") == [
+        msg("a\ufffdb\ufffd"),
+        msg("c", event="\ufffd"),
+    ]
+
+
+def test_utf8_character_split_across_chunks() -> None:
+    payload = "data: héllo € 😀\n\n".encode()
+    for cut in range(1, len(payload)):
+        decoder = SSEDecoder()
+        events = decoder.feed(payload[:cut]) + decoder.feed(payload[cut:])
+        assert events == [msg("héllo € 😀")]
+
+
+def test_only_one_space_is_removed_and_only_after_the_colon() -> None:
+    assert decode(b"data:  two\n\ndata:\tx\n\ndata : no\n\n") == [msg(" two"), msg("\tx")]
+
+
+def test_field_names_are_case_sensitive_and_unknown_fields_ignored() -> None:
+    assert decode(b"Data: a\nDATA: b\nfoo: c\nevents: d\ndata: e\n\n") == [msg("e")]
+
+
+def test_field_without_colon_has_an_empty_value() -> None:
+    assert decode(b"event: x\nevent\ndata\n\n") == [msg("")]
+
+
+def test_last_event_wins_for_event_type_and_type_resets_after_dispatch() -> None:
+    assert decode(b"event: a\nevent: b\ndata: 1\n\ndata: 2\n\n") == [
+        msg("1", event="b"),
+        msg("2"),
+    ]
+
+
+def test_empty_event_type_means_message() -> None:
+    assert decode(b"event:\ndata: 1\n\n") == [msg("1")]
+
+
+def test_id_persists_resets_and_ignores_nul() -> None:
+    stream = b"id: 1\ndata: a\n\ndata: b\n\nid: 2\x003\ndata: c\n\nid\ndata: d\n\n"
+    assert decode(stream) == [msg("a", id="1"), msg("b", id="1"), msg("c", id="1"), msg("d")]
+
+
+def test_id_may_hold_any_other_character() -> None:
+    assert decode("id: é:€ x\ndata: a\n\n".encode()) == [msg("a", id="é:€ x")]
+
+
+def test_last_event_id_is_committed_at_blank_lines_only() -> None:
+    decoder = SSEDecoder()
+    decoder.feed(b"id: 7\ndata: a\n\nid: 8\n")
+    assert decoder.last_event_id == "7"
+    decoder.feed(b"\n")
+    assert decoder.last_event_id == "8"
+
+
+def test_retry_persists_and_accepts_leading_zeros() -> None:
+    assert decode(b"retry: 0050\ndata: a\n\ndata: b\n\nretry: 0\ndata: c\n\n") == [
+        msg("a", retry=50),
+        msg("b", retry=50),
+        msg("c", retry=0),
+    ]
+
+
+def test_retry_beyond_64_bits_is_ignored() -> None:
+    top = str(2**64 - 1).encode()
+    over = str(2**64).encode()
+    huge = b"9" * 5000  # also beyond int()'s default digit limit
+    stream = b"retry: " + top + b"\ndata: a\n\nretry: " + over + b"\nretry: " + huge
+    assert decode(stream + b"\ndata: b\n\n") == [msg("a", retry=2**64 - 1), msg("b", retry=2**64 - 1)]
+    assert decode(b"retry: " + b"0" * 100 + b"7\ndata: a\n\n") == [msg("a", retry=7)]
+
+
+def test_comments_are_ignored_everywhere() -> None:
+    assert decode(b":\n: x\ndata: a\n:data: b\ndata: c\n:\n\n") == [msg("a\nc")]
+
+
+def test_nul_in_data_is_kept() -> None:
+    assert decode(b"data: a\x00b\n\n") == [msg("a\x00b")]
+
+
+def test_unicode_line_separators_are_not_line_breaks() -> None:
+    assert decode("data: a\u2028b\x85c\x0bd\x0ce\n\n".encode()) == [msg("a\u2028b\x85c\x0bd\x0ce")]
+
+
+def test_many_events_in_one_chunk_mixed_with_other_fields() -> None:
+    plain = b"".join(b"data: %d\n\n" % i for i in range(50))
+    stream = plain + b"event: e\ndata: x\n\n" + plain + b"id: 3\n" + plain + b"data: tail\n"
+    expected = [msg(str(i)) for i in range(50)]
+    expected += [msg("x", event="e")] + [msg(str(i)) for i in range(50)]
+    expected += [msg(str(i), id="3") for i in range(50)]
+    decoder = SSEDecoder()
+    assert decoder.feed(stream) == expected
+    assert decoder.feed(b"\n") == [msg("tail", id="3")]
+
+
+def test_extra_blank_lines_between_events() -> None:
+    assert decode(b"\n\ndata: a\n\n\n\ndata: b\n\n\n") == [msg("a"), msg("b")]
+
+
+# --- the events themselves -------------------------------------------------------------------
+
+
+def test_decoded_events_are_ordinary_frozen_values() -> None:
+    (event,) = SSEDecoder().feed(b"event: e\nid: 1\nretry: 5\ndata: x\n\n")
+    built = ServerSentEvent(event="e", data="x", id="1", retry=5)
+    assert event == built
+    assert hash(event) == hash(built)
+    assert repr(event) == repr(built)
+    assert dataclasses.replace(event, data="y") == ServerSentEvent(
+        event="e", data="y", id="1", retry=5
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.data = "y"  # type: ignore[misc]
+
+
+def test_bulk_built_events_are_ordinary_values() -> None:
+    events = SSEDecoder().feed(b"".join(b"data: %d\n\n" % i for i in range(40)))
+    assert events == [ServerSentEvent(data=str(i)) for i in range(40)]
+    assert len({hash(e) for e in events}) == 40
+
+
+def test_server_sent_event_defaults() -> None:
+    event = ServerSentEvent(data="x")
+    assert (event.event, event.data, event.id, event.retry) == ("message", "x", "", None)
+    assert not hasattr(event, "__dict__")
+
+
+# --- limits ----------------------------------------------------------------------------------
+
+
+def test_line_limit_on_a_complete_line() -> None:
+    decoder = SSEDecoder(max_event_bytes=100, max_line_bytes=10)
+    with pytest.raises(RemoteProtocolError, match="max_line_bytes=10") as info:
+        decoder.feed(b"data: 12345\n\n")
+    assert info.value.limit == 10
+    assert info.value.observed == 11
+
+
+def test_line_limit_on_a_line_still_arriving() -> None:
+    decoder = SSEDecoder(max_event_bytes=10)
+    assert decoder.feed(b"data: 1234") == []
+    with pytest.raises(RemoteProtocolError, match="max_line_bytes") as info:
+        decoder.feed(b"5")
+    assert (info.value.limit, info.value.observed) == (10, 11)
+
+
+def test_line_limit_on_a_comment_too() -> None:
+    with pytest.raises(RemoteProtocolError, match="max_line_bytes"):
+        SSEDecoder(max_event_bytes=8).feed(b": a long comment\n")
+
+
+def test_line_exactly_at_the_limit_is_accepted() -> None:
+    assert decode(b"data: 1234\n\n", max_event_bytes=10) == [msg("1234")]
+
+
+def test_event_limit_counts_data_and_joining_newlines() -> None:
+    assert decode(b"data: 1234\ndata: 5678\n\n", max_event_bytes=9, max_line_bytes=10) == [
+        msg("1234\n5678")
+    ]
+    decoder = SSEDecoder(max_event_bytes=8, max_line_bytes=100)
+    with pytest.raises(RemoteProtocolError, match="max_event_bytes=8") as info:
+        decoder.feed(b"data: 1234\ndata: 5678\n\n")
+    assert (info.value.limit, info.value.observed) == (8, 9)
+
+
+def test_event_limit_resets_after_each_event() -> None:
+    stream = b"data: 12345678\n\n" * 20
+    assert decode(stream, max_event_bytes=8, max_line_bytes=14) == [msg("12345678")] * 20
+
+
+def test_default_limits_allow_a_1_mib_line() -> None:
+    line = b"data: " + b"x" * (1024 * 1024 - 6)
+    decoder = SSEDecoder()
+    for i in range(0, len(line), 4096):
+        assert decoder.feed(line[i : i + 4096]) == []
+    assert decoder.feed(b"\n\n") == [msg("x" * (1024 * 1024 - 6))]
+    with pytest.raises(RemoteProtocolError, match="max_line_bytes=1048576"):
+        SSEDecoder().feed(line + b"xx")
+
+
+def test_a_failed_decoder_stays_failed() -> None:
+    decoder = SSEDecoder(max_event_bytes=4)
+    with pytest.raises(RemoteProtocolError):
+        decoder.feed(b"data: 1234\n")
+    with pytest.raises(RemoteProtocolError, match="already failed") as info:
+        decoder.feed(b"data: 1\n\n")
+    assert info.value.limit == 4
+    assert decoder.close() == []
+    assert decoder.ended_mid_event
+
+
+@pytest.mark.parametrize("limits", [{"max_event_bytes": 0}, {"max_line_bytes": 0}])
+def test_limits_must_be_positive(limits: dict[str, int]) -> None:
+    with pytest.raises(LocalProtocolError):
+        SSEDecoder(**limits)
+
+
+# --- end of stream ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stream", "cut"),
+    [
+        (b"", False),
+        (b"data: a\n\n", False),
+        (b"data: a\n\n: bye\n", False),
+        (b"data: a\n\n: by", False),
+        (b"data: a\n\n\n", False),
+        (b"data: a\n", True),
+        (b"data: a", True),
+        (b"data: a\n\nd", True),
+        (b"data: a\n\nevent: x\n", True),
+        (b"data: a\n\nid: 2\n", True),
+        (b"data: a\n\nretry: 2\n", True),
+        (b"data: a\n\nfoo\n", True),
+        (b"data: a\r", True),
+        (b"data: a\n\r", False),
+        (b"\xef\xbb", True),
+    ],
+)
+def test_close_reports_an_event_cut_off(stream: bytes, cut: bool) -> None:
+    decoder = SSEDecoder()
+    decoder.feed(stream)
+    assert not decoder.ended_mid_event
+    assert decoder.close() == []
+    assert decoder.ended_mid_event is cut
+
+
+def test_feed_after_close_is_refused_and_close_is_idempotent() -> None:
+    decoder = SSEDecoder()
+    decoder.feed(b"data: a\n")
+    decoder.close()
+    with pytest.raises(LocalProtocolError, match="after close"):
+        decoder.feed(b"\n")
+    assert decoder.close() == []
+    assert decoder.ended_mid_event
+
+
+def test_close_drops_an_unfinished_event() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a\n\ndata: b") == [msg("a")]
+    assert decoder.close() == []

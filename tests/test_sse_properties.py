@@ -1,0 +1,241 @@
+"""SSEDecoder properties (hypothesis): chunking invariance, round trip, totality, bounded
+memory, and linear work."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, SupportsIndex
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from sansio_chat import RemoteProtocolError, ServerSentEvent, SSEDecoder
+from sansio_chat.testing import (
+    EventStream,
+    chunkings,
+    encode_events,
+    event_sequences,
+    event_streams,
+    reference_decode,
+    server_sent_events,
+    sse_bytes,
+)
+
+
+def feed_all(chunks: Sequence[bytes], **limits: int) -> tuple[list[ServerSentEvent], bool]:
+    decoder = SSEDecoder(**limits)
+    events = [event for chunk in chunks for event in decoder.feed(chunk)]
+    events += decoder.close()
+    return events, decoder.ended_mid_event
+
+
+def test_encoder(events: Sequence[ServerSentEvent], newline: str) -> bytes:
+    """A test-only encoder, independent of sansio_chat.testing: fields in another order than
+    encode_events, `id` and `retry` repeated on every event."""
+    out = []
+    for event in events:
+        for line in event.data.split("\n"):
+            out.append("data:" + (" " + line if line.startswith(" ") else line))
+        out.append(f"event:{event.event}")
+        if event.id or out:
+            out.append(f"id: {event.id}")
+        if event.retry is not None:
+            out.append(f"retry: {event.retry}")
+        out.append("")
+    return "".join(line + newline for line in out).encode()
+
+
+# --- chunking invariance ---------------------------------------------------------------------
+
+
+@given(st.data(), event_streams())
+def test_any_chunking_gives_the_stream_events(data: st.DataObject, stream: EventStream) -> None:
+    chunks = data.draw(chunkings(stream.data, empty_chunks=True))
+    assert feed_all(chunks) == (list(stream.events), stream.ended_mid_event)
+
+
+@given(event_streams())
+def test_one_byte_at_a_time_gives_the_stream_events(stream: EventStream) -> None:
+    chunks = [stream.data[i : i + 1] for i in range(len(stream.data))]
+    assert feed_all(chunks) == (list(stream.events), stream.ended_mid_event)
+
+
+@given(st.data(), st.one_of(sse_bytes(), st.binary(max_size=200)))
+@example(data=None, raw=b"data: a\r\n\r\ndata: b\n\n")
+def test_arbitrary_bytes_match_the_reference_in_any_chunking(
+    data: st.DataObject | None, raw: bytes
+) -> None:
+    reference = reference_decode(raw)
+    expected = (list(reference.events), reference.ended_mid_event)
+    assert feed_all([raw]) == expected
+    assert feed_all([raw[i : i + 1] for i in range(len(raw))]) == expected
+    if data is not None:
+        assert feed_all(data.draw(chunkings(raw, empty_chunks=True))) == expected
+
+
+# --- round trip ------------------------------------------------------------------------------
+
+
+@given(event_sequences(max_size=12), st.sampled_from(["\n", "\r", "\r\n"]))
+def test_round_trip_through_a_test_only_encoder(
+    events: list[ServerSentEvent], newline: str
+) -> None:
+    assert feed_all([test_encoder(events, newline)]) == (events, False)
+
+
+@given(event_sequences(max_size=12), st.sampled_from(["\n", "\r", "\r\n"]), st.data())
+def test_round_trip_through_encode_events(
+    events: list[ServerSentEvent], newline: str, data: st.DataObject
+) -> None:
+    encoded = encode_events(events, newline=newline)
+    assert feed_all(data.draw(chunkings(encoded))) == (events, False)
+
+
+@given(server_sent_events())
+def test_any_single_event_round_trips(event: ServerSentEvent) -> None:
+    assert feed_all([encode_events([event])]) == ([event], False)
+
+
+# --- totality and bounded memory -------------------------------------------------------------
+
+
+@given(
+    st.data(),
+    st.one_of(sse_bytes(max_pieces=80), st.binary(max_size=400)),
+    st.integers(1, 64),
+    st.integers(1, 64),
+)
+def test_only_remote_protocol_errors_and_bounded_buffers(
+    data: st.DataObject, raw: bytes, max_event: int, max_line: int
+) -> None:
+    decoder = SSEDecoder(max_event_bytes=max_event, max_line_bytes=max_line)
+    events: list[ServerSentEvent] = []
+    try:
+        for chunk in data.draw(chunkings(raw, empty_chunks=True)):
+            events += decoder.feed(chunk)
+            assert len(decoder._buf) <= max_line
+            assert sum(len(v) + 1 for v in decoder._data) <= max_event + 1
+            assert len(decoder._event_type) <= max_line
+            assert len(decoder._id_buffer.encode("utf-8", "surrogatepass")) <= 3 * max_line
+    except RemoteProtocolError as exc:
+        assert exc.limit in (max_event, max_line)
+        assert exc.observed is not None and exc.observed > exc.limit
+        assert ("max_line_bytes" in str(exc)) or ("max_event_bytes" in str(exc))
+        # what came out before the failure is what a limitless decoder starts with
+        assert tuple(events) == reference_decode(raw).events[: len(events)]
+    else:
+        assert tuple(events + decoder.close()) == reference_decode(raw).events
+    assert decoder.close() == []
+
+
+@given(st.data(), event_streams(), st.integers(8, 80))
+def test_a_limit_fails_the_same_way_in_every_chunking(
+    data: st.DataObject, stream: EventStream, limit: int
+) -> None:
+    def outcome(chunks: Sequence[bytes]) -> tuple[str, int | None] | list[ServerSentEvent]:
+        try:
+            return feed_all(chunks, max_event_bytes=limit)[0]
+        except RemoteProtocolError as exc:
+            return (str(exc).rsplit(" ", 1)[-1], exc.limit)
+
+    whole = outcome([stream.data])
+    assert outcome(data.draw(chunkings(stream.data))) == whole
+    assert outcome([stream.data[i : i + 1] for i in range(len(stream.data))]) == whole
+
+
+# --- linear work -----------------------------------------------------------------------------
+
+
+class CountingBuffer(bytearray):
+    """A bytearray that adds up the bytes each operation on it reads or copies."""
+
+    work = 0
+
+    def _count(self, extra: int = 0) -> None:
+        CountingBuffer.work += len(self) + extra
+
+    def __iadd__(self, other: Any) -> CountingBuffer:
+        CountingBuffer.work += len(other)
+        return super().__iadd__(other)
+
+    def __bytes__(self) -> bytes:
+        self._count()
+        return bytes(memoryview(self))
+
+    def __contains__(self, item: Any) -> bool:
+        self._count()
+        return super().__contains__(item)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            self._count()
+        return super().__getitem__(index)
+
+    def find(self, *args: Any) -> int:
+        self._count()
+        return super().find(*args)
+
+    def rfind(self, *args: Any) -> int:
+        self._count()
+        return super().rfind(*args)
+
+    def count(self, *args: Any) -> int:
+        self._count()
+        return super().count(*args)
+
+    def split(self, sep: Any = None, maxsplit: SupportsIndex = -1) -> list[bytearray]:
+        self._count()
+        return super().split(sep, maxsplit)
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        self._count()
+        return super().decode(encoding, errors)
+
+    def startswith(self, *args: Any) -> bool:
+        self._count()
+        return super().startswith(*args)
+
+    def endswith(self, *args: Any) -> bool:
+        self._count()
+        return super().endswith(*args)
+
+    def __eq__(self, other: object) -> bool:
+        self._count()
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def work_for(chunks: Sequence[bytes]) -> tuple[int, int]:
+    """(bytes of work on the pending buffer, bytes handed to line processing)."""
+    decoder = SSEDecoder(max_event_bytes=1 << 30)
+    buffer = CountingBuffer()
+    decoder._buf = buffer
+    CountingBuffer.work = 0
+    for chunk in chunks:
+        decoder.feed(chunk)
+    assert decoder._buf is buffer, "the decoder replaced its buffer; count its work again"
+    return CountingBuffer.work, decoder._scanned
+
+
+@pytest.mark.parametrize(
+    "stream",
+    [
+        pytest.param(b"data: " + b"x" * 60_000 + b"\n\n", id="one long line"),
+        pytest.param(b"data: 0123456789abcdef\n\n" * 3_000, id="many events"),
+        pytest.param(b"data: a\r\ndata: " + b"y" * 30_000 + b"\r\n\r\n", id="crlf"),
+        pytest.param(b":" + b"z" * 50_000 + b"\n", id="a long comment"),
+    ],
+)
+def test_feeding_byte_by_byte_does_linear_work(stream: bytes) -> None:
+    n = len(stream)
+    buffer_work, scanned = work_for([stream[i : i + 1] for i in range(n)])
+    # Each byte enters the buffer once and leaves it once as part of a complete line.
+    assert buffer_work <= 3 * n
+    assert scanned <= n
+    # Doubling the input doubles the work (a quadratic decoder would quadruple it).
+    double = stream * 2
+    buffer_work_2, scanned_2 = work_for([double[i : i + 1] for i in range(2 * n)])
+    assert buffer_work_2 <= 2 * buffer_work + 16
+    assert scanned_2 <= 2 * scanned + 16
