@@ -9,6 +9,9 @@ one whole turn, timed from the first request to the last token:
 - baseline: the same exchanges by hand with httpx, the chat reply read with httpx-sse and
   ``json.loads`` per event (the challenge solved with the project's pure solver).
 
+Reported: wall-clock time per turn (what a user waits; bounded below by how fast the
+emulator writes) and the client process's CPU time per turn (what the client stack costs).
+
 Usage: ``nice python bench/bench_stream.py [--tokens 20000] [--runs 7] [--backend asyncio]``.
 """
 
@@ -110,37 +113,37 @@ async def baseline_darkai(base_url: str, provider: str) -> str:
 Runner = Callable[[str, str], Awaitable[str]]
 
 
-async def measure(run: Runner, base_url: str, provider: str, runs: int) -> tuple[float, str]:
-    times: list[float] = []
-    text = ""
-    for _ in range(runs):
-        start = time.perf_counter()
-        text = await run(base_url, provider)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), text
+async def measure(run: Runner, base_url: str, provider: str) -> tuple[float, float, str]:
+    """Wall-clock and client-process CPU seconds of one turn, and its text."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    text = await run(base_url, provider)
+    return time.perf_counter() - wall, time.process_time() - cpu, text
 
 
 async def main_async(args: argparse.Namespace, base_url: str) -> None:
-    print(f"| provider | client | median s / turn | tokens/s | overhead | ({args.backend}) |")
-    print("|---|---|---:|---:|---:|---|")
+    print(
+        f"| provider ({args.backend}) | client | wall s / turn | tokens/s "
+        "| client CPU s / turn | wall ratio | CPU ratio |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|")
     for provider, baseline in (("ddg", baseline_ddg), ("darkai", baseline_darkai)):
         await ours(base_url, provider)  # warm up both paths (imports, first connection)
         await baseline(base_url, provider)
-        ours_text = base_text = ""
-        ours_times: list[float] = []
-        base_times: list[float] = []
+        results: dict[str, list[tuple[float, float, str]]] = {"ours": [], "base": []}
         for _ in range(args.runs):  # interleaved, so load changes hit both alike
-            t, ours_text = await measure(ours, base_url, provider, 1)
-            ours_times.append(t)
-            t, base_text = await measure(baseline, base_url, provider, 1)
-            base_times.append(t)
-        ours_time, base_time = statistics.median(ours_times), statistics.median(base_times)
-        assert ours_text == base_text, "the two clients read different replies"
-        rows = [("httpx + httpx-sse", base_time), ("AsyncChatClient", ours_time)]
-        for name, seconds in rows:
+            results["ours"].append(await measure(ours, base_url, provider))
+            results["base"].append(await measure(baseline, base_url, provider))
+        assert results["ours"][-1][2] == results["base"][-1][2], "different replies read"
+        medians = {
+            key: (statistics.median(r[0] for r in rows), statistics.median(r[1] for r in rows))
+            for key, rows in results.items()
+        }
+        base_wall, base_cpu = medians["base"]
+        for key, name in (("base", "httpx + httpx-sse"), ("ours", "AsyncChatClient")):
+            wall, cpu = medians[key]
             print(
-                f"| {provider} | {name} | {seconds:.3f} | {args.tokens / seconds:,.0f} "
-                f"| {seconds / base_time:.2f}× | |"
+                f"| {provider} | {name} | {wall:.3f} | {args.tokens / wall:,.0f} | {cpu:.3f} "
+                f"| {wall / base_wall:.2f}× | {cpu / base_cpu:.2f}× |"
             )
 
 

@@ -213,3 +213,32 @@ def test_round_trip_property(
         exhausted=exhausted,
     )
     assert Conversation.from_json(c.to_json()) == c
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"provider": 1},
+        {"vqd": None},
+        {"exhausted": "no"},
+        {"cookies": [("a",)]},
+        {"cookies": [("a", 1)]},
+        {"cookies": "a=b"},
+    ],
+)
+def test_constructor_validates(kwargs: dict[str, object]) -> None:
+    fields: dict[str, object] = {"provider": "ddg", "model": "m", **kwargs}
+    with pytest.raises(LocalProtocolError):
+        Conversation(**fields)  # type: ignore[arg-type]
+
+
+def test_constructor_accepts_a_cookie_mapping() -> None:
+    c = Conversation(provider="ddg", model="m", cookies={"a": "1"})  # type: ignore[arg-type]
+    assert c.cookies == (("a", "1"),)
+
+
+def test_from_dict_rejects_non_mappings_and_bad_cookie_containers() -> None:
+    with pytest.raises(LocalProtocolError):
+        Conversation.from_dict([])  # type: ignore[arg-type]
+    with pytest.raises(LocalProtocolError):
+        Conversation.from_dict({"provider": "ddg", "model": "m", "cookies": "a=b"})

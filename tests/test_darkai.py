@@ -209,3 +209,10 @@ def test_conversation_round_trip_reloads_with_darkai() -> None:
     restored = Conversation.from_json(session.conversation.to_json())
     again = providers.get(restored.provider).new_session(conversation=restored)
     assert again.conversation == session.conversation
+
+
+def test_empty_text_chunk_gives_no_token() -> None:
+    session, clock = new_session("darkai")
+    session.start_turn("x")
+    t = drive(session, clock, [reply(chunk(""), chunk("a"), END)])
+    assert t.events == [TokenEvent(text="a"), Finished(reason="stop")]

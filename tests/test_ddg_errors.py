@@ -505,3 +505,47 @@ def test_one_pacer_spaces_the_sessions_of_one_client() -> None:
     other = providers.get("darkai").new_session(pacer=pacer)  # another host: no wait
     other.start_turn("z")
     assert isinstance(other.next_step(), HttpRequest)
+
+
+def test_challenge_refusal_of_the_status_call_is_retried() -> None:
+    session, clock = new_session()
+    session.start_turn("Hi")
+    t = drive(session, clock, [PAGE, refusal(418, "ERR_CHALLENGE"), STATUS, OK])
+    assert t.error is None
+    assert [r.url.rsplit("/", 1)[-1] for r in t.requests[1:]] == ["status", "status", "chat"]
+
+
+def test_cookie_without_value_pair_is_skipped() -> None:
+    session, clock = new_session()
+    session.start_turn("Hi")
+    status = Reply(200, (*STATUS.headers, ("set-cookie", "garbage"), ("set-cookie", "a=1")))
+    t = drive(session, clock, [PAGE, status, OK])
+    assert session.conversation.cookies == (("a", "1"),)
+    assert t.error is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, None),
+        ("12", 12.0),
+        ("1.5", 1.5),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", None),
+        ("-3", None),
+        ("nan", None),
+    ],
+)
+def test_parse_retry_after(value: str | None, expected: float | None) -> None:
+    assert ddg.parse_retry_after(value) == expected
+
+
+def test_small_parsers() -> None:
+    assert ddg.parse_set_cookie("novalue") is None
+    assert ddg.parse_set_cookie("=x") is None
+    assert ddg.parse_set_cookie(" a = b ; Path=/") == ("a", "b")
+    assert ddg.parse_error_body(b"[1]") == ("", None)
+    assert ddg.parse_error_body(b"<html>") == ("", None)
+    assert ddg.parse_error_body(b'{"type":"T","status":"429"}') == ("T", None)
+    assert ddg.parse_stream_data(' {"message":"x"}') == ddg.StreamItem(kind="token", text="x")
+    assert ddg.parse_stream_data(' {"message":""}') == ddg.StreamItem(kind="ignore")
+    assert ddg.parse_stream_data('{"action":"error"}') == ddg.StreamItem(kind="error")

@@ -205,3 +205,17 @@ def test_the_command_line_serves_and_stops_cleanly(cli: subprocess.Popen[str], s
     assert cli.wait(timeout=20) == 0
     _, err = cli.communicate(timeout=10)
     assert "Traceback" not in err
+
+
+async def broken(scope: Scope, receive: Receive, send: Send) -> None:
+    """An app whose lifespan startup fails: hypercorn refuses to serve it."""
+    if scope["type"] == "lifespan":
+        await receive()
+        await send({"type": "lifespan.startup.failed", "message": "no"})
+        return
+    raise AssertionError("never served")
+
+
+def test_a_failed_start_is_reported() -> None:
+    with pytest.raises(RuntimeError, match="failed to start"):
+        ServerThread(broken).start()

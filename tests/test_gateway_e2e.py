@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -302,9 +302,9 @@ def test_malformed_request_and_routing_errors_over_the_wire(gateway: Gateway) ->
 # --- disconnects and the capacity cap -----------------------------------------------------
 
 
-def wait_until_no_open_streams(gateway: Gateway) -> None:
+def wait_for(condition: Callable[[], object]) -> None:
     deadline = time.monotonic() + 10  # a bound for a hung test, not a timing goal
-    while gateway.upstream.open_streams and time.monotonic() < deadline:
+    while not condition() and time.monotonic() < deadline:
         time.sleep(0.01)
 
 
@@ -314,24 +314,33 @@ def test_client_disconnect_cancels_upstream_turn(emulator: EmulatorHandle, strea
     body = {"model": "gpt-4o-mini", "messages": USER, "stream": stream}
     with running_gateway(emulator, max_concurrency=1, queue_timeout=0) as gateway:
         url = f"{gateway.url}/v1/chat/completions"
-        with httpx.Client(timeout=10) as client:
-            if stream:
-                with client.stream("POST", url, json=body) as response:
-                    assert response.status_code == 200
-                    # Keep the line iterator referenced: a discarded httpx iterator closes
-                    # the response, which is the disconnect this test makes on purpose later.
-                    lines = response.iter_lines()
-                    tokens = 0
-                    while tokens < 2:
-                        line = next(lines)
-                        tokens += '"content":"' in line and '"content":""' not in line
-                    assert gateway.upstream.open_streams == 1
-                # Leaving the block closes the connection in the middle of the body.
-            else:
-                with pytest.raises(httpx.ReadTimeout):
-                    client.post(url, json=body, timeout=0.5)
+        if stream:
+            with httpx.Client(timeout=10) as client, client.stream("POST", url, json=body) as r:
+                assert r.status_code == 200
+                # Keep the line iterator referenced: a discarded httpx iterator closes the
+                # response, which is the disconnect this test makes on purpose below.
+                lines = r.iter_lines()
+                tokens = 0
+                while tokens < 2:
+                    line = next(lines)
+                    tokens += '"content":"' in line and '"content":""' not in line
                 assert gateway.upstream.open_streams == 1
-        wait_until_no_open_streams(gateway)
+            # Leaving the block closed the connection in the middle of the body.
+        else:
+            # Nothing comes back before the whole reply, so talk HTTP over a plain socket
+            # and hang up once the service is streaming.
+            payload = json.dumps(body).encode()
+            head = (
+                b"POST /v1/chat/completions HTTP/1.1\r\nHost: gateway\r\n"
+                b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(payload)
+            )
+            where = httpx.URL(gateway.url)
+            with socket.create_connection((where.host, where.port or 80), timeout=10) as conn:
+                conn.sendall(head + payload)
+                wait_for(lambda: emulator.control.requests_to("ddg"))
+                assert len(emulator.control.requests_to("ddg")) == 1
+                assert gateway.upstream.open_streams == 1
+        wait_for(lambda: gateway.upstream.open_streams == 0)
         assert gateway.upstream.open_streams == 0
         # The slot was given back: with one slot and no queue, the next request is served.
         emulator.control.configure(delay=0.0, reply_tokens=12)
@@ -353,6 +362,6 @@ def test_full_gateway_answers_429_when_asked_not_to_queue(emulator: EmulatorHand
             next(lines)
             busy = client.post(url, json=body)
             assert gateway.upstream.open_streams == 1
-        wait_until_no_open_streams(gateway)
+        wait_for(lambda: gateway.upstream.open_streams == 0)
     assert_error(busy, 429, "gateway_busy")
     assert busy.headers["retry-after"] == "1"

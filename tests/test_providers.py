@@ -126,3 +126,46 @@ def test_darkai_options() -> None:
         providers.get("darkai").new_session(dialect="2024")
     with pytest.raises(LocalProtocolError):
         providers.get("darkai").new_session(user_agent="")
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "sansio_chat.providers",
+        "sansio_chat.providers.ddg",
+        "sansio_chat.providers.darkai",
+        "sansio_chat._session",
+        "sansio_chat._conversation",
+        "sansio_chat._pacing",
+        "sansio_chat._state",
+    ],
+)
+def test_every_exported_name_exists_and_is_documented(module: str) -> None:
+    import importlib
+    import types
+
+    mod = importlib.import_module(module)
+    for name in mod.__all__:
+        value = getattr(mod, name)
+        if isinstance(value, (type, types.FunctionType)):
+            assert value.__doc__, f"{module}.{name} has no docstring"
+
+
+def test_session_names_are_public() -> None:
+    import sansio_chat
+
+    for name in (
+        "ChatSession",
+        "Conversation",
+        "Message",
+        "Pacer",
+        "Backoff",
+        "Limits",
+        "State",
+        "Input",
+        "TRANSITIONS",
+        "format_prompt",
+        "last_user_message",
+    ):
+        assert name in sansio_chat.__all__
+        assert getattr(sansio_chat, name) is not None

@@ -256,3 +256,50 @@ def test_abort_turn_without_a_turn_changes_nothing() -> None:
     session, _ = new_session()
     session.abort_turn()
     assert session.state is State.IDLE
+
+
+def test_limits_are_validated_and_exposed() -> None:
+    from sansio_chat import Limits
+
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(LocalProtocolError):
+            Limits(max_event_bytes=bad)  # type: ignore[arg-type]
+    session, _ = new_session(limits=Limits(max_page_bytes=10))
+    assert session.limits.max_page_bytes == 10
+    assert session.backoff.max_retries == 3
+
+
+def test_exchange_defaults_refuse_modes_they_do_not_read() -> None:
+    from sansio_chat._session import Exchange, ReadSSE
+
+    class HeadOnly(Exchange):
+        def on_head(self, status: int, headers: object) -> ReadSSE:  # type: ignore[override]
+            return ReadSSE()
+
+    exchange = HeadOnly()
+    with pytest.raises(NotImplementedError):
+        exchange.on_event(None)  # type: ignore[arg-type]
+    with pytest.raises(NotImplementedError):
+        exchange.on_eof()
+    with pytest.raises(NotImplementedError):
+        exchange.on_body(b"", 0)
+
+
+def test_events_returned_by_the_decoder_at_close_are_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The WHATWG algorithm dispatches nothing at end of input, but the decoder's contract
+    # returns a list from close(); the session must not drop what it returns.
+    import sansio_chat._session as session_module
+    from sansio_chat import ServerSentEvent, SSEDecoder
+
+    class Flushing(SSEDecoder):
+        def close(self) -> list[ServerSentEvent]:
+            super().close()
+            return [ServerSentEvent(data="[DONE]")]
+
+    monkeypatch.setattr(session_module, "SSEDecoder", Flushing)
+    session = at_chat()
+    session.receive_response_head(200, [])
+    session.receive_data(b'data: {"message":"a"}\n\n')
+    session.receive_eof()
+    assert list(session.events()) == [TokenEvent(text="a"), Finished(reason="stop")]
+    assert session.state is State.DONE

@@ -78,15 +78,22 @@ def _startup_signal(app: ASGIApp, started: anyio.Event) -> ASGIApp:
             await app(scope, receive, send)
             return
 
+        failed = False
+
         async def send_and_signal(message: Message) -> None:
+            nonlocal failed
             await send(message)
-            if message["type"] in ("lifespan.startup.complete", "lifespan.startup.failed"):
+            if message["type"] == "lifespan.startup.complete":
                 started.set()
+            elif message["type"] == "lifespan.startup.failed":
+                failed = True  # hypercorn raises; the runner reports it
 
         try:
             await app(scope, receive, send_and_signal)
         finally:
-            started.set()
+            # An app without lifespan support raises here, and hypercorn serves it anyway.
+            if not failed:
+                started.set()
 
     return wrapped
 
@@ -210,6 +217,7 @@ class ServerThread:
         stop = portal.call(anyio.Event)
         started = portal.call(anyio.Event)
         self._stop = stop
+        failures: list[BaseException] = []
 
         async def run() -> None:
             try:
@@ -219,14 +227,17 @@ class ServerThread:
                     stop.wait,
                     graceful_timeout=self._graceful_timeout,
                 )
+            except BaseException as error:
+                failures.append(error)
+                raise
             finally:
                 started.set()
 
         self._future = portal.start_task_soon(run)
         portal.call(started.wait)
-        if self._future.done() and self._future.exception() is not None:
+        if failures:
             self._cleanup()
-            self._future.result()
+            raise RuntimeError("the server failed to start") from failures[0]
         self._handle = handle
         return self
 

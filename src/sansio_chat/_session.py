@@ -586,13 +586,10 @@ class ChatSession:
                 self._consume(exchange, data)
             if self._eof and not self._settled:
                 if self._decoder is not None:
-                    for event in self._decoder.close():
-                        decision = exchange.on_event(event)
-                        if decision is not None:
-                            self._settle(decision)
-                            return
-                    self._settle(exchange.on_eof())
-                elif self._body is not None:
+                    if not self._dispatch(exchange, self._decoder.close()):
+                        self._settle(exchange.on_eof())
+                else:
+                    assert self._body is not None
                     self._settle(exchange.on_body(bytes(self._body), len(self._body)))
         except SansioChatError as error:
             if not error.partial_text:
@@ -603,17 +600,23 @@ class ChatSession:
 
     def _consume(self, exchange: Exchange, data: bytes) -> None:
         if self._decoder is not None:
-            for event in self._decoder.feed(data):
-                decision = exchange.on_event(event)
-                if decision is not None:
-                    self._settle(decision)
-                    return
-        elif self._body is not None:
+            self._dispatch(exchange, self._decoder.feed(data))
+        else:
+            assert self._body is not None
             room = self._body_limit - len(self._body)
             self._body += data[:room]
             if len(data) > room:
                 received = len(self._body) + len(data) - room
                 self._settle(exchange.on_body(bytes(self._body), received))
+
+    def _dispatch(self, exchange: Exchange, events: list[ServerSentEvent]) -> bool:
+        """Hand ``events`` to the exchange until one settles it; return whether one did."""
+        for event in events:
+            decision = exchange.on_event(event)
+            if decision is not None:
+                self._settle(decision)
+                return True
+        return False
 
     def _settle(self, decision: Decision) -> None:
         assert self._turn is not None

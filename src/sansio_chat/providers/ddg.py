@@ -407,39 +407,36 @@ def parse_stream_data(data: str) -> StreamItem:
 
 def _classify(data: str) -> StreamItem | str:
     # The hot path of a reply: a token comes back as its bare text, with no object built.
-    if data[:1] == "{":
-        try:
-            payload = json.loads(data)
-        except ValueError as exc:
-            raise RemoteProtocolError(f"stream event data is not JSON: {data[:200]!r}") from exc
-        if type(payload) is dict:
-            message = payload.get("message")
-            if type(message) is str and payload.get("action") != "error":
-                return message if message else _IGNORE
-    marker = data.strip()
-    if marker[:1] == "[" and "A" <= marker[1:2] <= "Z":
-        if marker == "[DONE]":
-            return _DONE
-        if marker == "[DONE][LIMIT_CONVERSATION]":
-            return _DONE_LIMIT
-        if marker.startswith("[CHAT_TITLE:") and marker.endswith("]"):
-            return StreamItem(kind="title", text=marker[len("[CHAT_TITLE:") : -1])
-        return _IGNORE
+    if data[:1] != "{":
+        marker = data.strip()
+        if marker[:1] == "[" and "A" <= marker[1:2] <= "Z":
+            if marker == "[DONE]":
+                return _DONE
+            if marker == "[DONE][LIMIT_CONVERSATION]":
+                return _DONE_LIMIT
+            if marker.startswith("[CHAT_TITLE:") and marker.endswith("]"):
+                return StreamItem(kind="title", text=marker[len("[CHAT_TITLE:") : -1])
+            return _IGNORE
     try:
         payload = json.loads(data)
     except ValueError as exc:
         raise RemoteProtocolError(f"stream event data is not JSON: {data[:200]!r}") from exc
     if not isinstance(payload, dict):
         raise RemoteProtocolError(f"stream event data is not a JSON object: {data[:200]!r}")
-    if payload.get("action") == "error":
-        error_type, status = parse_error_body(data.encode("utf-8"))
-        return StreamItem(kind="error", status=status, error_type=error_type)
     message = payload.get("message")
+    action = payload.get("action")
+    if type(message) is str and action != "error":
+        return message if message else _IGNORE
+    if action == "error":
+        error_type, status = payload.get("type"), payload.get("status")
+        return StreamItem(
+            kind="error",
+            status=status if type(status) is int else None,
+            error_type=error_type if isinstance(error_type, str) else "",
+        )
     if message is None:
         return _IGNORE
-    if not isinstance(message, str):
-        raise RemoteProtocolError(f"stream event 'message' is not a string: {data[:200]!r}")
-    return message if message else _IGNORE
+    raise RemoteProtocolError(f"stream event 'message' is not a string: {data[:200]!r}")
 
 
 # ---------------------------------------------------------------------------------------
