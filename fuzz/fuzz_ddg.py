@@ -31,6 +31,7 @@ replay the corpus)::
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import math
 import random
@@ -39,29 +40,41 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from sansio_chat import (
-    NEED_DATA,
-    Backoff,
-    ChallengeError,
-    ChatSession,
-    Conversation,
-    ConversationLimitError,
-    Event,
-    Finished,
-    HttpRequest,
-    LocalProtocolError,
-    Pacer,
-    SansioChatError,
-    Sleep,
-    TokenEvent,
-    TurnComplete,
-    providers,
+try:
+    import atheris
+except ImportError:  # replaying the corpus under pytest needs no atheris
+    atheris = None
+
+# Coverage feedback for the package only (instrumenting everything loaded is slow).
+_instrumented = (
+    atheris.instrument_imports(include=["sansio_chat"])
+    if atheris is not None and __name__ == "__main__"
+    else contextlib.nullcontext()
 )
-from sansio_chat.providers.ddg_challenge import (
-    build_x_vqd_hash_1,
-    dom_fingerprint,
-    solve_challenge,
-)
+with _instrumented:
+    from sansio_chat import (
+        NEED_DATA,
+        Backoff,
+        ChallengeError,
+        ChatSession,
+        Conversation,
+        ConversationLimitError,
+        Event,
+        Finished,
+        HttpRequest,
+        LocalProtocolError,
+        Pacer,
+        SansioChatError,
+        Sleep,
+        TokenEvent,
+        TurnComplete,
+        providers,
+    )
+    from sansio_chat.providers.ddg_challenge import (
+        build_x_vqd_hash_1,
+        dom_fingerprint,
+        solve_challenge,
+    )
 
 FE_VERSION = "serp_20250401_100419_ET-19d438eb199b2bf7c300"
 HEADERS = {"User-Agent": "Mozilla/5.0 fuzz", "sec-ch-ua": '"Chromium";v="133"'}
@@ -366,9 +379,8 @@ def seed_inputs() -> dict[str, bytes]:
 
 def main(argv: list[str]) -> None:
     """Run atheris on :func:`TestOneInput` (libFuzzer options and corpus dirs in ``argv``)."""
-    import atheris
-
-    atheris.instrument_all()
+    if atheris is None:
+        raise SystemExit("fuzzing needs atheris: pip install atheris")
     atheris.Setup(argv, TestOneInput)
     atheris.Fuzz()
 

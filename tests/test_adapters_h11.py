@@ -9,13 +9,13 @@ from pathlib import Path
 import anyio
 import h11
 import pytest
-from adapters_support import FakeSession, MemoryByteStream
 from anyio.abc import ByteStream, TaskGroup
 from anyio.streams.tls import TLSStream
-
-from sansio_chat import Finished, HttpRequest, Sleep, Timeout, TokenEvent, TransportError
 from sansio_chat.adapters.h11 import aiter_turn
 from sansio_chat.adapters.httpx import Timeouts
+
+from adapters_support import FakeSession, MemoryByteStream
+from sansio_chat import Finished, HttpRequest, Sleep, Timeout, TokenEvent, TransportError
 
 TLS = Path(__file__).parent / "data" / "tls"
 STATUS = HttpRequest(method="GET", url="http://svc.test/status?a=1", headers=(("x-a", "1"),))
@@ -62,9 +62,12 @@ class Server:
             if self.proxy and not await self._tunnel(stream):
                 return
             if self.tls is not None:
-                stream = await TLSStream.wrap(
-                    stream, server_side=True, ssl_context=self.tls, standard_compatible=False
-                )
+                try:
+                    stream = await TLSStream.wrap(
+                        stream, server_side=True, ssl_context=self.tls, standard_compatible=False
+                    )
+                except (anyio.EndOfStream, anyio.BrokenResourceError, ssl.SSLError):
+                    return  # the client gave up the handshake (an untrusted certificate)
             conn = h11.Connection(h11.SERVER)
             while self.replies:
                 if self.replies[0].then == "drop" and conn.their_state is h11.IDLE:
@@ -140,9 +143,11 @@ async def test_one_connection_serves_every_exchange_of_a_turn() -> None:
     assert events == [TokenEvent(text="Hello"), Finished(reason="stop")]
     assert server.connections == 1
     (status, _), (chat, body) = server.requests
-    assert status.method == b"GET" and status.target == b"/status?a=1"
+    assert status.method == b"GET"
+    assert status.target == b"/status?a=1"
     assert list(status.headers) == [(b"host", b"svc.test"), (b"x-a", b"1")]
-    assert chat.method == b"POST" and chat.target == b"/chat"
+    assert chat.method == b"POST"
+    assert chat.target == b"/chat"
     assert list(chat.headers) == [
         (b"host", b"svc.test"),
         (b"content-type", b"application/json"),
@@ -220,7 +225,8 @@ async def test_connect_through_a_proxy_tunnel() -> None:
         events = await _run(FakeSession([STATUS, CHAT]), server, proxy=proxy)
     assert events[-1] == Finished(reason="stop")
     (tunnel,) = server.tunnels
-    assert tunnel.method == b"CONNECT" and tunnel.target == b"svc.test:80"
+    assert tunnel.method == b"CONNECT"
+    assert tunnel.target == b"svc.test:80"
     # base64 of "us@er:p:ss"
     assert (b"proxy-authorization", b"Basic dXNAZXI6cDpzcw==") in list(tunnel.headers)
 
@@ -229,7 +235,7 @@ async def test_connect_through_a_proxy_tunnel() -> None:
 async def test_a_refused_tunnel_is_a_transport_error() -> None:
     async with anyio.create_task_group() as tasks:
         server = Server([Reply(REPLY)], tasks, proxy=True, proxy_status=407)
-        with pytest.raises(TransportError, match="proxy refused CONNECT svc.test:80: HTTP 407"):
+        with pytest.raises(TransportError, match=r"proxy refused CONNECT svc\.test:80: HTTP 407"):
             await _run(FakeSession([CHAT]), server, proxy="http://proxy.test:3128")
 
 

@@ -16,11 +16,13 @@ from urllib.parse import urlsplit
 
 import anyio
 import pytest
-from adapters_support import MemoryByteStream
 from anyio.abc import ByteStream, SocketAttribute
 from anyio.streams.tls import TLSListener
-from fixtures_emulator import EmulatorHandle
+from sansio_chat.adapters import h11 as h11_driver
+from sansio_chat.adapters.httpx import AsyncChatClient, Timeouts
 
+from adapters_support import MemoryByteStream
+from fixtures_emulator import EmulatorHandle
 from sansio_chat import (
     ChatSession,
     Event,
@@ -32,8 +34,6 @@ from sansio_chat import (
     VqdUpdate,
     providers,
 )
-from sansio_chat.adapters import h11 as h11_driver
-from sansio_chat.adapters.httpx import AsyncChatClient, Timeouts
 
 TLS = Path(__file__).parent / "data" / "tls"
 

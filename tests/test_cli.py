@@ -10,17 +10,19 @@ import sys
 from pathlib import Path
 
 import pytest
-from fixtures_emulator import EmulatorHandle
-
-from sansio_chat import Conversation
 from sansio_chat.adapters.cli import EXIT_CODES, main
+
+from fixtures_emulator import EmulatorHandle
+from sansio_chat import Conversation
 
 
 def _ask(emulator: EmulatorHandle, *extra: str) -> int:
     return main(["ask", "hello", "--base-url", emulator.base_url, "--min-interval", "0", *extra])
 
 
-def test_ask_streams_the_reply(emulator: EmulatorHandle, capsys: pytest.CaptureFixture[str]) -> None:
+def test_ask_streams_the_reply(
+    emulator: EmulatorHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert _ask(emulator) == 0
     out, err = capsys.readouterr()
     assert out == emulator.expected_reply("hello") + "\n"
@@ -34,7 +36,8 @@ def test_ask_json_prints_one_event_per_line(
     assert _ask(emulator, "--json") == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     tokens = [line["text"] for line in lines if line["type"] == "token"]
-    assert len(tokens) == 4 and "".join(tokens) == emulator.expected_reply("hello")
+    assert len(tokens) == 4
+    assert "".join(tokens) == emulator.expected_reply("hello")
     assert lines[-1] == {"type": "finished", "reason": "stop"}
     assert {"type": "vqd_update"} in lines  # announced, its secret value left out
 
@@ -114,7 +117,8 @@ def test_failures_have_distinct_exit_codes_and_one_line(
     assert _ask(emulator, *extra) == status
     out, err = capsys.readouterr()
     assert err.startswith(line)
-    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
     partial = out.rstrip("\n")
     assert emulator.expected_reply("hello").startswith(partial)
 
@@ -125,11 +129,15 @@ def test_json_errors_carry_the_partial_text(
     emulator.fault("cut")
     assert _ask(emulator, "--json") == 5
     last = json.loads(capsys.readouterr().out.splitlines()[-1])
-    assert last["type"] == "error" and last["error"] == "StreamInterrupted"
-    assert last["exit_code"] == 5 and last["partial_text"]
+    assert last["type"] == "error"
+    assert last["error"] == "StreamInterrupted"
+    assert last["exit_code"] == 5
+    assert last["partial_text"]
 
 
-def test_debug_adds_the_traceback(emulator: EmulatorHandle, capsys: pytest.CaptureFixture[str]) -> None:
+def test_debug_adds_the_traceback(
+    emulator: EmulatorHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
     emulator.fault("cut")
     assert _ask(emulator, "--debug") == 5
     assert "Traceback (most recent call last)" in capsys.readouterr().err
@@ -153,7 +161,8 @@ def test_a_closed_port_fails_fast_with_a_network_status(
 def test_usage_errors_exit_with_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == EXIT_CODES["usage"] == 2
     err = capsys.readouterr().err
-    assert "Traceback" not in err and err
+    assert "Traceback" not in err
+    assert err
 
 
 def test_an_unreadable_conversation_file_is_a_usage_error(
@@ -168,7 +177,8 @@ def test_an_unreadable_conversation_file_is_a_usage_error(
 def test_demo_needs_no_network(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "hello", "--delay", "0"]) == 0
     out, err = capsys.readouterr()
-    assert len(out.split()) > 3 and out.endswith("\n")
+    assert len(out.split()) > 3
+    assert out.endswith("\n")
     assert err.startswith("sansio-chat demo: emulator on http://127.0.0.1:")
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import anyio
 import pytest
-from fixtures_emulator import EmulatorHandle
+from sansio_chat.adapters.httpx import AsyncChatClient, Timeouts
 
+from fixtures_emulator import EmulatorHandle
 from sansio_chat import (
     Backoff,
     ChallengeError,
@@ -27,7 +28,6 @@ from sansio_chat import (
     TransportError,
     VqdUpdate,
 )
-from sansio_chat.adapters.httpx import AsyncChatClient, Timeouts
 
 # httpx 0.28 and httpcore 1.0 stream a body through nested async generators, and closing
 # the outermost does not close the inner ones: a reply the client stops reading early (the
@@ -209,7 +209,7 @@ async def test_a_new_turn_abandons_a_stream_left_open(emulator: EmulatorHandle) 
         with pytest.raises(LocalProtocolError, match="abandoned"):
             await old.__anext__()
         await old.aclose()
-        assert [m.content for m in client.conversation.messages][0] == "second"
+        assert next(m.content for m in client.conversation.messages) == "second"
 
 
 async def test_conversations_save_and_load(emulator: EmulatorHandle, tmp_path: Path) -> None:

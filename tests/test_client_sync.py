@@ -7,8 +7,9 @@ import socket
 from pathlib import Path
 
 import pytest
-from fixtures_emulator import EmulatorHandle
+from sansio_chat.adapters.httpx import ChatClient, Timeouts
 
+from fixtures_emulator import EmulatorHandle
 from sansio_chat import (
     Backoff,
     Conversation,
@@ -19,7 +20,6 @@ from sansio_chat import (
     TokenEvent,
     TransportError,
 )
-from sansio_chat.adapters.httpx import ChatClient, Timeouts
 
 
 def _client(emulator: EmulatorHandle, **options: object) -> ChatClient:
@@ -94,9 +94,9 @@ def test_a_closed_port_is_a_transport_error() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with ChatClient(base_url=f"http://127.0.0.1:{port}", timeout=2) as client:
-        with pytest.raises(TransportError, match="cannot connect"):
-            client.ask("hello")
+    client = ChatClient(base_url=f"http://127.0.0.1:{port}", timeout=2)
+    with client, pytest.raises(TransportError, match="cannot connect"):
+        client.ask("hello")
 
 
 def test_conversation_argument_and_save(emulator: EmulatorHandle, tmp_path: Path) -> None:

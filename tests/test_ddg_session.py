@@ -10,6 +10,7 @@ from sansio_chat import (
     Conversation,
     Finished,
     HttpRequest,
+    LocalProtocolError,
     State,
     TitleEvent,
     TokenEvent,
@@ -377,3 +378,15 @@ def test_chat_body_is_compact_and_keeps_unicode() -> None:
 
     body = ddg.chat_body("o3-mini", [Message(role="user", content="привет 👋")])
     assert body == '{"model":"o3-mini","messages":[{"role":"user","content":"привет 👋"}]}'.encode()
+
+
+def test_fe_version_option_skips_the_page() -> None:
+    session, clock = new_session(fe_version=FE_VERSION)
+    assert session.conversation.fe_version == ""  # known to the session, not yet committed
+    session.start_turn("Hi")
+    t = drive(session, clock, first_turn_replies(token("x"))[1:])
+    assert [r.url.rsplit("/", 1)[-1] for r in t.requests] == ["status", "chat"]
+    assert t.requests[1].header("x-fe-version") == FE_VERSION
+    assert session.conversation.fe_version == FE_VERSION
+    with pytest.raises(LocalProtocolError):
+        new_session(fe_version=5)

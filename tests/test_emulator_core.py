@@ -312,3 +312,14 @@ def test_the_log_is_kept(emu: Emulator) -> None:
     darkai(emu)
     assert [exchange.endpoint for exchange in emu.exchanges] == ["status", "darkai"]
     assert emu.exchanges[0].status == 200
+
+
+def test_the_servers_model_lists_cover_the_clients() -> None:
+    from sansio_chat.emulator._darkai import DARKAI_MODELS
+    from sansio_chat.emulator._ddg import MODELS_2024, MODELS_2025
+    from sansio_chat.providers import darkai as darkai_provider
+    from sansio_chat.providers import ddg as ddg_provider
+
+    assert set(ddg_provider.MODELS) == set(MODELS_2025)
+    assert set(MODELS_2025) < set(MODELS_2024)
+    assert set(darkai_provider.MODELS) == set(DARKAI_MODELS)

@@ -216,6 +216,7 @@ async def broken(scope: Scope, receive: Receive, send: Send) -> None:
     raise AssertionError("never served")
 
 
-def test_a_failed_start_is_reported() -> None:
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_a_failed_start_is_reported(backend: str) -> None:
     with pytest.raises(RuntimeError, match="failed to start"):
-        ServerThread(broken).start()
+        ServerThread(broken, backend=backend).start()

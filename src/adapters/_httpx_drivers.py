@@ -45,23 +45,34 @@ class _RefuseCookies(CookiePolicy):
         return False
 
 
-def _client_options(proxy: str | None, verify: Verify) -> dict[str, Any]:
+def _client_options(
+    proxy: str | None, verify: Verify, limits: httpx.Limits | None
+) -> dict[str, Any]:
     return {
         "proxy": proxy,
         "verify": ssl_context(verify),
         "cookies": CookieJar(policy=_RefuseCookies()),
         "follow_redirects": False,
+        "limits": limits or httpx.Limits(),
     }
 
 
-def async_http_client(*, proxy: str | None = None, verify: Verify = True) -> httpx.AsyncClient:
-    """An ``httpx.AsyncClient`` set up for the drivers (no cookie jar, no redirects)."""
-    return httpx.AsyncClient(**_client_options(proxy, verify))
+def async_http_client(
+    *, proxy: str | None = None, verify: Verify = True, limits: httpx.Limits | None = None
+) -> httpx.AsyncClient:
+    """An ``httpx.AsyncClient`` set up for the drivers (no cookie jar, no redirects).
+
+    Share one between many clients (their ``http`` argument) to pool connections; raise
+    ``limits`` (httpx's default is 100 connections) for more simultaneous conversations.
+    """
+    return httpx.AsyncClient(**_client_options(proxy, verify, limits))
 
 
-def http_client(*, proxy: str | None = None, verify: Verify = True) -> httpx.Client:
+def http_client(
+    *, proxy: str | None = None, verify: Verify = True, limits: httpx.Limits | None = None
+) -> httpx.Client:
     """An ``httpx.Client`` set up for the drivers (no cookie jar, no redirects)."""
-    return httpx.Client(**_client_options(proxy, verify))
+    return httpx.Client(**_client_options(proxy, verify, limits))
 
 
 def _request(step: HttpRequest, connect: float | None, read: float | None) -> httpx.Request:

@@ -82,11 +82,11 @@ def _startup_signal(app: ASGIApp, started: anyio.Event) -> ASGIApp:
 
         async def send_and_signal(message: Message) -> None:
             nonlocal failed
+            if message["type"] == "lifespan.startup.failed":
+                failed = True  # hypercorn raises from send(); the runner reports it
             await send(message)
             if message["type"] == "lifespan.startup.complete":
                 started.set()
-            elif message["type"] == "lifespan.startup.failed":
-                failed = True  # hypercorn raises; the runner reports it
 
         try:
             await app(scope, receive, send_and_signal)

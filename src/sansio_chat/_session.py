@@ -201,6 +201,13 @@ class ProviderRules(ABC):
         """
 
 
+# A frozen dataclass's generated __init__ sets each field through object.__setattr__, which
+# costs more than parsing a short token event; TokenEvent (one str field, no validation) is
+# built on the hot path by filling its slot directly. The result equals a constructed one.
+_new_object: Callable[[type[TokenEvent]], TokenEvent] = object.__new__
+_set_token_text: Callable[[TokenEvent, str], None] = TokenEvent.__dict__["text"].__set__
+
+
 class TurnContext:
     """What provider code sees of the running turn.
 
@@ -256,7 +263,9 @@ class TurnContext:
         if text:
             self._parts.append(text)
             self.attempt_has_text = True
-            self._emit(TokenEvent(text=text))
+            event = _new_object(TokenEvent)
+            _set_token_text(event, text)
+            self._emit(event)
 
     def committed(self, base: Conversation) -> Conversation:
         """``base`` with this turn's new messages and the reply text appended."""

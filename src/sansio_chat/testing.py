@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final, final
 
 try:
@@ -81,28 +82,44 @@ class EventStream:
 # --- values --------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=None)
 def _text(exclude: str, *, min_size: int = 0, max_size: int = 20) -> st.SearchStrategy[str]:
-    alphabet = st.one_of(
-        st.characters(codec="utf-8", exclude_characters=exclude),
-        st.sampled_from([c for c in " :\ufeff\x00é€😀" if c not in exclude]),
+    # Cached: building a character strategy filtered by codec is slow, and composites below
+    # ask for the same few alphabets many times per example.
+    # Mostly plain text (cheap to draw), sometimes any character with the awkward ones
+    # (space, colon, NUL, U+FEFF, multi-byte) made likely.
+    plain = st.text(
+        st.characters(codec="ascii", exclude_characters=exclude),
+        min_size=min_size,
+        max_size=max_size,
     )
-    return st.text(alphabet, min_size=min_size, max_size=max_size)
+    awkward = st.sampled_from([c for c in " :\ufeff\x00é€😀" if c not in exclude])
+    wild = st.text(
+        st.characters(codec="utf-8", exclude_characters=exclude) | awkward,
+        min_size=min_size,
+        max_size=max_size,
+    )
+    return st.one_of(plain, wild)
 
 
+@lru_cache(maxsize=None)
 def _event_types() -> st.SearchStrategy[str]:
     return st.one_of(st.just("message"), _text("\r\n", min_size=1))
 
 
+@lru_cache(maxsize=None)
 def _ids() -> st.SearchStrategy[str]:
     return _text("\r\n\x00")
 
 
+@lru_cache(maxsize=None)
 def _retries() -> st.SearchStrategy[int]:
     return st.one_of(st.integers(0, 10**6), st.integers(0, _RETRY_LIMIT - 1))
 
 
+@lru_cache(maxsize=None)
 def _datas() -> st.SearchStrategy[str]:
-    return _text("\r", max_size=40)
+    return _text("\r", max_size=30)
 
 
 def server_sent_events() -> st.SearchStrategy[ServerSentEvent]:
@@ -119,18 +136,35 @@ def server_sent_events() -> st.SearchStrategy[ServerSentEvent]:
 @st.composite
 def _sequence(draw: st.DrawFn, min_size: int, max_size: int) -> list[ServerSentEvent]:
     n = draw(st.integers(min_size, max_size))
+    changes = _Bits(draw(st.integers(0, 2 ** (5 * n) - 1)) if n else 0)
     events = []
     last_id = ""
     retry: int | None = None
     for _ in range(n):
-        if draw(st.integers(0, 3)) == 0:
+        if changes.take(2) == 0:
             last_id = draw(_ids())
-        if draw(st.integers(0, 4)) == 0:
+        if changes.take(3) == 0:
             retry = draw(_retries())
+        event_type = "message" if changes.take(1) else draw(_event_types())
         events.append(
-            ServerSentEvent(event=draw(_event_types()), data=draw(_datas()), id=last_id, retry=retry)
+            ServerSentEvent(event=event_type, data=draw(_datas()), id=last_id, retry=retry)
         )
     return events
+
+
+class _Bits:
+    """Many small choices from one drawn integer: fewer draws make much faster examples,
+    and the integer still shrinks towards all-zero choices."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: int) -> None:
+        self._value = value
+
+    def take(self, bits: int) -> int:
+        value = self._value & ((1 << bits) - 1)
+        self._value >>= bits
+        return value
 
 
 def event_sequences(
@@ -202,16 +236,16 @@ def _unknown_field(draw: st.DrawFn) -> str:
     return name + draw(st.sampled_from(["", ":", ": "])) + draw(_text("\r\n", max_size=8))
 
 
+@lru_cache(maxsize=None)
 def _noise() -> st.SearchStrategy[str]:
     """Lines that change nothing wherever they stand inside an event block."""
     return st.one_of(_comment(), _unknown_field(), st.sampled_from(_IGNORED_LINES))
 
 
-@st.composite
-def _field_line(draw: st.DrawFn, name: str, value: str) -> str:
-    if value.startswith(" ") or draw(st.booleans()):
+def _field_line(choice: _Bits, name: str, value: str) -> str:
+    if value.startswith(" ") or choice.take(1):
         return f"{name}: {value}"
-    return f"{name}:{value}" if value else draw(st.sampled_from([name, f"{name}:"]))
+    return f"{name}:{value}" if value else (name if choice.take(1) else f"{name}:")
 
 
 @st.composite
@@ -223,29 +257,30 @@ def _block(
     noise: bool,
 ) -> list[str]:
     """The lines of one event, before its blank line, in a drawn order."""
+    bits = _Bits(draw(st.integers(0, 2**64 - 1)))
     fields = []
-    if event.id != last_id or draw(st.integers(0, 9)) == 0:
-        fields.append(draw(_field_line("id", event.id)))
-    if event.retry is not None and (event.retry != retry or draw(st.integers(0, 9)) == 0):
-        zeros = "0" * draw(st.integers(0, 2))
-        fields.append(draw(_field_line("retry", f"{zeros}{event.retry}")))
-    if event.event != "message" or draw(st.integers(0, 9)) == 0:
-        if event.event != "message" and draw(st.integers(0, 5)) == 0:
+    if event.id != last_id or bits.take(3) == 0:
+        fields.append(_field_line(bits, "id", event.id))
+    if event.retry is not None and (event.retry != retry or bits.take(3) == 0):
+        zeros = "0" * bits.take(1)
+        fields.append(_field_line(bits, "retry", f"{zeros}{event.retry}"))
+    if event.event != "message" or bits.take(3) == 0:
+        if event.event != "message" and bits.take(2) == 0:
             # an earlier event field in the same block is overwritten by the last one
-            fields.append(draw(_field_line("event", draw(_text("\r\n", max_size=5)))))
-        fields.append(draw(_field_line("event", event.event)))
-    data_lines = [draw(_field_line("data", line)) for line in event.data.split("\n")]
+            fields.append(_field_line(bits, "event", draw(_text("\r\n", max_size=5))))
+        fields.append(_field_line(bits, "event", event.event))
+    data_lines = [_field_line(bits, "data", line) for line in event.data.split("\n")]
     # Interleave the other fields with the data lines, keeping each group's own order.
     lines = []
     fi = di = 0
     while fi < len(fields) or di < len(data_lines):
-        if di == len(data_lines) or (fi < len(fields) and draw(st.booleans())):
+        if di == len(data_lines) or (fi < len(fields) and bits.take(1)):
             lines.append(fields[fi])
             fi += 1
         else:
             lines.append(data_lines[di])
             di += 1
-        if noise and draw(st.integers(0, 7)) == 0:
+        if noise and bits.take(3) == 0:
             lines.append(draw(_noise()))
     return lines
 
@@ -260,15 +295,16 @@ def _streams(
     max_events: int,
 ) -> EventStream:
     events = draw(event_sequences(max_size=max_events))
+    bits = _Bits(draw(st.integers(0, 2 ** (3 * len(events) + 8) - 1)))
     lines: list[str] = []
     last_id = ""
     retry: int | None = None
     for event in events:
-        if noise and draw(st.integers(0, 5)) == 0:
+        if noise and bits.take(3) == 0:
             # a block that dispatches nothing: no data, maybe an event type, then a blank line
-            lines.extend(draw(st.lists(_noise(), max_size=2)))
-            if draw(st.booleans()):
-                lines.append(draw(_field_line("event", draw(_text("\r\n", max_size=5)))))
+            lines.append(draw(_noise()))
+            if bits.take(1):
+                lines.append(_field_line(bits, "event", draw(_text("\r\n", max_size=5))))
             lines.append("")
         lines.extend(draw(_block(event, last_id, retry, noise)))
         lines.append("")
@@ -276,11 +312,11 @@ def _streams(
         retry = event.retry
     tail = ""
     ended_mid_event = False
-    if cut and draw(st.booleans()):
+    if cut and bits.take(1):
         partial = draw(_block(draw(server_sent_events()), last_id, retry, noise))
         complete = partial[: draw(st.integers(0, len(partial) - 1))]
         last = partial[len(complete)]
-        if draw(st.booleans()):
+        if bits.take(1):
             complete.append(last)
         else:
             tail = last[: draw(st.integers(0, len(last)))]
@@ -289,14 +325,15 @@ def _streams(
         ended_mid_event = any(not line.startswith(":") for line in complete) or (
             tail != "" and not tail.startswith(":")
         )
-    elif noise and draw(st.booleans()):
-        lines.extend(draw(st.lists(_comment(), max_size=2)))
+    elif noise and bits.take(1):
+        lines.append(draw(_comment()))
     first = lines[0] if lines else tail
     # A stream that starts with U+FEFF loses it as a BOM: give such a stream a real BOM.
-    pieces = [_BOM] if first.startswith(_BOM) or (bom and draw(st.booleans())) else []
+    pieces = [_BOM] if first.startswith(_BOM) or (bom and bits.take(1)) else []
+    line_breaks = _Bits(draw(st.integers(0, 2 ** (2 * len(lines)) - 1)))
     previous = ""
     for line in lines:
-        newline = draw(st.sampled_from(newlines))
+        newline = newlines[line_breaks.take(2) % len(newlines)]
         if previous == "\r" and line == "" and newline == "\n":
             # CR then LF would be one CRLF line break, swallowing this blank line
             newline = "\r\n"

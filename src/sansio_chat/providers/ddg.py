@@ -691,6 +691,7 @@ class _StatusExchange(Exchange):
 class _ChatExchange(Exchange):
     def __init__(self, turn: _Turn, request: HttpRequest) -> None:
         self.turn = turn
+        self.token = turn.ctx.token
         self.request = request
         self.status = 0
         self.headers: Headers = ()
@@ -715,10 +716,10 @@ class _ChatExchange(Exchange):
 
     def on_event(self, event: ServerSentEvent) -> Decision | None:
         item = _classify(event.data)
-        ctx = self.turn.ctx
         if type(item) is str:
-            ctx.token(item)
+            self.token(item)
             return None
+        ctx = self.turn.ctx
         assert isinstance(item, StreamItem)
         if item.kind == "done":
             conversation = self.turn.rules.snapshot(ctx.conversation, exhausted=item.limit)
@@ -761,7 +762,9 @@ class DuckDuckGoProvider(Provider):
 
     Options of ``new_session``: ``dialect`` (``"2024"``, ``"2025-03"`` (default) or a
     :class:`Dialect`), ``solver`` (a :data:`ChallengeSolver`; default: the pure solver of
-    :mod:`sansio_chat.providers.ddg_challenge`), ``browser`` (a :class:`Browser`).
+    :mod:`sansio_chat.providers.ddg_challenge`), ``browser`` (a :class:`Browser`),
+    ``fe_version`` (an fe-version another session of the client already fetched: the page
+    is fetched once per client, not once per conversation; a conversation's own wins).
     """
 
     name = "ddg"
@@ -796,7 +799,12 @@ class DuckDuckGoProvider(Provider):
         browser = options.pop("browser", BROWSER)
         if not isinstance(browser, Browser):
             raise LocalProtocolError("browser must be a Browser")
+        fe_version = options.pop("fe_version", "")
+        if not isinstance(fe_version, str):
+            raise LocalProtocolError("fe_version must be a str")
         check_no_options(self.name, options)
+        if fe_version and not conversation.fe_version:
+            conversation = replace(conversation, fe_version=fe_version)
         return _Rules(
             conversation=conversation,
             base_url=base_url,

@@ -1,0 +1,133 @@
+"""Many simultaneous conversations in one process: turns/s and time to first token.
+
+An emulator runs in its own process on 127.0.0.1. This process starts ``--conversations``
+AsyncChatClients at once (sharing one httpx connection pool, pacing off), each running
+``--turns`` turns one after another; the first turn of each also fetches the fe-version page
+and a status token and solves a challenge. Run on asyncio, then on trio.
+
+Usage: ``nice python bench/bench_concurrency.py [--conversations 200] [--turns 3]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import anyio
+import httpx
+from sansio_chat.adapters.httpx import AsyncChatClient, Timeouts, async_http_client
+
+from sansio_chat import TokenEvent
+
+
+@contextmanager
+def emulator(*options: str) -> Iterator[str]:
+    """Run ``sansio-chat emulator`` in a child process; yield its base URL."""
+    command = [sys.executable, "-m", "sansio_chat.adapters.cli", "emulator", "--port", "0"]
+    child = subprocess.Popen([*command, *options], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        url = next((word for word in line.split() if word.startswith("http://")), None)
+        assert url, f"the emulator did not start: {line!r}"
+        yield url
+    finally:
+        child.terminate()
+        child.wait(10)
+
+
+@dataclass
+class Results:
+    first_token: list[float] = field(default_factory=list)  # seconds, every turn
+    first_token_first_turn: list[float] = field(default_factory=list)
+    turns: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+async def conversation(
+    http: httpx.AsyncClient | None, base_url: str, turns: int, out: Results
+) -> None:
+    timeout = Timeouts(connect=30, read=60)
+    client = AsyncChatClient(base_url=base_url, min_interval=0, http=http, timeout=timeout)
+    async with client:
+        await _turns(client, turns, out)
+
+
+async def _turns(client: AsyncChatClient, turns: int, out: Results) -> None:
+    for turn in range(turns):
+        start = anyio.current_time()
+        first: float | None = None
+        try:
+            async with client.events(f"question {turn}") as events:
+                async for event in events:
+                    if first is None and isinstance(event, TokenEvent):
+                        first = anyio.current_time() - start
+        except Exception as error:  # counted and shown, never hidden
+            out.errors.append(f"{type(error).__name__}: {error}")
+            return
+        assert first is not None
+        out.first_token.append(first)
+        if turn == 0:
+            out.first_token_first_turn.append(first)
+        out.turns += 1
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+async def run(base_url: str, conversations: int, turns: int, shared: bool) -> tuple[Results, float]:
+    results = Results()
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=conversations)
+    async with async_http_client(limits=limits) as pool:
+        http = pool if shared else None  # None: each client has its own connection
+        start = time.perf_counter()
+        async with anyio.create_task_group() as group:
+            for _ in range(conversations):
+                group.start_soon(conversation, http, base_url, turns, results)
+        return results, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--conversations", type=int, default=200)
+    parser.add_argument("--turns", type=int, default=3)
+    parser.add_argument("--reply-tokens", type=int, default=50)
+    parser.add_argument("--backends", nargs="+", default=["asyncio", "trio"])
+    parser.add_argument(
+        "--shared-pool",
+        action="store_true",
+        help="one httpx pool for all (httpcore scans every pooled connection per request)",
+    )
+    args = parser.parse_args()
+    print(
+        "| backend | conversations × turns | wall s | turns/s | TTFT p50 ms | TTFT p99 ms "
+        "| first-turn TTFT p50 ms | errors |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for backend in args.backends:
+        with emulator("--seed", "1", "--reply-tokens", str(args.reply_tokens)) as base_url:
+            results, wall = anyio.run(
+                run, base_url, args.conversations, args.turns, args.shared_pool, backend=backend
+            )
+        ttft = results.first_token or [float("nan")]
+        first = results.first_token_first_turn or [float("nan")]
+        print(
+            f"| {backend} | {args.conversations} × {args.turns} | {wall:.2f} "
+            f"| {results.turns / wall:.1f} | {statistics.median(ttft) * 1000:.0f} "
+            f"| {percentile(ttft, 0.99) * 1000:.0f} | {statistics.median(first) * 1000:.0f} "
+            f"| {len(results.errors)} |"
+        )
+        for error in sorted(set(results.errors))[:5]:
+            print(f"  error: {error}")
+
+
+if __name__ == "__main__":
+    main()
