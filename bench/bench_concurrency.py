@@ -11,6 +11,7 @@ Usage: ``nice python bench/bench_concurrency.py [--conversations 200] [--turns 3
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import anyio
 import httpx
@@ -26,9 +28,15 @@ from sansio_chat.adapters.httpx import AsyncChatClient, Timeouts, async_http_cli
 from sansio_chat import TokenEvent
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def emulator(*options: str) -> Iterator[str]:
-    """Run ``sansio-chat emulator`` in a child process; yield its base URL."""
+def emulator(*options: str) -> Iterator[tuple[str, int]]:
+    """Run ``sansio-chat emulator`` in a child process; yield its base URL and pid."""
     command = [sys.executable, "-m", "sansio_chat.adapters.cli", "emulator", "--port", "0"]
     child = subprocess.Popen([*command, *options], stdout=subprocess.PIPE, text=True)
     try:
@@ -36,7 +44,7 @@ def emulator(*options: str) -> Iterator[str]:
         line = child.stdout.readline()
         url = next((word for word in line.split() if word.startswith("http://")), None)
         assert url, f"the emulator did not start: {line!r}"
-        yield url
+        yield url, child.pid
     finally:
         child.terminate()
         child.wait(10)
@@ -109,21 +117,24 @@ def main() -> None:
     args = parser.parse_args()
     print(
         "| backend | conversations × turns | wall s | turns/s | TTFT p50 ms | TTFT p99 ms "
-        "| first-turn TTFT p50 ms | errors |"
+        "| first-turn TTFT p50 ms | client CPU s | emulator CPU s | errors |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for backend in args.backends:
-        with emulator("--seed", "1", "--reply-tokens", str(args.reply_tokens)) as base_url:
+        with emulator("--seed", "1", "--reply-tokens", str(args.reply_tokens)) as (base_url, pid):
+            server_cpu, client_cpu = cpu_seconds(pid), time.process_time()
             results, wall = anyio.run(
                 run, base_url, args.conversations, args.turns, args.shared_pool, backend=backend
             )
+            server_cpu = cpu_seconds(pid) - server_cpu
+            client_cpu = time.process_time() - client_cpu
         ttft = results.first_token or [float("nan")]
         first = results.first_token_first_turn or [float("nan")]
         print(
             f"| {backend} | {args.conversations} × {args.turns} | {wall:.2f} "
             f"| {results.turns / wall:.1f} | {statistics.median(ttft) * 1000:.0f} "
             f"| {percentile(ttft, 0.99) * 1000:.0f} | {statistics.median(first) * 1000:.0f} "
-            f"| {len(results.errors)} |"
+            f"| {client_cpu:.1f} | {server_cpu:.1f} | {len(results.errors)} |"
         )
         for error in sorted(set(results.errors))[:5]:
             print(f"  error: {error}")

@@ -1,0 +1,46 @@
+"""Replay the SSE fuzz corpus through the harness's invariants, without atheris."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
+CORPUS = sorted((FUZZ / "corpus" / "sse").iterdir())
+
+
+def load_harness() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("fuzz_sse", FUZZ / "fuzz_sse.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["fuzz_sse"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+HARNESS = load_harness()
+
+
+def test_the_corpus_is_there() -> None:
+    assert len(CORPUS) >= 20
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[p.name for p in CORPUS])
+def test_corpus_input_keeps_the_invariants(path: Path) -> None:
+    HARNESS.check(path.read_bytes())
+
+
+@pytest.mark.parametrize("config", range(4))
+def test_the_harness_catches_a_broken_decoder(
+    config: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The harness must notice when chunkings disagree: break CRLF across chunks on purpose."""
+    from sansio_chat import _sse
+
+    monkeypatch.setattr(_sse, "_SKIP_LF", _sse._OPEN)
+    with pytest.raises(AssertionError):
+        HARNESS.check(bytes([config]) + b"data: a\r\ndata: b\r\n\r\n")
