@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import gc
+import importlib.metadata
 import json
 import platform
 import sys
@@ -163,13 +164,25 @@ def chunked(buffer: bytes, size: int) -> Chunks:
 # --- timing ----------------------------------------------------------------------------------
 
 
+def time_once(fn: Callable[[], object]) -> float:
+    gc.collect()
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
 def best_of(repeat: int, fn: Callable[[], object]) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
+    return min(time_once(fn) for _ in range(repeat))
+
+
+def interleaved(repeat: int, fns: dict[str, tuple[int, Callable[[], object]]]) -> dict[str, float]:
+    """Best time of each function, running them in turns so that a busy spell of the machine
+    hits all of them alike. ``fns`` maps a name to (its number of runs, the function)."""
+    best = dict.fromkeys(fns, float("inf"))
+    for round_ in range(repeat):
+        for name, (runs, fn) in fns.items():
+            if round_ < runs:
+                best[name] = min(best[name], time_once(fn))
     return best
 
 
@@ -194,11 +207,14 @@ def row(
     result: dict[str, Any] = {"label": label, "events": n_events, "bytes": len(buffer)}
     for name in PEERS:
         check_same(name, chunks, expected)
-    timings = {"ours": best_of(repeat, lambda: run_ours_loop(chunks))}
+    reps = slow_peer_repeat if n_events == 1 else repeat
+    fns: dict[str, tuple[int, Callable[[], object]]] = {
+        "ours": (repeat, lambda: run_ours_loop(chunks))
+    }
     for name, runner in PEERS.items():
-        reps = slow_peer_repeat if n_events == 1 else repeat
-        timings[name] = best_of(reps, lambda runner=runner: consume(runner(chunks)))
-    timings["floor"] = best_of(repeat, lambda: floor(buffer, newline))
+        fns[name] = (reps, lambda runner=runner: consume(runner(chunks)))
+    fns["floor"] = (repeat, lambda: floor(buffer, newline))
+    timings = interleaved(repeat, fns)
     result["timings"] = timings
     return result
 
@@ -258,11 +274,17 @@ def main() -> None:
     repeat = 1 if args.quick else args.repeat
     slow_repeat = 1 if args.quick else 2
 
+    versions = {
+        "sansio-chat": sansio_chat.__version__,
+        "httpx-sse": getattr(httpx_sse, "__version__", "?"),
+        "sseclient-py": importlib.metadata.version("sseclient-py"),
+        "openai": openai.__version__,
+        "anthropic": anthropic.__version__,
+        "orjson": orjson.__version__ if orjson is not None else "absent",
+    }
     print(
-        f"Python {platform.python_version()} on {platform.machine()}; sansio-chat "
-        f"{sansio_chat.__version__}, httpx-sse {httpx_sse.__version__ if hasattr(httpx_sse, '__version__') else '?'}, "
-        f"openai {openai.__version__}, anthropic {anthropic.__version__}, orjson "
-        f"{orjson.__version__ if orjson is not None else 'absent'}"
+        f"Python {platform.python_version()} on {platform.machine()}; "
+        + ", ".join(f"{name} {version}" for name, version in versions.items())
     )
     specs = []
     for newline, nl_name in ((b"\n", "LF"), (b"\r\n", "CRLF")):
@@ -300,7 +322,8 @@ def main() -> None:
     by_loader: dict[str, dict[str, float]] = {}
     for loader, name, value in rows:
         by_loader.setdefault(loader, {})[name] = value
-    print(f"{'json library':32}" + "".join(f"{n:>13}" for n in ["ours", *PEERS]) + f"{'ours/best peer':>16}")
+    columns = ["ours", *PEERS]
+    print(f"{'json library':32}" + "".join(f"{n:>13}" for n in columns) + f"{'ours/best peer':>16}")
     for loader, values in by_loader.items():
         tokens = values.pop("_tokens")
         rates = {n: tokens / values[n] for n in values}

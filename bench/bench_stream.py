@@ -25,16 +25,18 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 
 import anyio
 import httpx
 from httpx_sse import aconnect_sse
-from sansio_chat.adapters.httpx import AsyncChatClient
+from sansio_chat.adapters.httpx import AsyncChatClient, aiter_turn
 
+from sansio_chat import HttpRequest, Pacer, TokenEvent, providers
 from sansio_chat.providers.ddg_challenge import build_x_vqd_hash_1
 
+Transport = httpx.AsyncBaseTransport | None
 UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/133.0.0.0 Safari/537.36"
@@ -59,14 +61,27 @@ def emulator(*options: str) -> Iterator[str]:
         child.wait(10)
 
 
-async def ours(base_url: str, provider: str) -> str:
-    async with AsyncChatClient(provider, base_url=base_url, min_interval=0) as client:
+def _http(transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
+    return httpx.AsyncClient(timeout=60, verify=TLS, transport=transport)
+
+
+async def ours(base_url: str, provider: str, transport: Transport = None) -> str:
+    http = _http(transport) if transport else None  # None: the client's own
+    options = {"base_url": base_url, "min_interval": 0, "http": http}
+    async with AsyncChatClient(provider, **options) as client:  # type: ignore[arg-type]
         return await client.ask("benchmark")
 
 
-async def baseline_ddg(base_url: str, provider: str) -> str:
+async def ours_driver(base_url: str, provider: str, transport: Transport = None) -> str:
+    session = providers.get(provider).new_session(base_url=base_url, pacer=Pacer(0))
+    async with _http(transport) as http:
+        events = aiter_turn(session, http, "benchmark")
+        return "".join([e.text async for e in events if isinstance(e, TokenEvent)])
+
+
+async def baseline_ddg(base_url: str, provider: str, transport: Transport = None) -> str:
     browser = {"user-agent": UA, "sec-ch-ua": SEC_CH_UA}
-    async with httpx.AsyncClient(timeout=60, verify=TLS) as http:
+    async with _http(transport) as http:
         page = (await http.get(f"{base_url}/?q=DuckDuckGo+AI+Chat&ia=chat&duckai=1")).text
         markers = [
             re.search(name + r'="([^"]+)"', page)
@@ -97,9 +112,9 @@ async def baseline_ddg(base_url: str, provider: str) -> str:
         return "".join(parts)
 
 
-async def baseline_darkai(base_url: str, provider: str) -> str:
+async def baseline_darkai(base_url: str, provider: str, transport: Transport = None) -> str:
     parts: list[str] = []
-    async with httpx.AsyncClient(timeout=60, verify=TLS) as http:
+    async with _http(transport) as http:
         body = {"query": "benchmark", "model": "llama-3-70b"}
         headers = {"accept": "text/event-stream", "user-agent": UA}
         url = f"{base_url}/chat"
@@ -113,13 +128,108 @@ async def baseline_darkai(base_url: str, provider: str) -> str:
     return "".join(parts)
 
 
-Runner = Callable[[str, str], Awaitable[str]]
+Runner = Callable[[str, str, Transport], Awaitable[str]]
+Reply = tuple[int, list[tuple[str, str]], list[bytes]]
+
+
+class _Chunks(httpx.AsyncByteStream):
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.chunks:
+            yield chunk
+
+
+class Recorder(httpx.AsyncBaseTransport):
+    """A real transport that keeps each reply (by path) as the chunks the socket gave."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport(verify=TLS)
+        self.replies: dict[str, Reply] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        chunks = [chunk async for chunk in response.stream]  # type: ignore[union-attr]
+        await response.aclose()
+        framing = ("content-length", "transfer-encoding")
+        headers = [(k, v) for k, v in response.headers.multi_items() if k not in framing]
+        self.replies[request.url.path] = (response.status_code, headers, chunks)
+        return httpx.Response(response.status_code, headers=headers, stream=_Chunks(chunks))
+
+    def replay(self) -> httpx.MockTransport:
+        """A transport that answers each path with its recorded reply, in the same chunks."""
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            status, headers, chunks = self.replies[request.url.path]
+            return httpx.Response(status, headers=headers, stream=_Chunks(chunks))
+
+        return httpx.MockTransport(answer)
+
+
+def session_only(base_url: str, provider: str, replies: dict[str, Reply]) -> str:
+    """The session alone on the recorded replies: no httpx, no event loop."""
+    session = providers.get(provider).new_session(base_url=base_url, pacer=Pacer(0))
+    parts: list[str] = []
+    session.start_turn("benchmark")
+    while isinstance(step := session.next_step(), HttpRequest):
+        status, headers, chunks = replies[httpx.URL(step.url).path]
+        session.receive_response_head(status, headers)
+        for chunk in chunks:
+            session.receive_data(chunk)
+            parts += [e.text for e in session.events() if isinstance(e, TokenEvent)]
+        session.receive_eof()
+        parts += [e.text for e in session.events() if isinstance(e, TokenEvent)]
+    return "".join(parts)
+
+
+def best_cpu(run: Callable[[], object], times: int) -> float:
+    best = float("inf")
+    for _ in range(times):
+        start = time.process_time()
+        run()
+        best = min(best, time.process_time() - start)
+    return best
+
+
+def _replayed(args: argparse.Namespace, base_url: str, provider: str, baseline: Runner) -> None:
+    recorder = Recorder()
+    expected = anyio.run(ours, base_url, provider, recorder, backend=args.backend)
+    assert session_only(base_url, provider, recorder.replies) == expected
+    replay = recorder.replay()
+
+    def over_httpx(run: Runner) -> Callable[[], object]:
+        return lambda: anyio.run(run, base_url, provider, replay, backend=args.backend)
+
+    rows: list[tuple[str, Callable[[], object]]] = [
+        ("httpx + httpx-sse + json.loads", over_httpx(baseline)),
+        ("session alone (no httpx)", lambda: session_only(base_url, provider, recorder.replies)),
+        ("httpx + session (aiter_turn)", over_httpx(ours_driver)),
+        ("httpx + session + AsyncChatClient", over_httpx(ours)),
+    ]
+    base = 0.0
+    for name, run in rows:
+        seconds = best_cpu(run, args.runs)
+        base = base or seconds
+        print(f"| {provider} | {name} | {seconds:.3f} | {seconds / base:.2f}× |")
+
+
+def breakdown(args: argparse.Namespace, base_url: str) -> None:
+    """Client CPU per reply, replayed from memory in the same chunks: no sockets, no server."""
+    print()
+    print(
+        f"| provider ({args.backend}, replayed) | layers | CPU s / reply, best of {args.runs} ",
+        end="",
+    )
+    print("| ratio |\n|---|---|---:|---:|")
+    for provider, baseline in (("ddg", baseline_ddg), ("darkai", baseline_darkai)):
+        _replayed(args, base_url, provider, baseline)
 
 
 async def measure(run: Runner, base_url: str, provider: str) -> tuple[float, float, str]:
     """Wall-clock and client-process CPU seconds of one turn, and its text."""
     wall, cpu = time.perf_counter(), time.process_time()
-    text = await run(base_url, provider)
+    text = await run(base_url, provider, None)
     return time.perf_counter() - wall, time.process_time() - cpu, text
 
 
@@ -158,6 +268,7 @@ def main() -> None:
     args = parser.parse_args()
     with emulator("--seed", "1", "--reply-tokens", str(args.tokens)) as base_url:
         anyio.run(main_async, args, base_url, backend=args.backend)
+        breakdown(args, base_url)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,8 @@ Invariants (a violation raises, which is a crash for the fuzzer):
 Run (atheris is only needed for fuzzing; the module imports without it, so pytest can
 replay the corpus)::
 
-    nice python fuzz/fuzz_ddg.py -max_total_time=660 /tmp/ddg-work fuzz/corpus/ddg fuzz/corpus/darkai
+    nice python fuzz/fuzz_ddg.py -max_total_time=660 /tmp/ddg-work \
+        fuzz/corpus/ddg fuzz/corpus/darkai
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ FE_VERSION = "serp_20250401_100419_ET-19d438eb199b2bf7c300"
 HEADERS = {"User-Agent": "Mozilla/5.0 fuzz", "sec-ch-ua": '"Chromium";v="133"'}
 _JS = (
     "(function(){const e=document.createElement('div');e.innerHTML='<b>x</b>';"
-    "return {server_hashes:[\"a\",\"b\"],client_hashes:[navigator.userAgent,(function()"
+    'return {server_hashes:["a","b"],client_hashes:[navigator.userAgent,(function()'
     "{return String(5 + e.innerHTML.length);})()],signals:{}};})();"
 )
 CHALLENGE = base64.b64encode(_JS.encode()).decode()
@@ -140,11 +141,14 @@ def _session(provider: str, *, fresh: bool = False) -> tuple[ChatSession, _Clock
 def _check_request(request: HttpRequest) -> None:
     assert request.method in ("GET", "POST"), request
     parts = urlsplit(request.url)
-    assert parts.scheme in ("http", "https") and parts.netloc, request.url
+    assert parts.scheme in ("http", "https"), request.url
+    assert parts.netloc, request.url
     for name, value in request.headers:
-        assert isinstance(name, str) and isinstance(value, str), (name, value)
-        assert name == name.lower() and name.strip() == name and name, name
-        assert "\r" not in value and "\n" not in value, (name, value)
+        assert isinstance(name, str), name
+        assert isinstance(value, str), value
+        assert name, name
+        assert name == name.lower().strip(), name
+        assert not any(c in value for c in "\r\n\x00"), (name, value)
     if request.method == "POST":
         json.loads(request.body)
 
@@ -172,7 +176,8 @@ def _run_turn(
             if isinstance(step, TurnComplete):
                 break
             if isinstance(step, Sleep):
-                assert step.seconds > 0 and math.isfinite(step.seconds), step
+                assert step.seconds > 0, step
+                assert math.isfinite(step.seconds), step
                 clock.now += step.seconds
                 continue
             _check_request(step)
@@ -190,19 +195,24 @@ def _run_turn(
     except LocalProtocolError:
         raise
     except SansioChatError as error:
-        text = "".join(e.text for e in events if isinstance(e, TokenEvent))
-        assert error.partial_text == text, (error.partial_text, text)
-        after = session.conversation.to_json()
-        if isinstance(error, ConversationLimitError):
-            expected = replace(Conversation.from_json(before), exhausted=True).to_json()
-            assert after == expected, (before, after)
-        else:
-            assert after == before, (before, after)
-        return tuple(events), (type(error).__name__, str(error)), after
-    assert events and isinstance(events[-1], Finished), events
+        return _failed(error, events, before, session.conversation.to_json())
+    assert events, events
+    assert isinstance(events[-1], Finished), events
     text = "".join(e.text for e in events if isinstance(e, TokenEvent))
     assert session.conversation.messages[-1].content == text
     return tuple(events), None, session.conversation.to_json()
+
+
+def _failed(error: SansioChatError, events: list[Event], before: str, after: str) -> Outcome:
+    """Check a failed turn: the partial text is what was delivered, nothing committed."""
+    text = "".join(e.text for e in events if isinstance(e, TokenEvent))
+    partial = error.partial_text
+    assert partial == text, (partial, text)
+    expected = before
+    if isinstance(error, ConversationLimitError):
+        expected = replace(Conversation.from_json(before), exhausted=True).to_json()
+    assert after == expected, (before, after)
+    return tuple(events), (type(error).__name__, str(error)), after
 
 
 def _whole(body: bytes) -> list[bytes]:
@@ -319,7 +329,7 @@ TARGETS: tuple[Callable[[bytes], None], ...] = (
 )
 
 
-def TestOneInput(data: bytes) -> None:  # noqa: N802 - the name atheris expects
+def TestOneInput(data: bytes) -> None:
     """One fuzz input: the first byte picks the target, the rest is its payload."""
     if not data:
         return
@@ -374,7 +384,10 @@ def seed_inputs() -> dict[str, bytes]:
         "reply-cut": b'\x03data: {"event":"text-chunk","data":{"text":"Hi"}}\n\n',
         "reply-bad-json": b"\x03data: [1,2\n\n",
     }
-    return {**{f"ddg/{k}": v for k, v in ddg.items()}, **{f"darkai/{k}": v for k, v in darkai.items()}}
+    return {
+        **{f"ddg/{k}": v for k, v in ddg.items()},
+        **{f"darkai/{k}": v for k, v in darkai.items()},
+    }
 
 
 def main(argv: list[str]) -> None:

@@ -239,14 +239,18 @@ def check_request(request: HttpRequest) -> None:
     assert isinstance(request, HttpRequest)
     assert request.method in ("GET", "POST"), request.method
     parts = urlsplit(request.url)
-    assert parts.scheme in ("http", "https") and parts.netloc, request.url
+    assert parts.scheme in ("http", "https"), request.url
+    assert parts.netloc, request.url
     assert not any(c in request.url for c in "\r\n \x00"), request.url
     assert isinstance(request.headers, tuple)
     for pair in request.headers:
-        assert isinstance(pair, tuple) and len(pair) == 2, pair
+        assert isinstance(pair, tuple), pair
+        assert len(pair) == 2, pair
         name, value = pair
-        assert isinstance(name, str) and isinstance(value, str), pair
-        assert name and name == name.lower(), name
+        assert isinstance(name, str), pair
+        assert isinstance(value, str), pair
+        assert name, pair
+        assert name == name.lower(), name
         assert all(33 <= ord(c) < 127 and c != ":" for c in name), name
         assert not any(c in value for c in "\r\n\x00"), (name, value)
     assert isinstance(request.body, bytes)
@@ -260,16 +264,19 @@ def check_request(request: HttpRequest) -> None:
 def check_sleep(step: Sleep) -> None:
     """A sleep a driver can carry out."""
     assert isinstance(step.seconds, float | int)
-    assert step.seconds > 0 and math.isfinite(step.seconds), step.seconds
+    assert step.seconds > 0, step.seconds
+    assert math.isfinite(step.seconds), step.seconds
 
 
 def check_event(event: object) -> None:
     """An event of the public vocabulary, with sane fields."""
     assert isinstance(event, EVENT_TYPES), event
     if isinstance(event, TokenEvent):
-        assert isinstance(event.text, str) and event.text
+        assert isinstance(event.text, str)
+        assert event.text
     elif isinstance(event, RateLimited):
-        assert event.delay > 0 and math.isfinite(event.delay), event
+        assert event.delay > 0, event
+        assert math.isfinite(event.delay), event
         assert event.attempt >= 1
     elif isinstance(event, Finished):
         assert event.reason in ("stop", "conversation_limit")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import anyio
 import h11
@@ -130,7 +131,7 @@ async def _read_request(
             return request, b""
 
 
-async def _run(session: FakeSession, server: Server, **options: object) -> list[object]:
+async def _run(session: FakeSession, server: Server, **options: Any) -> list[object]:
     return [event async for event in aiter_turn(session, "hi", connect=server.connect, **options)]
 
 
@@ -255,6 +256,15 @@ async def test_https_urls_are_wrapped_in_tls_and_verified() -> None:
 
 
 @pytest.mark.anyio
+async def test_verify_false_accepts_any_certificate() -> None:
+    chat = HttpRequest(method="POST", url="https://svc.test/chat", headers=(), body=b"{}")
+    async with anyio.create_task_group() as tasks:
+        server = Server([Reply(REPLY)], tasks, tls=_server_tls())
+        events = await _run(FakeSession([chat]), server, verify=False)
+    assert events[-1] == Finished(reason="stop")
+
+
+@pytest.mark.anyio
 async def test_an_untrusted_certificate_is_refused() -> None:
     chat = HttpRequest(method="POST", url="https://svc.test/chat", headers=(), body=b"{}")
     async with anyio.create_task_group() as tasks:
@@ -262,3 +272,20 @@ async def test_an_untrusted_certificate_is_refused() -> None:
         with pytest.raises(TransportError, match="CERTIFICATE_VERIFY_FAILED"):
             await _run(FakeSession([chat]), server)
         tasks.cancel_scope.cancel()
+
+
+@pytest.mark.anyio
+async def test_a_connect_that_never_completes_hits_the_connect_timeout() -> None:
+    async def never(host: str, port: int) -> ByteStream:
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    session = FakeSession([CHAT])
+    with pytest.raises(Timeout) as caught:
+        await _run_with(session, never, timeouts=Timeouts(connect=0.1))
+    assert str(caught.value) == "timeout (http://svc.test): connect timeout"
+
+
+async def _run_with(session: FakeSession, connect: Any, **options: Any) -> list[object]:
+    turn = aiter_turn(session, "hi", connect=connect, **options)
+    return [event async for event in turn]

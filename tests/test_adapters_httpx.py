@@ -145,7 +145,7 @@ def test_sync_turn_sends_exactly_the_session_requests() -> None:
     server = Server(Body([b"ok"]), Body(REPLY))
     with _sync_client(server) as client:
         events = list(iter_turn(session, client, "hi"))
-    assert [type(event) for event in events] == [TokenEvent, TokenEvent, Finished]
+    assert [type(event).__name__ for event in events] == ["TokenEvent", "TokenEvent", "Finished"]
     _check_exchanges(server, session)
 
 

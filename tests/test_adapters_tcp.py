@@ -8,15 +8,16 @@ proxy); the TLS front terminates TLS with the test certificate and pipes to the 
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
 import pytest
-from anyio.abc import ByteStream, SocketAttribute
+from anyio.abc import ByteStream, Listener, SocketAttribute
 from anyio.streams.tls import TLSListener
 from sansio_chat.adapters import h11 as h11_driver
 from sansio_chat.adapters.httpx import AsyncChatClient, Timeouts
@@ -111,10 +112,14 @@ async def _proxy_handler(stats: Proxy, client: ByteStream) -> None:
 
 
 @asynccontextmanager
-async def _serve(handler: object, tls: ssl.SSLContext | None = None) -> AsyncIterator[int]:
+async def _serve(
+    handler: Callable[[Any], Awaitable[None]], tls: ssl.SSLContext | None = None
+) -> AsyncIterator[int]:
     listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
     port = listener.extra(SocketAttribute.local_port)
-    served = TLSListener(listener, tls, standard_compatible=False) if tls else listener
+    served: Listener[Any] = (
+        TLSListener(listener, tls, standard_compatible=False) if tls else listener
+    )
     async with served, anyio.create_task_group() as group:
         group.start_soon(served.serve, handler)
         yield port

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 import socket
 import subprocess
 import sys
@@ -208,3 +209,38 @@ def test_the_module_runs_as_a_command() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()
+
+
+def test_the_conversation_limit_is_announced_then_refused(
+    emulator: EmulatorHandle, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emulator.control.configure(conversation_limit=1)
+    path = str(tmp_path / "chat.json")
+    assert _ask(emulator, "--conversation", path) == 0
+    assert capsys.readouterr().err == "sansio-chat: the service ended this conversation\n"
+    assert _ask(emulator, "--conversation", path) == 3
+    assert capsys.readouterr().err.startswith("sansio-chat: refused: ")
+
+
+def test_the_emulator_command_serves_until_interrupted(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    command = [sys.executable, "-m", "sansio_chat.adapters.cli", "emulator", "--port", "0"]
+    with subprocess.Popen([*command, "--seed", "5"], stdout=subprocess.PIPE, text=True) as child:
+        try:
+            assert child.stdout is not None
+            first = child.stdout.readline()
+            url = next(word for word in first.split() if word.startswith("http://127.0.0.1:"))
+            assert main(["ask", "hello", "--base-url", url, "--min-interval", "0"]) == 0
+            assert capsys.readouterr().out.strip()
+        finally:
+            child.send_signal(signal.SIGINT)
+            assert child.wait(timeout=30) == 0
+
+
+def test_ask_reads_the_prompt_from_stdin(
+    emulator: EmulatorHandle, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("from stdin\n"))
+    assert main(["ask", "-", "--base-url", emulator.base_url, "--min-interval", "0"]) == 0
+    assert capsys.readouterr().out == emulator.expected_reply("from stdin") + "\n"

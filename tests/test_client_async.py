@@ -15,6 +15,7 @@ from fixtures_emulator import EmulatorHandle
 from sansio_chat import (
     Backoff,
     ChallengeError,
+    ConversationLimitError,
     Finished,
     HTTPStatusError,
     LocalProtocolError,
@@ -169,7 +170,7 @@ async def test_a_closed_port_is_a_quick_transport_error(emulator: EmulatorHandle
         with anyio.fail_after(10), pytest.raises(TransportError) as caught:
             await client.ask("hello")
     assert type(caught.value) is TransportError
-    assert str(caught.value).startswith(f"cannot connect (http://127.0.0.1:{port}):")
+    assert str(caught.value).startswith(f"cannot connect (http://127.0.0.1:{port}): [Errno ")
 
 
 async def test_cancelling_a_stream_leaves_the_conversation(emulator: EmulatorHandle) -> None:
@@ -223,7 +224,7 @@ async def test_conversations_save_and_load(emulator: EmulatorHandle, tmp_path: P
         await again.ask("two")
         assert len(again.conversation.messages) == 4
         again.new_conversation()
-        assert again.conversation.messages == ()
+        assert not again.conversation.messages
     history = json.loads(emulator.control.requests_to("ddg")[-1].request.body)["messages"]
     assert [m["content"] for m in history][::2] == ["one", "two"]
 
@@ -237,3 +238,78 @@ async def test_a_conversation_of_another_provider_is_refused(
     async with _client(emulator) as other:
         with pytest.raises(LocalProtocolError, match="darkai"):
             other.load(path)
+
+
+async def test_the_conversation_limit_ends_the_conversation(emulator: EmulatorHandle) -> None:
+    emulator.control.configure(conversation_limit=1)
+    async with _client(emulator) as client:
+        async with client.stream("one") as tokens:
+            assert "".join([token async for token in tokens]) == emulator.expected_reply("one")
+        assert tokens.finished == Finished(reason="conversation_limit")
+        assert client.conversation.exhausted
+        sent = len(emulator.control.exchanges)
+        with pytest.raises(ConversationLimitError):
+            await client.ask("two")
+        assert len(emulator.control.exchanges) == sent  # refused before any request
+        client.new_conversation()
+        assert await client.ask("two") == emulator.expected_reply("two")
+
+
+FIRST_TURN_FAULTS: list[tuple[str, type[SansioChatError] | None]] = [
+    # faults of the exchanges before the chat: the fe-version page and the status token
+    ("http:503@page", HTTPStatusError),
+    ("stall:5:head@page", Timeout),
+    ("http:500@status", HTTPStatusError),
+    ("reset@status", TransportError),
+    ("429x9@status", RateLimitError),
+    ("429x2@status", None),  # retried, then the turn succeeds
+    ("418x2@status", None),
+]
+
+
+@pytest.mark.parametrize(("fault", "error"), FIRST_TURN_FAULTS)
+async def test_faults_before_the_chat(
+    emulator: EmulatorHandle, fault: str, error: type[SansioChatError] | None
+) -> None:
+    emulator.fault(fault)
+    async with _client(emulator, timeout=Timeouts(connect=5, read=0.3)) as client:
+        if error is None:
+            assert await client.ask("hello") == emulator.expected_reply("hello")
+            return
+        with anyio.fail_after(10), pytest.raises(error) as caught:
+            await client.ask("hello")
+        assert caught.value.partial_text == ""
+        assert client.conversation.messages == ()
+        emulator.control.clear_faults()
+        assert await client.ask("hello") == emulator.expected_reply("hello")
+
+
+DARKAI_FAULTS: list[tuple[str, type[SansioChatError] | None]] = [
+    ("cut@darkai", StreamInterrupted),
+    ("reset@darkai", TransportError),
+    ("malformed@darkai", RemoteProtocolError),
+    ("oversized@darkai", RemoteProtocolError),
+    ("http:500@darkai", HTTPStatusError),
+    ("429@darkai", HTTPStatusError),  # DarkAI has no retry protocol
+    ("stall:5@darkai", Timeout),
+    ("fragment@darkai", None),
+    ("drip:0.001@darkai", None),
+]
+
+
+@pytest.mark.parametrize(("fault", "error"), DARKAI_FAULTS)
+async def test_darkai_faults(
+    emulator: EmulatorHandle, fault: str, error: type[SansioChatError] | None
+) -> None:
+    emulator.fault(fault)
+    options = {"provider": "darkai", "timeout": Timeouts(connect=5, read=0.3)}
+    async with _client(emulator, **options) as client:
+        if error is None:
+            assert await client.ask("hello") == emulator.expected_reply("hello")
+            return
+        with anyio.fail_after(10), pytest.raises(error) as caught:
+            await client.ask("hello")
+        assert emulator.expected_reply("hello").startswith(caught.value.partial_text)
+        assert client.conversation.messages == ()
+        emulator.control.clear_faults()
+        assert await client.ask("hello") == emulator.expected_reply("hello")

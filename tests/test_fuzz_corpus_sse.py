@@ -15,7 +15,8 @@ CORPUS = sorted((FUZZ / "corpus" / "sse").iterdir())
 
 def load_harness() -> ModuleType:
     spec = importlib.util.spec_from_file_location("fuzz_sse", FUZZ / "fuzz_sse.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["fuzz_sse"] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
@@ -35,9 +36,7 @@ def test_corpus_input_keeps_the_invariants(path: Path) -> None:
 
 
 @pytest.mark.parametrize("config", range(4))
-def test_the_harness_catches_a_broken_decoder(
-    config: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_harness_catches_a_broken_decoder(config: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """The harness must notice when chunkings disagree: break CRLF across chunks on purpose."""
     from sansio_chat import _sse
 

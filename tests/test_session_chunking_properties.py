@@ -10,6 +10,9 @@ from collections.abc import Callable
 
 from hypothesis import given
 from hypothesis import strategies as st
+
+from sansio_chat import Finished, TokenEvent
+from sansio_chat.testing import chunkings
 from strategies import (
     Reply,
     Script,
@@ -19,9 +22,6 @@ from strategies import (
     drive_turn,
     new_session,
 )
-
-from sansio_chat import Finished, TokenEvent
-from sansio_chat.testing import chunkings
 
 
 def _chunker(chat: Reply, chunks: list[bytes] | None) -> Callable[[bytes], list[bytes]]:

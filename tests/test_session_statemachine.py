@@ -35,6 +35,30 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
+
+from sansio_chat import (
+    NEED_DATA,
+    Backoff,
+    ChatSession,
+    Conversation,
+    ConversationLimitError,
+    Finished,
+    HttpRequest,
+    InputLimitError,
+    LocalProtocolError,
+    Pacer,
+    RateLimited,
+    SansioChatError,
+    Sleep,
+    State,
+    TokenEvent,
+    TurnComplete,
+    VqdUpdate,
+    format_prompt,
+    providers,
+)
+from sansio_chat.providers.ddg_challenge import build_x_vqd_hash_1
+from sansio_chat.testing import reference_decode
 from strategies import (
     BAD_CHALLENGES,
     CHALLENGES,
@@ -54,30 +78,8 @@ from strategies import (
     request_kind,
 )
 
-from sansio_chat import (
-    NEED_DATA,
-    Backoff,
-    ChatSession,
-    ConversationLimitError,
-    Conversation,
-    Finished,
-    HttpRequest,
-    InputLimitError,
-    LocalProtocolError,
-    Pacer,
-    RateLimited,
-    SansioChatError,
-    Sleep,
-    State,
-    TokenEvent,
-    TurnComplete,
-    VqdUpdate,
-    format_prompt,
-    providers,
-)
-from sansio_chat.providers.ddg_challenge import build_x_vqd_hash_1
-
 IDLE_STATES = (State.IDLE, State.DONE, State.ERROR)
+END_MARKERS = ("[DONE]", "[DONE][LIMIT_CONVERSATION]", DARKAI_END)
 ROLES = ("system", "user", "assistant")
 
 # --- messages -------------------------------------------------------------------------------
@@ -236,11 +238,15 @@ class FakeServer:
             limit = draw(st.integers(0, 5)) == 0
             parts.append("[DONE][LIMIT_CONVERSATION]" if limit else "[DONE]")
             label = "conversation_limit" if limit else "stop"
-        body = frame(parts, draw(st.sampled_from(["\n", "\r\n"])))
+        newline = draw(st.sampled_from(["\n", "\r\n"]))
+        body = frame(parts, newline)
         if fault == "cut":
-            body = body[: draw(st.integers(0, len(body)))]
-            ends = False
-        return Reply(status=200, headers=tuple(headers), body=body, text=text, ends=ends, label=label)
+            # Cut at least the blank line that ends the end marker's event.
+            cut = draw(st.integers(0, len(body) - 2 * len(newline)))
+            body, ends = body[:cut], False
+        return Reply(
+            status=200, headers=tuple(headers), body=body, text=text, ends=ends, label=label
+        )
 
     def _darkai(self, draw: Callable[[Any], Any]) -> Reply:
         fault = draw(st.sampled_from(["ok"] * 5 + ["status", "cut", "malformed", "noend"]))
@@ -249,7 +255,9 @@ class FakeServer:
             return Reply(status=status, headers=(), body=b"Internal error", label=fault)
         parts: list[str] = []
         text, has_text = "", False
-        for kind in draw(st.lists(st.sampled_from(["chunk", "chunk", "final", "other"]), max_size=6)):
+        for kind in draw(
+            st.lists(st.sampled_from(["chunk", "chunk", "final", "other"]), max_size=6)
+        ):
             piece = draw(_token_text)
             if kind == "chunk":
                 parts.append(darkai_chunk(piece))
@@ -260,18 +268,23 @@ class FakeServer:
                     text, has_text = text + piece, bool(piece)
             else:
                 parts.append('{"event":"other"}')
-        ends = fault == "ok" or fault == "cut"
+        ends = fault in ("ok", "cut")
         if fault == "malformed":
             parts.append(draw(st.sampled_from(['{"event":"text-chunk"}', "[", '"x"', "{"])))
         elif fault != "noend":
             parts.append(DARKAI_END)
         body = frame(parts)
         if fault == "cut":
-            body = body[: draw(st.integers(0, len(body)))]
-            ends = False
+            body, ends = body[: draw(st.integers(0, len(body) - 2))], False
         label = "stop" if ends else fault
-        return Reply(status=200, headers=(("content-type", "text/event-stream"),), body=body,
-                     text=text, ends=ends, label=label)
+        return Reply(
+            status=200,
+            headers=(("content-type", "text/event-stream"),),
+            body=body,
+            text=text,
+            ends=ends,
+            label=label,
+        )
 
 
 # --- the machine --------------------------------------------------------------------------------
@@ -312,7 +325,6 @@ class SessionMachine(RuleBasedStateMachine):
         self.turn_json: str | None = None
         self.turn_messages: list[dict[str, str]] = []
         self.tokens: list[str] = []
-        self.sent_text = ""
         self.finished: Finished | None = None
         self.finished_all_sent = False
         self.request: HttpRequest | None = None
@@ -333,7 +345,8 @@ class SessionMachine(RuleBasedStateMachine):
             call()
         assert self.snapshot() == before
 
-    def remote_error(self, error: SansioChatError) -> None:
+    def remote_error(self, error: SansioChatError, state: State) -> None:
+        assert state in (State.RECV_BODY, State.RECV_EOF), (state, error)
         assert not isinstance(error, LocalProtocolError), error
         assert self.turn_json is not None
         expected = self.turn_json
@@ -356,6 +369,7 @@ class SessionMachine(RuleBasedStateMachine):
         elif isinstance(event, RateLimited):
             assert self.finished is None
             self.exchange_rate_limited = event
+            note(f"retry after {event.status} {event.reason}")
         elif isinstance(event, VqdUpdate):
             assert event.vqd == self.vqd
         elif isinstance(event, Finished):
@@ -364,10 +378,14 @@ class SessionMachine(RuleBasedStateMachine):
             self.check_commit(event)
 
     def check_commit(self, event: Finished) -> None:
-        assert self.reply is not None and self.reply.ends, self.reply
+        assert self.reply is not None
+        assert self.reply.ends, self.reply
         assert event.reason == self.reply.label
         reply_text = "".join(self.tokens)
-        assert reply_text == self.sent_text == self.reply.text
+        assert reply_text == self.reply.text
+        # The end marker had arrived: the bytes fed so far hold its whole event.
+        fed = reference_decode(self.reply.body[: self.cursor]).events
+        assert any(e.data in END_MARKERS for e in fed), (self.cursor, self.reply)
         assert self.turn_json is not None
         before = Conversation.from_json(self.turn_json)
         after = self.session.conversation
@@ -396,8 +414,7 @@ class SessionMachine(RuleBasedStateMachine):
             try:
                 event = self.session.next_event()
             except SansioChatError as error:
-                assert state in (State.RECV_BODY, State.RECV_EOF), (state, error)
-                self.remote_error(error)
+                self.remote_error(error, state)
                 return
             if event is NEED_DATA:
                 break
@@ -431,7 +448,8 @@ class SessionMachine(RuleBasedStateMachine):
             {"role": "user" if m["role"] == "system" else m["role"], "content": m["content"]}
             for m in messages
         ]
-        assert request.header("x-vqd-4") == self.vqd and self.vqd
+        assert request.header("x-vqd-4") == self.vqd
+        assert self.vqd
         if self.dialect == "2025-03":
             assert request.header("x-fe-version") == FE_VERSION
             headers = {
@@ -463,11 +481,15 @@ class SessionMachine(RuleBasedStateMachine):
             if challenge_dialect:
                 self.challenge = headers.get("x-vqd-hash-1") or self.challenge
 
-    def body_fed(self) -> None:
-        """Track the reply text sent, up to the end marker the session stops at."""
-        assert self.reply is not None
-        if self.cursor >= len(self.reply.body) and self.reply.ends:
-            self.sent_text = self.reply.text
+    def refused_input(
+        self, messages: Any, size: int, error: InputLimitError, before: tuple[State, str]
+    ) -> None:
+        """``start_turn()`` refused messages over the input limit, before any request."""
+        assert _valid(messages)
+        assert self.provider == "ddg"
+        assert size > 16_000
+        assert error.status is None
+        assert self.snapshot() == before
 
     # -- rules: the turn ------------------------------------------------------------------------
 
@@ -489,15 +511,15 @@ class SessionMachine(RuleBasedStateMachine):
             assert self.snapshot() == before
             return
         except ConversationLimitError:
-            assert _valid(messages) and conversation.exhausted
+            assert _valid(messages)
+            assert conversation.exhausted
             assert self.snapshot() == before
             return
         except InputLimitError as error:
-            assert _valid(messages) and self.provider == "ddg" and size > 16_000
-            assert error.status is None
-            assert self.snapshot() == before
+            self.refused_input(messages, size, error, before)
             return
-        assert _valid(messages) and not conversation.exhausted
+        assert _valid(messages)
+        assert not conversation.exhausted
         assert self.provider != "ddg" or size <= 16_000
         assert self.session.conversation.to_json() == before[1]
         self._end_turn_model()
@@ -531,7 +553,8 @@ class SessionMachine(RuleBasedStateMachine):
             self.expected_state = State.AWAIT_HEAD
         else:
             assert isinstance(step, TurnComplete)
-            assert state is State.DONE and self.finished is not None
+            assert state is State.DONE
+            assert self.finished is not None
             self.expected_state = State.IDLE
             self._end_turn_model()
         assert self.session.state is self.expected_state
@@ -559,9 +582,7 @@ class SessionMachine(RuleBasedStateMachine):
             self.plan_reply(data)
         assert self.reply is not None
         as_bytes = data.draw(st.booleans())
-        headers = [
-            (k.encode(), v.encode()) if as_bytes else (k, v) for k, v in self.reply.headers
-        ]
+        headers = [(k.encode(), v.encode()) if as_bytes else (k, v) for k, v in self.reply.headers]
         self.session.receive_response_head(self.reply.status, headers)
         self.head_updates(self.reply)
         self.expected_state = State.RECV_BODY
@@ -579,7 +600,6 @@ class SessionMachine(RuleBasedStateMachine):
         chunk = self.reply.body[self.cursor : self.cursor + size]
         self.session.receive_data(chunk)
         self.cursor += len(chunk)
-        self.body_fed()
         if drain:
             self.drain()
 
@@ -613,7 +633,6 @@ class SessionMachine(RuleBasedStateMachine):
                 return
             self.session.receive_data(body[a:b])
             self.cursor = b
-            self.body_fed()
             self.drain()
         if self.session.state is State.RECV_BODY:
             self.session.receive_eof()
@@ -636,6 +655,14 @@ class SessionMachine(RuleBasedStateMachine):
                 self.drain()
             else:
                 return
+
+    @precondition(lambda self: self.session.state in IDLE_STATES)
+    @rule(messages=_valid_messages, data=st.data())
+    def whole_turn(self, messages: Any, data: st.DataObject) -> None:
+        """A valid turn driven like an adapter does, until it ends (or 30 steps)."""
+        self.start_turn(messages)
+        if self.session.state is State.SEND:
+            self.advance(data, 30)
 
     @precondition(lambda self: self.session.state in IDLE_STATES)
     @rule(seed=st.integers(0, 7), keep=st.booleans())
@@ -700,3 +727,18 @@ def test_challenge_builder_sanity() -> None:
         value = build_x_vqd_hash_1(challenge, {"User-Agent": "u", "sec-ch-ua": "s"})
         decoded = json.loads(base64.b64decode(value))
         assert set(decoded) == {"server_hashes", "client_hashes", "signals"}
+
+
+@pytest.mark.parametrize("provider", ["ddg", "darkai"])
+def test_unencodable_content_is_refused_by_start_turn(provider: str) -> None:
+    """Content with a lone surrogate cannot be sent as UTF-8 (or counted in UTF-16): it is a
+    bad argument, so ``start_turn()`` must raise LocalProtocolError and change nothing.
+
+    Found by this module's invariants; today a UnicodeEncodeError escapes untyped.
+    """
+    session = providers.get(provider).new_session(pacer=Pacer(clock=FakeClock()))
+    before = session.conversation.to_json()
+    with pytest.raises(LocalProtocolError):
+        session.start_turn("half an emoji: \ud83d")
+    assert session.state is State.IDLE
+    assert session.conversation.to_json() == before

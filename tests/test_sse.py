@@ -74,9 +74,7 @@ def test_spec_example_space_after_colon_is_optional() -> None:
 
 def test_spec_example_event_types() -> None:
     stream = (
-        b"event: add\ndata: 73857293\n\n"
-        b"event: remove\ndata: 2153\n\n"
-        b"event: add\ndata: 113411\n\n"
+        b"event: add\ndata: 73857293\n\nevent: remove\ndata: 2153\n\nevent: add\ndata: 113411\n\n"
     )
     assert decode(stream) == [
         msg("73857293", event="add"),
@@ -238,7 +236,10 @@ def test_retry_beyond_64_bits_is_ignored() -> None:
     over = str(2**64).encode()
     huge = b"9" * 5000  # also beyond int()'s default digit limit
     stream = b"retry: " + top + b"\ndata: a\n\nretry: " + over + b"\nretry: " + huge
-    assert decode(stream + b"\ndata: b\n\n") == [msg("a", retry=2**64 - 1), msg("b", retry=2**64 - 1)]
+    assert decode(stream + b"\ndata: b\n\n") == [
+        msg("a", retry=2**64 - 1),
+        msg("b", retry=2**64 - 1),
+    ]
     assert decode(b"retry: " + b"0" * 100 + b"7\ndata: a\n\n") == [msg("a", retry=7)]
 
 

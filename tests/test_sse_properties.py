@@ -113,6 +113,7 @@ def test_only_remote_protocol_errors_and_bounded_buffers(
 ) -> None:
     decoder = SSEDecoder(max_event_bytes=max_event, max_line_bytes=max_line)
     events: list[ServerSentEvent] = []
+    error: RemoteProtocolError | None = None
     try:
         for chunk in data.draw(chunkings(raw, empty_chunks=True)):
             events += decoder.feed(chunk)
@@ -121,13 +122,16 @@ def test_only_remote_protocol_errors_and_bounded_buffers(
             assert len(decoder._event_type) <= max_line
             assert len(decoder._id_buffer.encode("utf-8", "surrogatepass")) <= 3 * max_line
     except RemoteProtocolError as exc:
-        assert exc.limit in (max_event, max_line)
-        assert exc.observed is not None and exc.observed > exc.limit
-        assert ("max_line_bytes" in str(exc)) or ("max_event_bytes" in str(exc))
+        error = exc
+    if error is None:
+        assert tuple(events + decoder.close()) == reference_decode(raw).events
+    else:
+        assert error.limit in (max_event, max_line)
+        assert error.observed is not None
+        assert error.observed > error.limit
+        assert ("max_line_bytes" in str(error)) or ("max_event_bytes" in str(error))
         # what came out before the failure is what a limitless decoder starts with
         assert tuple(events) == reference_decode(raw).events[: len(events)]
-    else:
-        assert tuple(events + decoder.close()) == reference_decode(raw).events
     assert decoder.close() == []
 
 

@@ -21,6 +21,7 @@ import httpx
 
 from sansio_chat import (
     Backoff,
+    ChatSession,
     Conversation,
     Event,
     Finished,
@@ -32,7 +33,8 @@ from sansio_chat import (
 from sansio_chat._conversation import MessagesLike
 
 from ._common import Timeouts, Verify
-from ._httpx_drivers import aiter_turn, async_http_client, http_client, iter_turn
+from ._httpx_drivers import aiter_turn, iter_turn
+from ._httpx_setup import async_http_client, http_client
 
 __all__ = ["AsyncChatClient", "AsyncTurnStream", "ChatClient", "TurnStream"]
 
@@ -75,11 +77,11 @@ class _Conversing:
         self._clock, self._rng, self._backoff = clock, rng, backoff
         self._timeouts = Timeouts.of(timeout)
         self._pacer = Pacer(min_interval, clock=clock)
-        self._session: Any = self._new_session(conversation)
+        self._session = self._new_session(conversation)
         self._turn = 0  # id of the newest turn: an older stream still open is abandoned
         self._open = False  # a turn of self._session is under way
 
-    def _new_session(self, conversation: Conversation | None) -> Any:
+    def _new_session(self, conversation: Conversation | None) -> ChatSession:
         options: dict[str, Any] = {"pacer": self._pacer}
         for key, value in (("clock", self._clock), ("rng", self._rng), ("backoff", self._backoff)):
             if value is not None:
@@ -98,8 +100,7 @@ class _Conversing:
     @property
     def conversation(self) -> Conversation:
         """The committed conversation (an immutable value)."""
-        conversation: Conversation = self._session.conversation
-        return conversation
+        return self._session.conversation
 
     def new_conversation(self) -> None:
         """Forget the conversation; the next turn starts a new one."""
@@ -109,9 +110,13 @@ class _Conversing:
         """Write the conversation to ``path`` as JSON (atomically)."""
         target = Path(path)
         fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(self.conversation.to_json(indent=2))
-        os.replace(temporary, target)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as file:
+                file.write(self.conversation.to_json(indent=2))
+            os.replace(temporary, target)
+        except BaseException:
+            os.unlink(temporary)
+            raise
 
     def load(self, path: str | os.PathLike[str]) -> None:
         """Continue the conversation saved at ``path``."""
@@ -127,7 +132,7 @@ class _Conversing:
         self._open = False
         self._session = self._new_session(conversation)
 
-    def _begin(self) -> tuple[int, Any]:
+    def _begin(self) -> tuple[int, ChatSession]:
         if self._open:
             # An older stream was left open (not yet finalized): it is abandoned.
             self._replace(self._session.conversation)

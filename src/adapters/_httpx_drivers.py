@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncGenerator, Generator
-from http.cookiejar import CookieJar, CookiePolicy
 from typing import Any, cast
 
 import anyio
@@ -18,61 +17,11 @@ import httpx
 
 from sansio_chat import Event, HttpRequest, Sleep, Timeout
 
-from ._common import Timeouts, Verify, check_sleep, ssl_context, track, within
+from ._common import Timeouts, check_sleep, track, within
 from ._session_protocol import TurnSession
 from ._transport_errors import map_transport_errors, transport_error
 
-__all__ = ["aiter_turn", "async_http_client", "http_client", "iter_turn"]
-
-
-class _RefuseCookies(CookiePolicy):
-    """Cookies are conversation state that the session keeps; httpx must store none."""
-
-    netscape = True
-    rfc2965 = False
-    hide_cookie2 = True
-
-    def set_ok(self, cookie: Any, request: Any) -> bool:
-        return False
-
-    def return_ok(self, cookie: Any, request: Any) -> bool:
-        return False
-
-    def domain_return_ok(self, domain: str, request: Any) -> bool:
-        return False
-
-    def path_return_ok(self, path: str, request: Any) -> bool:
-        return False
-
-
-def _client_options(
-    proxy: str | None, verify: Verify, limits: httpx.Limits | None
-) -> dict[str, Any]:
-    return {
-        "proxy": proxy,
-        "verify": ssl_context(verify),
-        "cookies": CookieJar(policy=_RefuseCookies()),
-        "follow_redirects": False,
-        "limits": limits or httpx.Limits(),
-    }
-
-
-def async_http_client(
-    *, proxy: str | None = None, verify: Verify = True, limits: httpx.Limits | None = None
-) -> httpx.AsyncClient:
-    """An ``httpx.AsyncClient`` set up for the drivers (no cookie jar, no redirects).
-
-    Share one between many clients (their ``http`` argument) to pool connections; raise
-    ``limits`` (httpx's default is 100 connections) for more simultaneous conversations.
-    """
-    return httpx.AsyncClient(**_client_options(proxy, verify, limits))
-
-
-def http_client(
-    *, proxy: str | None = None, verify: Verify = True, limits: httpx.Limits | None = None
-) -> httpx.Client:
-    """An ``httpx.Client`` set up for the drivers (no cookie jar, no redirects)."""
-    return httpx.Client(**_client_options(proxy, verify, limits))
+__all__ = ["aiter_turn", "iter_turn"]
 
 
 def _request(step: HttpRequest, connect: float | None, read: float | None) -> httpx.Request:

@@ -37,16 +37,21 @@ _TABLE: tuple[tuple[type[BaseException], type[TransportError], str], ...] = (
 
 
 def _describe(exc: BaseException) -> str:
-    # Some layers re-raise with an empty message (httpcore on trio wraps an SSL failure in a
-    # bare ConnectError); the reason is further down the chain.
+    # Layers re-raise with their own words ("All connection attempts failed") or none at all
+    # (httpcore on trio wraps an SSL failure in a bare ConnectError); the operating system's
+    # or the TLS library's own words are further down the chain, so prefer those.
+    first = ""
     seen: BaseException | None = exc
     for _ in range(8):
         if seen is None:
             break
-        if str(seen):
-            return str(seen)
-        seen = seen.__cause__ or seen.__context__
-    return type(exc).__name__
+        text = str(seen)
+        if isinstance(seen, OSError) and seen.errno is not None and text:
+            return text
+        first = first or text
+        group: tuple[BaseException, ...] = getattr(seen, "exceptions", ())
+        seen = group[0] if group else (seen.__cause__ or seen.__context__)
+    return first or type(exc).__name__
 
 
 def transport_error(

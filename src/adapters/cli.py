@@ -187,7 +187,7 @@ async def _turn(client: AsyncChatClient, prompt: str, output: _Output) -> None:
 
 
 async def _ask(args: argparse.Namespace, output: _Output, base_url: str | None = None) -> int:
-    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    prompt = sys.stdin.read().rstrip("\n") if args.prompt == "-" else args.prompt
     async with _client(args, base_url) as client:
         await _turn(client, prompt, output)
         _save_conversation(client, args.conversation)

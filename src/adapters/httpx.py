@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from ._client import AsyncChatClient, AsyncTurnStream, ChatClient, TurnStream
 from ._common import Timeouts, Verify
-from ._httpx_drivers import aiter_turn, async_http_client, http_client, iter_turn
+from ._httpx_drivers import aiter_turn, iter_turn
+from ._httpx_setup import async_http_client, http_client
 
 __all__ = [
     "AsyncChatClient",

@@ -7,8 +7,6 @@ consume response bytes into events. Drivers that do the I/O live in
 
 from __future__ import annotations
 
-# --- end section: sse ---
-# --- section: session (owner: session/conversation/pacing) ---
 from ._conversation import Conversation, Message, format_prompt, last_user_message
 from ._errors import (
     ChallengeError,
@@ -30,33 +28,40 @@ from ._events import Event, Finished, FinishReason, RateLimited, TitleEvent, Tok
 from ._http import NEED_DATA, HttpRequest, Sleep, Step, TurnComplete
 from ._pacing import Backoff, Pacer
 from ._session import ChatSession, Limits
-
-# --- section: sse (owner: SSE decoder) ---
 from ._sse import ServerSentEvent, SSEDecoder
 from ._state import TRANSITIONS, Input, State
 from ._version import __version__
 
-# --- end section: session ---
-
 __all__ = [
     "NEED_DATA",
+    "TRANSITIONS",
+    "Backoff",
     "ChallengeError",
+    "ChatSession",
+    "Conversation",
     "ConversationLimitError",
     "Event",
     "FinishReason",
     "Finished",
     "HTTPStatusError",
     "HttpRequest",
+    "Input",
     "InputLimitError",
+    "Limits",
     "LocalProtocolError",
+    "Message",
     "ModelNotSupportedError",
+    "Pacer",
     "ProtocolError",
     "RateLimitError",
     "RateLimited",
     "RemoteProtocolError",
+    "SSEDecoder",
     "SansioChatError",
+    "ServerSentEvent",
     "ServiceRefusal",
     "Sleep",
+    "State",
     "Step",
     "StreamInterrupted",
     "Timeout",
@@ -66,21 +71,6 @@ __all__ = [
     "TurnComplete",
     "VqdUpdate",
     "__version__",
-    # --- section: sse names ---
-    "SSEDecoder",
-    "ServerSentEvent",
-    # --- end section: sse names ---
-    # --- section: session names ---
-    "TRANSITIONS",
-    "Backoff",
-    "ChatSession",
-    "Conversation",
-    "Input",
-    "Limits",
-    "Message",
-    "Pacer",
-    "State",
     "format_prompt",
     "last_user_message",
-    # --- end section: session names ---
 ]

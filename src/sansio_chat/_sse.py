@@ -37,6 +37,8 @@ _DATA: Final = b"data: "
 _RETRY_MAX: Final = 2**64 - 1
 # Below this many events a chunk's events are built one by one; above, column-wise with map().
 _BULK_MIN: Final = 8
+# From this size of the first event on, a run of events is cut with memchr-based find().
+_LONG_EVENT: Final = 512
 
 _OPEN: Final = 0
 _START: Final = 1  # nothing decided yet about a BOM at the start of the stream
@@ -106,6 +108,36 @@ def _make_message_events(
 
 def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
+
+
+def _split_run(text: bytes, end: int, nl: bytes) -> list[str] | None:
+    """The data of each event in ``text[:end]`` if it is ``data: X`` + ``nl`` + ``nl``
+    repeated with no CR or LF in any X, else ``None``."""
+    body = str(memoryview(text)[6 : end - 2 * len(nl)], "utf-8", "replace")
+    sep = "\r\n\r\ndata: " if len(nl) == 2 else "\n\ndata: "
+    first = body.find(sep[0])
+    if first < _LONG_EVENT:
+        # Short events: one str.split, then one check that no line break is left over.
+        datas = body.split(sep)
+        rest = "".join(datas) if len(datas) > 1 else body
+        if "\n" in rest or "\r" in rest:
+            return None
+        return datas
+    # Long events: str.split's search is slower than memchr, so step from break to break.
+    datas = []
+    pos = 0
+    while first >= 0:
+        if not body.startswith(sep, first):
+            return None
+        datas.append(body[pos:first])
+        pos = first + len(sep)
+        first = body.find(sep[0], pos)
+    datas.append(body[pos:])
+    if len(nl) == 2 or 13 in text:
+        for data in datas:
+            if "\n" in data or "\r" in data:
+                return None
+    return datas
 
 
 class SSEDecoder:
@@ -263,25 +295,21 @@ class SSEDecoder:
             if len(buf) > self._max_line:
                 self._too_long(len(buf))
             return []
+        tail = b""
         if end + 1 == len(data):
-            tail = b""
             if data[end] == 13:
                 self._phase = _SKIP_LF
         else:
             tail = data[end + 1 :]
             data = data[: end + 1]
         if buf:
+            # The buffer holds one partial line: no line break, so has_cr stays right.
             buf += data
             data = bytes(buf)
             buf.clear()
-            has_cr = 13 in data
         self._scanned += len(data)
-        if has_cr:
-            data = data.replace(b"\r\n", b"\n")
-            if 13 in data:
-                data = data.replace(b"\r", b"\n")
         out: list[ServerSentEvent] = []
-        self._complete_lines(data, out)
+        self._complete_lines(data, has_cr, out)
         if tail:
             buf += tail
             if len(buf) > self._max_line:
@@ -302,12 +330,27 @@ class SSEDecoder:
             observed,
         )
 
-    def _complete_lines(self, text: bytes, out: list[ServerSentEvent]) -> None:
-        """Interpret ``text``: whole lines, each ending with LF (CR and CRLF already are)."""
+    def _complete_lines(self, text: bytes, has_cr: bool, out: list[ServerSentEvent]) -> None:
+        """Interpret ``text``, a run of whole lines; ``has_cr``: whether it holds a CR."""
+        if has_cr:
+            lf = text.find(10)
+            if lf < 1 or text[lf - 1] != 13:
+                self._lines(text, out)  # CR line breaks, or mixed ones: the general path
+                return
+            nl = b"\r\n"
+        else:
+            nl = b"\n"
         if self._data or self._event_type or not text.startswith(_DATA):
             # Finish the event in progress line by line, up to the first blank line.
-            cut = self._first_blank_line_end(text)
-            if cut == len(text) or cut < 0:
+            if text.startswith(nl):
+                cut = len(nl)
+            else:
+                cut = text.find(nl + nl)
+                if cut < 0:
+                    self._lines(text, out)
+                    return
+                cut += 2 * len(nl)
+            if cut == len(text):
                 self._lines(text, out)
                 return
             self._lines(text[:cut], out)
@@ -315,23 +358,22 @@ class SSEDecoder:
             if not text.startswith(_DATA):
                 self._lines(text, out)
                 return
-        # The run of complete events up to the last blank line, decoded at once when it is
-        # exactly `data: X` + LF LF repeated, with no line break inside any X.
+        # The run of complete events up to the last blank line, taken at once when it is
+        # exactly `data: X`, line break, line break, repeated, with no CR or LF in any X.
+        blank = nl + nl
         size = len(text)
-        if text[-2] == 10:
+        if text.endswith(blank):
             end = size
         else:
-            start = text.rfind(10, 0, size - 1) + 1  # where the last line starts
-            if start < 2 or text[start - 2] != 10:
-                self._lines(text, out)  # not the shape of a data-only stream
+            end = text.rfind(10, 0, size - 1) + 1  # where the last line starts
+            if end == 0 or not text.endswith(blank, 0, end):
+                self._lines(text, out)
                 return
-            end = start
         if end > self._fast_max:
             self._lines(text, out)
             return
-        body = _decode(text[6 : end - 2])
-        datas = body.split("\n\ndata: ")
-        if "\n" in ("".join(datas) if len(datas) > 1 else body):
+        datas = _split_run(text, end, nl)
+        if datas is None:
             self._lines(text, out)
             return
         _make_message_events(datas, self._id_buffer, self.retry, out)
@@ -340,26 +382,9 @@ class SSEDecoder:
         if end != size:
             self._lines(text[end:], out)
 
-    @staticmethod
-    def _first_blank_line_end(text: bytes) -> int:
-        """The offset just after the first blank line of ``text``, or -1 when there is none
-        among its first few lines (the caller then goes line by line anyway)."""
-        if text[0] == 10:
-            return 1
-        last = len(text) - 1
-        pos = text.find(10)
-        for _ in range(8):
-            if pos == last:
-                return -1
-            if text[pos + 1] == 10:
-                return pos + 2
-            pos = text.find(10, pos + 1)
-        return -1
-
     def _lines(self, text: bytes, out: list[ServerSentEvent]) -> None:
-        """The standard's algorithm, one line at a time. ``text`` ends with LF."""
-        lines = text.split(b"\n")
-        lines.pop()
+        """The standard's algorithm, one line at a time. ``text`` ends with a line break."""
+        lines = text.splitlines()  # exactly CR, LF and CRLF, as the standard wants
         data = self._data
         size = self._event_size
         seen = self._field_seen
@@ -417,13 +442,12 @@ class SSEDecoder:
                 elif field == b"id":
                     if b"\0" not in value:
                         self._id_buffer = _decode(value)
-                elif field == b"retry":
-                    if value.isdigit():
-                        digits = value.lstrip(b"0")
-                        if len(digits) <= 20:
-                            retry = int(digits or b"0")
-                            if retry <= _RETRY_MAX:
-                                self.retry = retry
+                elif field == b"retry" and value.isdigit():
+                    digits = value.lstrip(b"0")
+                    if len(digits) <= 20:
+                        retry = int(digits or b"0")
+                        if retry <= _RETRY_MAX:
+                            self.retry = retry
                 # Any other field is ignored.
         finally:
             self._event_size = size

@@ -31,7 +31,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
+from itertools import pairwise
 from typing import Final, final
 
 try:
@@ -82,7 +83,7 @@ class EventStream:
 # --- values --------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def _text(exclude: str, *, min_size: int = 0, max_size: int = 20) -> st.SearchStrategy[str]:
     # Cached: building a character strategy filtered by codec is slow, and composites below
     # ask for the same few alphabets many times per example.
@@ -102,22 +103,22 @@ def _text(exclude: str, *, min_size: int = 0, max_size: int = 20) -> st.SearchSt
     return st.one_of(plain, wild)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _event_types() -> st.SearchStrategy[str]:
     return st.one_of(st.just("message"), _text("\r\n", min_size=1))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _ids() -> st.SearchStrategy[str]:
     return _text("\r\n\x00")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _retries() -> st.SearchStrategy[int]:
     return st.one_of(st.integers(0, 10**6), st.integers(0, _RETRY_LIMIT - 1))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _datas() -> st.SearchStrategy[str]:
     return _text("\r", max_size=30)
 
@@ -236,7 +237,7 @@ def _unknown_field(draw: st.DrawFn) -> str:
     return name + draw(st.sampled_from(["", ":", ": "])) + draw(_text("\r\n", max_size=8))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _noise() -> st.SearchStrategy[str]:
     """Lines that change nothing wherever they stand inside an event block."""
     return st.one_of(_comment(), _unknown_field(), st.sampled_from(_IGNORED_LINES))
@@ -398,7 +399,7 @@ def _chunkings(draw: st.DrawFn, data: bytes, empty_chunks: bool) -> list[bytes]:
     else:
         cuts = draw(st.lists(st.integers(1, n - 1), unique=True, max_size=min(n - 1, 40)))
     bounds = [0, *sorted(cuts), n]
-    chunks = [data[a:b] for a, b in zip(bounds, bounds[1:])]
+    chunks = [data[a:b] for a, b in pairwise(bounds)]
     if empty_chunks and chunks:
         for _ in range(draw(st.integers(0, 3))):
             chunks.insert(draw(st.integers(0, len(chunks))), b"")
@@ -495,10 +496,9 @@ def reference_decode(data: bytes) -> EventStream:
         elif name == "id":
             if "\x00" not in value:
                 id_buffer = value
-        elif name == "retry":
-            if value and all(c in "0123456789" for c in value):
-                significant = value.lstrip("0")
-                if len(significant) <= 20 and int(significant or "0") < _RETRY_LIMIT:
-                    retry = int(significant or "0")
+        elif name == "retry" and value and all(c in "0123456789" for c in value):
+            significant = value.lstrip("0")
+            if len(significant) <= 20 and int(significant or "0") < _RETRY_LIMIT:
+                retry = int(significant or "0")
     ended = in_event or (unfinished != "" and not unfinished.startswith(":"))
     return EventStream(data=data, events=tuple(events), ended_mid_event=ended)
