@@ -38,11 +38,7 @@ from sansio_chat import (
 
 TLS = Path(__file__).parent / "data" / "tls"
 
-pytestmark = [
-    pytest.mark.anyio,
-    # See test_client_async.py: httpx's inner body generators on trio.
-    pytest.mark.filterwarnings("ignore:Async generator 'http(x|core)\\.:ResourceWarning"),
-]
+pytestmark = pytest.mark.anyio
 
 
 def _session(base_url: str, provider: str = "ddg") -> ChatSession:

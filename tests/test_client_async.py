@@ -30,15 +30,7 @@ from sansio_chat import (
     VqdUpdate,
 )
 
-# httpx 0.28 and httpcore 1.0 stream a body through nested async generators, and closing
-# the outermost does not close the inner ones: a reply the client stops reading early (the
-# consumer stopped, or the session raised mid-body) leaves them to trio's finalizer, which
-# closes them with a ResourceWarning (encode/httpx#3686, encode/httpcore#1019). The reply
-# and its connection are closed by the driver either way; h11.py has no such chain.
-pytestmark = [
-    pytest.mark.anyio,
-    pytest.mark.filterwarnings("ignore:Async generator 'http(x|core)\\.:ResourceWarning"),
-]
+pytestmark = pytest.mark.anyio
 
 
 def _client(emulator: EmulatorHandle, **options: object) -> AsyncChatClient:

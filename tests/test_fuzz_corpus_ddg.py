@@ -6,6 +6,7 @@ The harness asserts its invariants itself; a replayed input passes when it retur
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -28,6 +29,7 @@ def _load_harness() -> ModuleType:
     return module
 
 
+os.environ.pop("FUZZ_DDG_KNOWN_BUGS", None)  # replay checks every invariant
 harness = _load_harness()
 SEEDS = sorted(p for corpus in CORPORA for p in corpus.iterdir() if p.is_file())
 
@@ -73,10 +75,11 @@ def test_deeply_nested_json_is_a_typed_error(data: bytes) -> None:
     harness.TestOneInput(data)
 
 
-# Found by the harness: a response header value holding CR or NUL (the session accepts any
-# str from receive_response_head) is copied into the next request's x-vqd-4 or cookie
-# header, so the session hands out a request no HTTP client may send (a header injection
-# when the driver does not check). Values must be refused (RemoteProtocolError) or dropped.
+# Found by the harness: a response header value (or fe-version page marker) holding CR or
+# NUL (the session accepts any str from receive_response_head) is copied into the next
+# request's x-vqd-4, cookie or x-fe-version header, so the session hands out a request no
+# HTTP client may send (a header injection when the driver does not check). Such values
+# must be refused (RemoteProtocolError) or dropped.
 _SOLVABLE = harness.CHALLENGE.encode()
 
 
@@ -86,8 +89,10 @@ _SOLVABLE = harness.CHALLENGE.encode()
         b"\x00x-vqd-4: 4-1\rInjected: yes\nx-vqd-hash-1: " + _SOLVABLE,
         b"\x00x-vqd-4: 4-1\x00\nx-vqd-hash-1: " + _SOLVABLE,
         b"\x00x-vqd-4: 4-1\nx-vqd-hash-1: " + _SOLVABLE + b"\nset-cookie: a=b\rc",
+        # the atheris campaign's crash: a CR inside the page's __DDG_FE_CHAT_HASH__ marker
+        b'\x05<script>__DDG_BE_VERSION__="serp_1";__DDG_FE_CHAT_HASH__="\rab";</script>',
     ],
-    ids=["vqd-cr", "vqd-nul", "set-cookie-cr"],
+    ids=["vqd-cr", "vqd-nul", "set-cookie-cr", "fe-version-cr"],
 )
 def test_response_header_values_never_reach_a_request_unchecked(data: bytes) -> None:
     harness.TestOneInput(data)

@@ -656,6 +656,24 @@ class SessionMachine(RuleBasedStateMachine):
             else:
                 return
 
+    @rule()
+    def abort_turn(self) -> None:
+        """The driver's I/O failed: a running turn ends in ERROR, nothing else changes."""
+        state = self.session.state
+        self.session.abort_turn()
+        if state in IDLE_STATES:
+            assert self.session.state is state
+            return
+        note("turn aborted")
+        assert self.session.state is State.ERROR
+        assert self.turn_json is not None
+        # A reply whose Finished was delivered stays committed; otherwise nothing was.
+        expected = self.outside_json if self.finished is not None else self.turn_json
+        assert self.session.conversation.to_json() == expected
+        self.expected_state = State.ERROR
+        self.outside_json = expected
+        self._end_turn_model()
+
     @precondition(lambda self: self.session.state in IDLE_STATES)
     @rule(messages=_valid_messages, data=st.data())
     def whole_turn(self, messages: Any, data: st.DataObject) -> None:

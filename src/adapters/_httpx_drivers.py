@@ -46,6 +46,22 @@ def _left(limit: float | None, deadline: float | None, received: list[str]) -> f
     return left if limit is None else min(limit, left)
 
 
+async def _unwind(chunks: AsyncGenerator[bytes, None]) -> None:
+    # httpx and httpcore read a body through a chain of async generators, and aclose() on
+    # the outermost leaves the inner ones suspended for the event loop to finalize (trio
+    # warns). Resuming the chain in a cancelled scope instead delivers the cancellation at
+    # the innermost read, which unwinds every generator of the chain and drops the
+    # connection; bytes already buffered come back first, without waiting.
+    with anyio.CancelScope() as scope:
+        scope.cancel()
+        try:
+            while True:
+                await chunks.__anext__()
+        except Exception:  # StopAsyncIteration, or the read failed: the chain is finished
+            pass
+    await chunks.aclose()
+
+
 async def aiter_turn(
     session: TurnSession,
     http: httpx.AsyncClient,
@@ -96,7 +112,7 @@ async def aiter_turn(
                 yield track(event, received)
         finally:
             with anyio.CancelScope(shield=True):
-                await chunks.aclose()
+                await _unwind(chunks)
                 await response.aclose()
 
 

@@ -402,9 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         output.end_line()
         err.write("sansio-chat: interrupted\n")
         return EXIT_CODES["interrupted"]
-    except (SansioChatError, _Failure) as error:
-        return _report(error, output, debug)
-    except Exception as error:  # a bug: still one line, unless --debug
+    except Exception as error:  # a typed error, or a bug (exit status 1): one line either way
         return _report(error, output, debug)
 
 

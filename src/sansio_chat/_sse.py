@@ -19,9 +19,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Any, Final, final
+from typing import Any, Final, NoReturn, final
 
-from ._errors import LocalProtocolError, RemoteProtocolError
+from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 
 __all__ = ["DEFAULT_MAX_EVENT_BYTES", "SSEDecoder", "ServerSentEvent"]
 
@@ -37,11 +37,16 @@ _DATA: Final = b"data: "
 _RETRY_MAX: Final = 2**64 - 1
 # Below this many events a chunk's events are built one by one; above, column-wise with map().
 _BULK_MIN: Final = 8
+# Below this many bytes of complete lines, going line by line costs less than preparing the
+# run path (small chunks, one event at a time).
+_SMALL_RUN: Final = 400
 # From this size of the first event on, a run of events is cut with memchr-based find().
 _LONG_EVENT: Final = 512
 
+# SSEDecoder._phase: anything but _OPEN sends the next chunk with a line break to _feed()'s
+# slow start.
 _OPEN: Final = 0
-_START: Final = 1  # nothing decided yet about a BOM at the start of the stream
+_START: Final = 1  # no line complete yet: a BOM may still be in the buffer
 _SKIP_LF: Final = 2  # the last chunk ended with CR: a LF starting the next one ends no line
 _CLOSED: Final = 3
 _FAILED: Final = 4
@@ -110,6 +115,30 @@ def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
 
 
+class _Refused(bytearray):
+    """The buffer of a closed or failed decoder: adding bytes to it raises ``refusal()``."""
+
+    __slots__ = ("_refusal",)
+
+    def __init__(self, refusal: Callable[[], ProtocolError]) -> None:
+        super().__init__()
+        self._refusal = refusal
+
+    def __iadd__(self, other: Any) -> NoReturn:
+        raise self._refusal()
+
+
+def _crlf_event_end(text: bytearray, cut: int) -> int:
+    """How many bytes of line breaks end ``text`` (``cut`` bytes long) if its only CRs are
+    those of a final CRLF CRLF (4) or CRLF CR (3, its LF still to come); else 0."""
+    first_cr = text.find(13)
+    if first_cr == cut - 4 and text[cut - 2] == 13:
+        return 4
+    if first_cr == cut - 3 and text[cut - 1] == 13:
+        return 3
+    return 0
+
+
 def _split_run(text: bytes, end: int, nl: bytes) -> list[str] | None:
     """The data of each event in ``text[:end]`` if it is ``data: X`` + ``nl`` + ``nl``
     repeated with no CR or LF in any X, else ``None``."""
@@ -171,6 +200,7 @@ class SSEDecoder:
 
     __slots__ = (
         "_buf",
+        "_buf_limit",
         "_data",
         "_error",
         "_event_size",
@@ -181,7 +211,6 @@ class SSEDecoder:
         "_max_event",
         "_max_line",
         "_phase",
-        "_scanned",
         "ended_mid_event",
         "last_event_id",
         "retry",
@@ -206,13 +235,14 @@ class SSEDecoder:
         self._fast_max = min(max_event_bytes, max_line_bytes)
         self._phase = _START
         self._buf = bytearray()  # the partial line at the end of the input so far
+        # The most the buffer may hold: max_line_bytes, + 3 while it starts with a BOM.
+        self._buf_limit = max_line_bytes
         self._data: list[bytes] = []  # the event's `data` values, not yet decoded
         self._event_size = 0  # len(b"\n".join(self._data)) + 1, or 0 when there is none
         self._event_type = b""
         self._field_seen = False  # a non-comment line came after the last blank line
         self._id_buffer = ""
         self._error: RemoteProtocolError | None = None
-        self._scanned = 0  # bytes handed to line processing; tests use it to prove O(N)
         self.ended_mid_event = False
         self.last_event_id = ""
         self.retry = None
@@ -221,16 +251,18 @@ class SSEDecoder:
         """Decode the next chunk of the stream; return the events it completed, in order.
 
         Raises:
-            RemoteProtocolError: the stream exceeded a size limit.
+            RemoteProtocolError: the stream exceeded a size limit, now or earlier.
             LocalProtocolError: the decoder was closed.
         """
-        # `10 in data` is a memchr; `b"\n" in data` would first try the argument as an
-        # integer and pay for a TypeError, which costs more than the rest of this path.
-        if self._phase or 10 in data or 13 in data:
+        # The path of a chunk that completes no line, kept minimal: small chunks mostly take
+        # it. `10 in data` is a memchr (`b"\n" in data` would first try the argument as an
+        # integer and pay for a TypeError). A closed or failed decoder's buffer refuses the
+        # +=, and the rare states wait in _feed() for the next line break.
+        if 10 in data or 13 in data:
             return self._feed(data)
         buf = self._buf
         buf += data
-        if len(buf) > self._max_line:
+        if len(buf) > self._buf_limit:
             self._too_long(len(buf))
         return []
 
@@ -243,87 +275,107 @@ class SSEDecoder:
         if self._phase == _FAILED:
             self.ended_mid_event = True
         else:
-            buf = self._buf
-            self.ended_mid_event = self._field_seen or (bool(buf) and buf[0] != 0x3A)
+            pending = bytes(self._buf)
+            if self._phase == _START and pending.startswith(_BOM):
+                pending = pending[len(_BOM) :]
+            self.ended_mid_event = self._field_seen or (pending[:1] not in (b"", b":"))
         self._phase = _CLOSED
-        self._buf = bytearray()
+        self._buf = _Refused(self._refusal)
         self._data = []
         self._event_size = 0
         return []
 
-    def _enter(self, data: bytes) -> bytes:
-        """The rare states, checked before a chunk: returns what is left of it to decode."""
-        phase = self._phase
-        if phase == _SKIP_LF:
-            if not data:
-                return data
-            self._phase = _OPEN
-            return data[1:] if data[0] == 0x0A else data
-        if phase == _START:
-            head = bytes(self._buf) + data
-            if len(head) < len(_BOM) and _BOM.startswith(head):
-                self._buf[:] = head
-                return b""
-            self._phase = _OPEN
-            self._buf.clear()
-            return head[len(_BOM) :] if head.startswith(_BOM) else head
-        if phase == _CLOSED:
-            raise LocalProtocolError("SSEDecoder.feed() called after close()")
+    def _refusal(self) -> ProtocolError:
+        """The error for input to a closed or failed decoder."""
         error = self._error
-        assert error is not None
-        raise RemoteProtocolError(
+        if self._phase == _CLOSED or error is None:
+            return LocalProtocolError("SSEDecoder.feed() called after close()")
+        return RemoteProtocolError(
             f"the event stream already failed: {error}",
             limit=error.limit,
             observed=error.observed,
         )
 
     def _feed(self, data: bytes) -> list[ServerSentEvent]:
-        """:meth:`feed` for a chunk that completes a line, or in a rare state."""
-        if self._phase:
-            data = self._enter(data)
-            if not data:
-                return []
+        """:meth:`feed` for a chunk with a line break."""
         buf = self._buf
+        phase = self._phase
+        if phase:
+            if phase == _START:
+                # The first line ends in this chunk: now a BOM can be told apart.
+                self._buf_limit = self._max_line
+                if buf:
+                    data = bytes(buf) + data
+                    buf.clear()
+                if data.startswith(_BOM):
+                    data = data[len(_BOM) :]
+            elif phase == _SKIP_LF:
+                # Nothing came between the CR and this chunk: a LF here ends no line.
+                if not buf and data[0] == 0x0A:
+                    data = data[1:]
+            else:
+                raise self._refusal()
+            self._phase = _OPEN
         end = data.rfind(10)
         has_cr = 13 in data
         if has_cr:
             cr = data.rfind(13)
             if cr > end:
                 end = cr
+            if cr + 1 == len(data):
+                self._phase = _SKIP_LF
+        # The buffer holds one partial line (so no CR: has_cr stays right). Take the complete
+        # lines out of buffer + chunk, and leave the rest of the chunk in the buffer.
+        buf += data
         if end < 0:
-            buf += data
-            if len(buf) > self._max_line:
+            if len(buf) > self._buf_limit:
                 self._too_long(len(buf))
             return []
-        tail = b""
-        if end + 1 == len(data):
-            if data[end] == 13:
-                self._phase = _SKIP_LF
-        else:
-            tail = data[end + 1 :]
-            data = data[: end + 1]
-        if buf:
-            # The buffer holds one partial line: no line break, so has_cr stays right.
-            buf += data
-            data = bytes(buf)
-            buf.clear()
-        self._scanned += len(data)
+        cut = len(buf) - len(data) + end + 1
+        text = buf[:cut]
+        del buf[:cut]
         out: list[ServerSentEvent] = []
-        self._complete_lines(data, has_cr, out)
-        if tail:
-            buf += tail
-            if len(buf) > self._max_line:
-                self._too_long(len(buf))
+        if cut >= _SMALL_RUN:
+            self._complete_lines(text, has_cr, out)
+        elif (
+            # Exactly one `data: X` line and its blank line, X free of line breaks: with
+            # small chunks this is how most events end, so it skips the general path.
+            (breaks := 2 if not has_cr else _crlf_event_end(text, cut))
+            and text.find(10) == cut - breaks + (breaks > 2)
+            and text[:6] == _DATA
+            and cut <= self._fast_max
+            and not self._data
+            and not self._event_type
+        ):
+            event = _new(ServerSentEvent)
+            _set_event(event, "message")
+            _set_data(event, text[6 : cut - breaks].decode("utf-8", "replace"))
+            _set_id(event, self._id_buffer)
+            _set_retry(event, self.retry)
+            out.append(event)
+            self.last_event_id = self._id_buffer
+            self._field_seen = False
+        else:
+            self._lines(text, out)
+        if len(buf) > self._buf_limit:
+            self._too_long(len(buf))
         return out
 
     def _fail(self, message: str, limit: int, observed: int) -> None:
         self._error = RemoteProtocolError(message, limit=limit, observed=observed)
         self._phase = _FAILED
-        self._buf.clear()
+        self._buf = _Refused(self._refusal)
         self._data = []
         raise self._error
 
     def _too_long(self, observed: int) -> None:
+        if self._phase == _START and self._buf.startswith(_BOM):
+            # The BOM before the first line does not count (this check runs only when the
+            # buffer outgrows its limit, so the common path never pays for it).
+            observed -= len(_BOM)
+            if observed <= self._max_line:
+                self._buf_limit = self._max_line + len(_BOM)
+                return
         self._fail(
             f"SSE line of at least {observed} bytes exceeds max_line_bytes={self._max_line}",
             self._max_line,
@@ -383,72 +435,80 @@ class SSEDecoder:
             self._lines(text[end:], out)
 
     def _lines(self, text: bytes, out: list[ServerSentEvent]) -> None:
-        """The standard's algorithm, one line at a time. ``text`` ends with a line break."""
-        lines = text.splitlines()  # exactly CR, LF and CRLF, as the standard wants
+        """The standard's algorithm, one line at a time. ``text`` ends with a line break.
+
+        Written for speed: with small chunks every event passes through here."""
         data = self._data
         size = self._event_size
         seen = self._field_seen
         max_line = self._max_line
-        max_event = self._max_event
-        try:
-            for line in lines:
-                if not line:
-                    # A blank line: dispatch.
-                    self.last_event_id = self._id_buffer
-                    if data:
-                        out.append(
-                            _make_event(
-                                _decode(self._event_type) if self._event_type else "message",
-                                _decode(data[0]) if len(data) == 1 else _decode(b"\n".join(data)),
-                                self._id_buffer,
-                                self.retry,
-                            )
-                        )
-                        data = self._data = []
-                        size = 0
-                    self._event_type = b""
-                    seen = False
-                    continue
-                if len(line) > max_line:
-                    self._too_long(len(line))
-                if line.startswith(_DATA):
-                    value = line[6:]
-                    field = b"data"
-                else:
-                    colon = line.find(b":")
-                    if colon == 0:
-                        continue  # a comment
-                    if colon < 0:
-                        field = line
-                        value = b""
-                    else:
-                        field = line[:colon]
-                        value = line[colon + 1 :]
-                        if value.startswith(b" "):
-                            value = value[1:]
+        for line in text.splitlines():  # exactly CR, LF and CRLF, as the standard wants
+            if not line:
+                # A blank line: dispatch.
+                self.last_event_id = last_id = self._id_buffer
+                if data:
+                    event = _new(ServerSentEvent)
+                    event_type = self._event_type
+                    _set_event(
+                        event, event_type.decode("utf-8", "replace") if event_type else "message"
+                    )
+                    value = data[0] if len(data) == 1 else b"\n".join(data)
+                    _set_data(event, value.decode("utf-8", "replace"))
+                    _set_id(event, last_id)
+                    _set_retry(event, self.retry)
+                    out.append(event)
+                    data = self._data = []
+                    size = 0
+                self._event_type = b""
+                seen = False
+            elif len(line) > max_line:
+                self._too_long(len(line))
+            elif line[:6] == _DATA:
+                size += len(line) - 5
+                if size > self._max_event + 1:
+                    self._event_too_big(size - 1)
+                data.append(line[6:])
                 seen = True
-                if field == b"data":
-                    size += len(value) + 1
-                    if size - 1 > max_event:
-                        self._fail(
-                            f"SSE event data of at least {size - 1} bytes exceeds "
-                            f"max_event_bytes={max_event}",
-                            max_event,
-                            size - 1,
-                        )
-                    data.append(value)
-                elif field == b"event":
-                    self._event_type = value
-                elif field == b"id":
-                    if b"\0" not in value:
-                        self._id_buffer = _decode(value)
-                elif field == b"retry" and value.isdigit():
-                    digits = value.lstrip(b"0")
-                    if len(digits) <= 20:
-                        retry = int(digits or b"0")
-                        if retry <= _RETRY_MAX:
-                            self.retry = retry
-                # Any other field is ignored.
-        finally:
-            self._event_size = size
-            self._field_seen = seen
+            elif line[0] != 0x3A:  # not a comment
+                size = self._field(line, data, size)
+                seen = True
+        self._event_size = size
+        self._field_seen = seen
+
+    def _field(self, line: bytes, data: list[bytes], size: int) -> int:
+        """A field line other than ``data: …``; returns the new size of the event's data."""
+        colon = line.find(b":")
+        if colon < 0:
+            field = line
+            value = b""
+        else:
+            field = line[:colon]
+            value = line[colon + 1 :]
+            if value[:1] == b" ":
+                value = value[1:]
+        if field == b"data":
+            size += len(value) + 1
+            if size > self._max_event + 1:
+                self._event_too_big(size - 1)
+            data.append(value)
+        elif field == b"event":
+            self._event_type = value
+        elif field == b"id":
+            if b"\0" not in value:
+                self._id_buffer = _decode(value)
+        elif field == b"retry" and value.isdigit():
+            digits = value.lstrip(b"0")
+            if len(digits) <= 20:
+                retry = int(digits or b"0")
+                if retry <= _RETRY_MAX:
+                    self.retry = retry
+        # Any other field is ignored.
+        return size
+
+    def _event_too_big(self, observed: int) -> None:
+        self._fail(
+            f"SSE event data of at least {observed} bytes exceeds "
+            f"max_event_bytes={self._max_event}",
+            self._max_event,
+            observed,
+        )
