@@ -265,8 +265,9 @@ def test_feeding_byte_by_byte_does_linear_work(
     n = len(stream)
     byte_by_byte = [stream[i : i + 1] for i in range(n)]
     buffer_work, handed = work_for(byte_by_byte, monkeypatch)
-    # Each byte enters the buffer once and leaves it once as part of a complete line.
-    assert buffer_work <= 3 * n
+    # A constant number of passes per byte: in, out as part of a complete line, and a look
+    # at the start of the buffer (the counting charges the whole buffer for any look).
+    assert buffer_work <= 4 * n
     # Each byte reaches the line processing once (but the LF of a CRLF split across chunks).
     assert n - stream.count(b"\r\n") <= handed <= n
     # Doubling the input doubles the work (a quadratic decoder would quadruple it).

@@ -66,6 +66,13 @@ def _check_message(role: object, content: object, *, where: str) -> None:
         )
     if not isinstance(content, str):
         raise LocalProtocolError(f"{where}: content must be a str, not {type(content).__name__}")
+    try:
+        content.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # A lone surrogate cannot travel in a UTF-8 request body.
+        raise LocalProtocolError(
+            f"{where}: content is not valid Unicode text (lone surrogate at index {exc.start})"
+        ) from None
 
 
 def _coerce_one(item: object, index: int) -> Message:

@@ -11,8 +11,8 @@ from typing import Literal, final
 
 __all__ = [
     "Event",
-    "Finished",
     "FinishReason",
+    "Finished",
     "RateLimited",
     "TitleEvent",
     "TokenEvent",

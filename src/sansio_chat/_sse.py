@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Any, Final, NoReturn, final
+from typing import Any, Final, final
 
 from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 
@@ -31,6 +31,8 @@ __all__ = ["DEFAULT_MAX_EVENT_BYTES", "SSEDecoder", "ServerSentEvent"]
 DEFAULT_MAX_EVENT_BYTES: Final = 1024 * 1024
 
 _BOM: Final = b"\xef\xbb\xbf"
+# Lines are cut from the decoder's bytearray buffer, or from bytes when it was empty.
+_Bytes = bytes | bytearray
 _DATA: Final = b"data: "
 # Chromium ignores a `retry` value that does not fit in an unsigned 64-bit integer; so do we,
 # which also keeps int() away from its digit-count limit.
@@ -111,7 +113,7 @@ def _make_message_events(
     out += events
 
 
-def _decode(raw: bytes) -> str:
+def _decode(raw: _Bytes) -> str:
     return raw.decode("utf-8", "replace")
 
 
@@ -124,22 +126,14 @@ class _Refused(bytearray):
         super().__init__()
         self._refusal = refusal
 
-    def __iadd__(self, other: Any) -> NoReturn:
+    def __add__(self, other: Any) -> bytearray:
+        raise self._refusal()
+
+    def __iadd__(self, other: Any) -> _Refused:
         raise self._refusal()
 
 
-def _crlf_event_end(text: bytearray, cut: int) -> int:
-    """How many bytes of line breaks end ``text`` (``cut`` bytes long) if its only CRs are
-    those of a final CRLF CRLF (4) or CRLF CR (3, its LF still to come); else 0."""
-    first_cr = text.find(13)
-    if first_cr == cut - 4 and text[cut - 2] == 13:
-        return 4
-    if first_cr == cut - 3 and text[cut - 1] == 13:
-        return 3
-    return 0
-
-
-def _split_run(text: bytes, end: int, nl: bytes) -> list[str] | None:
+def _split_run(text: _Bytes, end: int, nl: bytes) -> list[str] | None:
     """The data of each event in ``text[:end]`` if it is ``data: X`` + ``nl`` + ``nl``
     repeated with no CR or LF in any X, else ``None``."""
     body = str(memoryview(text)[6 : end - 2 * len(nl)], "utf-8", "replace")
@@ -237,9 +231,9 @@ class SSEDecoder:
         self._buf = bytearray()  # the partial line at the end of the input so far
         # The most the buffer may hold: max_line_bytes, + 3 while it starts with a BOM.
         self._buf_limit = max_line_bytes
-        self._data: list[bytes] = []  # the event's `data` values, not yet decoded
+        self._data: list[_Bytes] = []  # the event's `data` values, not yet decoded
         self._event_size = 0  # len(b"\n".join(self._data)) + 1, or 0 when there is none
-        self._event_type = b""
+        self._event_type: _Bytes = b""
         self._field_seen = False  # a non-comment line came after the last blank line
         self._id_buffer = ""
         self._error: RemoteProtocolError | None = None
@@ -304,11 +298,13 @@ class SSEDecoder:
             if phase == _START:
                 # The first line ends in this chunk: now a BOM can be told apart.
                 self._buf_limit = self._max_line
-                if buf:
-                    data = bytes(buf) + data
+                held = len(buf)
+                if held >= len(_BOM):
+                    if buf.startswith(_BOM):
+                        del buf[: len(_BOM)]
+                elif _BOM.startswith(bytes(buf)) and data.startswith(_BOM[held:]):
                     buf.clear()
-                if data.startswith(_BOM):
-                    data = data[len(_BOM) :]
+                    data = data[len(_BOM) - held :]
             elif phase == _SKIP_LF:
                 # Nothing came between the CR and this chunk: a LF here ends no line.
                 if not buf and data[0] == 0x0A:
@@ -340,8 +336,15 @@ class SSEDecoder:
         elif (
             # Exactly one `data: X` line and its blank line, X free of line breaks: with
             # small chunks this is how most events end, so it skips the general path.
-            (breaks := 2 if not has_cr else _crlf_event_end(text, cut))
-            and text.find(10) == cut - breaks + (breaks > 2)
+            (
+                text.find(10) == cut - (breaks := 2)
+                if not has_cr
+                # CRLF CRLF, or CRLF CR with its LF in the next chunk; no other CR or LF
+                else (breaks := 4 if text.endswith(b"\r\n\r\n") else 3)
+                and text.find(13) == cut - breaks
+                and text.find(10) == cut - breaks + 1
+                and text[cut - 2 if breaks == 4 else cut - 1] == 13
+            )
             and text[:6] == _DATA
             and cut <= self._fast_max
             and not self._data
@@ -382,7 +385,7 @@ class SSEDecoder:
             observed,
         )
 
-    def _complete_lines(self, text: bytes, has_cr: bool, out: list[ServerSentEvent]) -> None:
+    def _complete_lines(self, text: _Bytes, has_cr: bool, out: list[ServerSentEvent]) -> None:
         """Interpret ``text``, a run of whole lines; ``has_cr``: whether it holds a CR."""
         if has_cr:
             lf = text.find(10)
@@ -434,7 +437,7 @@ class SSEDecoder:
         if end != size:
             self._lines(text[end:], out)
 
-    def _lines(self, text: bytes, out: list[ServerSentEvent]) -> None:
+    def _lines(self, text: _Bytes, out: list[ServerSentEvent]) -> None:
         """The standard's algorithm, one line at a time. ``text`` ends with a line break.
 
         Written for speed: with small chunks every event passes through here."""
@@ -475,9 +478,11 @@ class SSEDecoder:
         self._event_size = size
         self._field_seen = seen
 
-    def _field(self, line: bytes, data: list[bytes], size: int) -> int:
+    def _field(self, line: _Bytes, data: list[_Bytes], size: int) -> int:
         """A field line other than ``data: …``; returns the new size of the event's data."""
         colon = line.find(b":")
+        field: _Bytes
+        value: _Bytes
         if colon < 0:
             field = line
             value = b""
