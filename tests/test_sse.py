@@ -413,3 +413,27 @@ def test_close_drops_an_unfinished_event() -> None:
     decoder = SSEDecoder()
     assert decoder.feed(b"data: a\n\ndata: b") == [msg("a")]
     assert decoder.close() == []
+
+
+def test_a_leading_bom_does_not_count_towards_the_line_limit() -> None:
+    assert decode(b"\xef\xbb\xbfdata: 1234\n\n", max_event_bytes=10) == [msg("1234")]
+    decoder = SSEDecoder(max_event_bytes=10)
+    assert decoder.feed(b"\xef\xbb\xbfdata: 1234") == []
+    with pytest.raises(RemoteProtocolError, match="max_line_bytes=10") as info:
+        decoder.feed(b"5")
+    assert (info.value.limit, info.value.observed) == (10, 11)
+
+
+def test_refusals_on_the_path_without_line_breaks() -> None:
+    closed = SSEDecoder()
+    closed.close()
+    with pytest.raises(LocalProtocolError):
+        closed.feed(b"no line break")
+    failed = SSEDecoder(max_event_bytes=4)
+    with pytest.raises(RemoteProtocolError):
+        failed.feed(b"data: 1234")
+    with pytest.raises(RemoteProtocolError, match="already failed"):
+        failed.feed(b"x")
+    failed.close()
+    with pytest.raises(LocalProtocolError):
+        failed.feed(b"x")

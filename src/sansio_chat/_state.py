@@ -19,6 +19,10 @@ __all__ = ["TRANSITIONS", "Input", "State", "StateMachine"]
 class State(Enum):
     """Where a :class:`~sansio_chat.ChatSession` is in a turn."""
 
+    # Members are singletons, so hashing by identity agrees with equality; Enum's own
+    # __hash__ is a Python-level call, paid on every table lookup of a streaming reply.
+    __hash__ = object.__hash__
+
     IDLE = "IDLE"
     """No turn in progress; ``start_turn()`` may be called."""
     SEND = "SEND"
@@ -39,6 +43,8 @@ class State(Enum):
 
 class Input(Enum):
     """What moves the session from one state to another."""
+
+    __hash__ = object.__hash__  # see State.__hash__
 
     START_TURN = "START_TURN"
     """``start_turn()`` accepted the messages."""
@@ -97,6 +103,17 @@ TRANSITIONS: MappingProxyType[tuple[State, Input], State] = MappingProxyType(
 )
 """Every allowed ``(state, input)`` pair and the state it leads to."""
 
+# TRANSITIONS regrouped by state, so that a step looks up the input alone in the row of the
+# current state (derived here, never written by hand: the table above stays the one source).
+_ROWS: MappingProxyType[State, MappingProxyType[Input, State]] = MappingProxyType(
+    {
+        state: MappingProxyType(
+            {event: target for (source, event), target in TRANSITIONS.items() if source is state}
+        )
+        for state in State
+    }
+)
+
 _HINTS: MappingProxyType[State, str] = MappingProxyType(
     {
         _S.IDLE: "no turn is in progress; call start_turn()",
@@ -114,10 +131,11 @@ _HINTS: MappingProxyType[State, str] = MappingProxyType(
 class StateMachine:
     """Holds the current :class:`State` and applies :data:`TRANSITIONS`."""
 
-    __slots__ = ("_state",)
+    __slots__ = ("_row", "_state")
 
     def __init__(self, state: State = State.IDLE) -> None:
         self._state = state
+        self._row = _ROWS[state]
 
     @property
     def state(self) -> State:
@@ -126,14 +144,14 @@ class StateMachine:
 
     def allows(self, event: Input) -> bool:
         """Whether ``event`` is allowed in the current state."""
-        return (self._state, event) in TRANSITIONS
+        return event in self._row
 
     def check(self, event: Input, action: str) -> State:
         """Return the state ``event`` leads to, or raise ``LocalProtocolError`` naming ``action``.
 
         Changes nothing.
         """
-        target = TRANSITIONS.get((self._state, event))
+        target = self._row.get(event)
         if target is None:
             raise LocalProtocolError(
                 f"cannot {action} in state {self._state.name}: {_HINTS[self._state]}",
@@ -143,5 +161,9 @@ class StateMachine:
 
     def process(self, event: Input, action: str | None = None) -> State:
         """Apply ``event``; raise ``LocalProtocolError`` (state unchanged) if not allowed."""
-        self._state = self.check(event, action or event.name.lower().replace("_", " "))
-        return self._state
+        target = self._row.get(event)
+        if target is None:
+            target = self.check(event, action or event.name.lower().replace("_", " "))  # raises
+        self._state = target
+        self._row = _ROWS[target]
+        return target
