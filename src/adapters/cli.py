@@ -4,7 +4,9 @@ Exit status: 0 success; 1 another failure (a conversation file that cannot be wr
 bug); 2 usage (bad arguments, unknown model or provider, unreadable conversation file);
 3 the service refused (rate, conversation or input limit, any other HTTP refusal); 4 network
 failure or timeout; 5 the service broke the protocol (a cut or malformed reply, a challenge
-that cannot be solved). Errors are one line on stderr; ``--debug`` adds the traceback.
+that cannot be solved); 130 interrupted (Ctrl-C); 141 the reader of stdout went away
+(``sansio-chat ask ... | head``). Errors are one line on stderr; ``--debug`` adds the
+traceback.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -50,6 +53,7 @@ EXIT_CODES: dict[str, int] = {
     "network": 4,
     "protocol": 5,
     "interrupted": 130,
+    "broken_pipe": 141,
 }
 """The exit status of each outcome (see the module docstring)."""
 
@@ -375,6 +379,14 @@ def _report(error: BaseException, output: _Output, debug: bool) -> int:
     return status
 
 
+def _detach_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (tests): nothing to flush
+        pass
+
+
 def _chosen_command(argv: Sequence[str]) -> str | None:
     return next((arg for arg in argv if not arg.startswith("-")), None)
 
@@ -398,6 +410,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return status
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else EXIT_CODES["usage"]
+    except BrokenPipeError:
+        # The reader went away (`sansio-chat ask ... | head`): stop quietly, as Unix tools do,
+        # and keep the interpreter from complaining when it flushes stdout at exit.
+        _detach_stdout()
+        return EXIT_CODES["broken_pipe"]
     except KeyboardInterrupt:
         output.end_line()
         err.write("sansio-chat: interrupted\n")

@@ -167,6 +167,18 @@ class Exchange(ABC):
         """One server-sent event of a ``ReadSSE`` body; return a decision to stop reading."""
         raise NotImplementedError
 
+    def on_events(self, events: list[ServerSentEvent]) -> Decision | None:
+        """The events one chunk completed, in order; the first decision stops reading.
+
+        The events after the deciding one are dropped. The default hands each event to
+        :meth:`on_event`; an exchange may override it with a faster loop that means the same.
+        """
+        for event in events:
+            decision = self.on_event(event)
+            if decision is not None:
+                return decision
+        return None
+
     def on_eof(self) -> Decision:
         """The ``ReadSSE`` body ended without a decision."""
         raise NotImplementedError
@@ -493,14 +505,17 @@ class ChatSession:
 
     def receive_data(self, data: bytes) -> None:
         """Buffer a piece of the response body (parsing happens in ``next_event()``)."""
-        self._machine.check(Input.RECV_DATA, "receive data")
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise LocalProtocolError(
-                f"data must be bytes, not {type(data).__name__}", state=self._machine.state.name
-            )
-        self._machine.process(Input.RECV_DATA)
+        if type(data) is not bytes:
+            self._machine.check(Input.RECV_DATA, "receive data")
+            if not isinstance(data, (bytes, bytearray, memoryview)):
+                raise LocalProtocolError(
+                    f"data must be bytes, not {type(data).__name__}",
+                    state=self._machine.state.name,
+                )
+            data = bytes(data)
+        self._machine.process(Input.RECV_DATA, "receive data")
         if data and not self._settled:
-            self._pending.append(bytes(data))
+            self._pending.append(data)
 
     def receive_eof(self) -> None:
         """The response body ended."""
@@ -530,7 +545,9 @@ class ChatSession:
         queue = self._queue
         if not queue:
             state = self._machine.state
-            if state is State.RECV_BODY or state is State.RECV_EOF:
+            if (state is State.RECV_BODY or state is State.RECV_EOF) and (
+                self._pending or not self._head_read or (self._eof and not self._settled)
+            ):
                 self._pump()
             if not queue:
                 if state is State.RECV_EOF:
@@ -589,10 +606,12 @@ class ChatSession:
                         if how.purpose == "page"
                         else self._limits.max_error_body_bytes
                     )
-            data = b"".join(self._pending)
-            self._pending.clear()
-            if data and not self._settled:
-                self._consume(exchange, data)
+            pending = self._pending
+            if pending:
+                data = pending[0] if len(pending) == 1 else b"".join(pending)
+                pending.clear()
+                if not self._settled:
+                    self._consume(exchange, data)
             if self._eof and not self._settled:
                 if self._decoder is not None:
                     if not self._dispatch(exchange, self._decoder.close()):
@@ -620,8 +639,8 @@ class ChatSession:
 
     def _dispatch(self, exchange: Exchange, events: list[ServerSentEvent]) -> bool:
         """Hand ``events`` to the exchange until one settles it; return whether one did."""
-        for event in events:
-            decision = exchange.on_event(event)
+        if events:
+            decision = exchange.on_events(events)
             if decision is not None:
                 self._settle(decision)
                 return True

@@ -23,6 +23,7 @@ from sansio_chat._errors import (
     StreamInterrupted,
 )
 from sansio_chat._http import HttpRequest
+from sansio_chat._json import loads
 from sansio_chat._session import (
     Decision,
     Exchange,
@@ -98,26 +99,41 @@ def _text_field(payload: dict[str, object], key: str, data: str) -> str:
     return value
 
 
+_END = StreamItem(kind="end")
+_IGNORE = StreamItem(kind="ignore")
+
+
 def parse_stream_data(data: str) -> StreamItem:
     """Interpret one event's data; malformed JSON raises ``RemoteProtocolError``.
 
     ``text-chunk`` → ``token``; ``final-response`` → ``final`` (the whole text);
     ``stream-end`` → ``end``; any other event → ``ignore``.
     """
+    item = _classify(data)
+    return StreamItem(kind="token", text=item) if type(item) is str else item
+
+
+def _classify(data: str) -> StreamItem | str:
+    # The hot path of a reply: a text-chunk comes back as its bare text, with no object built.
     try:
-        payload = json.loads(data)
+        payload = loads(data)
     except ValueError as exc:
         raise RemoteProtocolError(f"stream event data is not JSON: {data[:200]!r}") from exc
-    if not isinstance(payload, dict):
+    if type(payload) is not dict:
         raise RemoteProtocolError(f"stream event data is not a JSON object: {data[:200]!r}")
     kind = payload.get("event")
     if kind == "text-chunk":
-        return StreamItem(kind="token", text=_text_field(payload, "text", data))
+        inner = payload.get("data")
+        if type(inner) is dict:
+            text = inner.get("text")
+            if type(text) is str:
+                return text
+        return _text_field(payload, "text", data)  # raises
     if kind == "final-response":
         return StreamItem(kind="final", text=_text_field(payload, "message", data))
     if kind == "stream-end":
-        return StreamItem(kind="end")
-    return StreamItem(kind="ignore")
+        return _END
+    return _IGNORE
 
 
 class _Rules(ProviderRules):
@@ -159,8 +175,29 @@ class _ChatExchange(Exchange):
         return ReadSSE()
 
     def on_event(self, event: ServerSentEvent) -> Decision | None:
-        item = parse_stream_data(event.data)
-        if item.kind == "token" or (item.kind == "final" and not self.ctx.attempt_has_text):
+        item = _classify(event.data)
+        if type(item) is str:
+            self.ctx.token(item)
+            return None
+        assert isinstance(item, StreamItem)
+        return self._on_item(item)
+
+    def on_events(self, events: list[ServerSentEvent]) -> Decision | None:
+        # on_event's loop, inlined: the per-event path of a streaming reply.
+        token = self.ctx.token
+        for event in events:
+            item = _classify(event.data)
+            if type(item) is str:
+                token(item)
+                continue
+            assert isinstance(item, StreamItem)
+            decision = self._on_item(item)
+            if decision is not None:
+                return decision
+        return None
+
+    def _on_item(self, item: StreamItem) -> Decision | None:
+        if item.kind == "final" and not self.ctx.attempt_has_text:
             self.ctx.token(item.text)
         elif item.kind == "end":
             return Decision.finish(self.ctx.committed(self.ctx.conversation))

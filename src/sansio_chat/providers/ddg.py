@@ -28,6 +28,7 @@ from sansio_chat._errors import (
 )
 from sansio_chat._events import TitleEvent, VqdUpdate
 from sansio_chat._http import HttpRequest
+from sansio_chat._json import loads, loads_exact
 from sansio_chat._session import (
     Decision,
     Exchange,
@@ -418,16 +419,18 @@ def _classify(data: str) -> StreamItem | str:
                 return StreamItem(kind="title", text=marker[len("[CHAT_TITLE:") : -1])
             return _IGNORE
     try:
-        payload = json.loads(data)
+        payload = loads(data)
     except ValueError as exc:
         raise RemoteProtocolError(f"stream event data is not JSON: {data[:200]!r}") from exc
-    if not isinstance(payload, dict):
+    if type(payload) is not dict:
         raise RemoteProtocolError(f"stream event data is not a JSON object: {data[:200]!r}")
     message = payload.get("message")
     action = payload.get("action")
     if type(message) is str and action != "error":
         return message if message else _IGNORE
     if action == "error":
+        # The status must be read exactly (loads may turn a huge integer into a float).
+        payload = loads_exact(data)
         error_type, status = payload.get("type"), payload.get("status")
         return StreamItem(
             kind="error",
@@ -719,8 +722,25 @@ class _ChatExchange(Exchange):
         if type(item) is str:
             self.token(item)
             return None
-        ctx = self.turn.ctx
         assert isinstance(item, StreamItem)
+        return self._on_item(item, event)
+
+    def on_events(self, events: list[ServerSentEvent]) -> Decision | None:
+        # on_event's loop, inlined: the per-event path of a streaming reply.
+        token = self.token
+        for event in events:
+            item = _classify(event.data)
+            if type(item) is str:
+                token(item)
+                continue
+            assert isinstance(item, StreamItem)
+            decision = self._on_item(item, event)
+            if decision is not None:
+                return decision
+        return None
+
+    def _on_item(self, item: StreamItem, event: ServerSentEvent) -> Decision | None:
+        ctx = self.turn.ctx
         if item.kind == "done":
             conversation = self.turn.rules.snapshot(ctx.conversation, exhausted=item.limit)
             reason: Literal["stop", "conversation_limit"] = (
