@@ -611,7 +611,10 @@ class ChatSession:
                 data = pending[0] if len(pending) == 1 else b"".join(pending)
                 pending.clear()
                 if not self._settled:
-                    self._consume(exchange, data)
+                    if self._decoder is not None:
+                        self._dispatch(exchange, self._decoder.feed(data))
+                    else:
+                        self._buffer_body(exchange, data)
             if self._eof and not self._settled:
                 if self._decoder is not None:
                     if not self._dispatch(exchange, self._decoder.close()):
@@ -626,16 +629,13 @@ class ChatSession:
             self._pending.clear()
             self._queue.append(_Control(error=error, commit=ctx.commit_on_error))
 
-    def _consume(self, exchange: Exchange, data: bytes) -> None:
-        if self._decoder is not None:
-            self._dispatch(exchange, self._decoder.feed(data))
-        else:
-            assert self._body is not None
-            room = self._body_limit - len(self._body)
-            self._body += data[:room]
-            if len(data) > room:
-                received = len(self._body) + len(data) - room
-                self._settle(exchange.on_body(bytes(self._body), received))
+    def _buffer_body(self, exchange: Exchange, data: bytes) -> None:
+        assert self._body is not None
+        room = self._body_limit - len(self._body)
+        self._body += data[:room]
+        if len(data) > room:
+            received = len(self._body) + len(data) - room
+            self._settle(exchange.on_body(bytes(self._body), received))
 
     def _dispatch(self, exchange: Exchange, events: list[ServerSentEvent]) -> bool:
         """Hand ``events`` to the exchange until one settles it; return whether one did."""

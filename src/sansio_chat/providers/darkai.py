@@ -110,7 +110,7 @@ def parse_stream_data(data: str) -> StreamItem:
     ``stream-end`` → ``end``; any other event → ``ignore``.
     """
     item = _classify(data)
-    return StreamItem(kind="token", text=item) if type(item) is str else item
+    return StreamItem(kind="token", text=item) if isinstance(item, str) else item
 
 
 def _classify(data: str) -> StreamItem | str:

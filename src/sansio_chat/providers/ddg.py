@@ -357,8 +357,8 @@ def parse_error_body(body: bytes) -> tuple[str, int | None]:
     ``("", None)`` when the body is not such JSON.
     """
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        data = loads_exact(body)
+    except ValueError:  # UnicodeDecodeError and too deep nesting included
         return "", None
     if not isinstance(data, dict):
         return "", None
