@@ -289,3 +289,31 @@ def test_a_refused_input_keeps_the_row_of_the_state() -> None:
     assert machine.process(Input.RECV_DATA) is State.RECV_BODY
     assert machine.process(Input.RECV_EOF) is State.RECV_EOF
     assert not machine.allows(Input.RECV_DATA)
+
+
+@pytest.mark.parametrize("provider", ["ddg", "darkai"])
+def test_chat_exchanges_take_single_events_too(provider: str) -> None:
+    session, _ = new_session(provider, min_interval=0)
+    session.start_turn("hi")
+    if provider == "ddg":
+        for reply in first_turn_replies()[:2]:  # page, status
+            session.next_step()
+            session.receive_response_head(reply.status, reply.headers)
+            session.receive_data(reply.body)
+            session.receive_eof()
+            assert list(session.events()) == []
+        payloads = [token("a"), "[CHAT_TITLE:t]", "[DONE]"]
+    else:
+        chunk = '{"event":"text-chunk","data":{"text":"%s"}}'
+        payloads = [chunk % "a", '{"event":"final-response","data":{"message":"a"}}']
+    request = session.next_step()
+    assert type(request).__name__ == "HttpRequest"
+    session.receive_response_head(200, SSE)
+    exchange = session._exchange
+    assert exchange is not None
+    results = [exchange.on_event(ServerSentEvent(data=p)) for p in payloads]
+    assert results[:-1] == [None] * (len(payloads) - 1)
+    assert session._ctx is not None
+    assert session._ctx.partial_text == "a"
+    if provider == "ddg":
+        assert isinstance(results[-1], Decision)

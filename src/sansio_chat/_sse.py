@@ -312,57 +312,107 @@ class SSEDecoder:
             else:
                 raise self._refusal()
             self._phase = _OPEN
-        end = data.rfind(10)
-        has_cr = 13 in data
-        if has_cr:
-            cr = data.rfind(13)
-            if cr > end:
-                end = cr
-            if cr + 1 == len(data):
+        if 13 in data:
+            if len(data) >= _SMALL_RUN:
+                return self._feed_cr(data)
+            # A CRLF inside the chunk is one line break, like a LF: with the CRLFs made LFs
+            # (one C call), a small chunk of a CRLF stream takes the LF paths below.
+            lf_only = data.replace(b"\r\n", b"\n")
+            cr = lf_only.find(13)
+            if cr >= 0:
+                if cr + 1 != len(lf_only):
+                    # A lone CR before the end (CR CR LF would even leave a CRLF behind in
+                    # lf_only): the general path, on the chunk as it came.
+                    return self._feed_cr(data)
+                # A CR ending the chunk ends a line as a LF would; a LF starting the next
+                # chunk is its second half.
+                lf_only = lf_only[:cr] + b"\n"
                 self._phase = _SKIP_LF
-        # The buffer holds one partial line (so no CR: has_cr stays right). Take the complete
-        # lines out of buffer + chunk, and leave the rest of the chunk in the buffer.
+            data = lf_only
+        # The buffer holds one partial line, with no CR or LF. From here on the chunk's line
+        # breaks are all LF.
+        end = data.rfind(10)
+        held = len(buf)
         buf += data
         if end < 0:
             if len(buf) > self._buf_limit:
                 self._too_long(len(buf))
             return []
-        cut = len(buf) - len(data) + end + 1
+        cut = held + end + 1  # the complete lines are buf[:cut]
+        first = data.find(10)
+        # With small chunks most line breaks come one chunk at a time, or as the LF LF ending
+        # an event; the three common cases skip the general path. `buf[:6] == _DATA` also
+        # says that the line is longer than 5 bytes.
+        if first == end - 1:
+            # `data: X` LF LF: one event.
+            if (
+                buf[:6] == _DATA
+                and cut <= self._fast_max
+                and not self._data
+                and not self._event_type
+            ):
+                event = _new(ServerSentEvent)
+                _set_event(event, "message")
+                _set_data(event, buf[6 : cut - 2].decode("utf-8", "replace"))
+                del buf[:cut]
+                _set_id(event, self._id_buffer)
+                _set_retry(event, self.retry)
+                self.last_event_id = self._id_buffer
+                self._field_seen = False
+                if len(buf) > self._buf_limit:
+                    self._too_long(len(buf))
+                return [event]
         text = buf[:cut]
         del buf[:cut]
-        out: list[ServerSentEvent] = []
+        out = []
         if cut >= _SMALL_RUN:
-            self._complete_lines(text, has_cr, out)
-        elif (
-            # Exactly one `data: X` line and its blank line, X free of line breaks: with
-            # small chunks this is how most events end, so it skips the general path.
-            (
-                text.find(10) == cut - (breaks := 2)
-                if not has_cr
-                # CRLF CRLF, or CRLF CR with its LF in the next chunk; no other CR or LF
-                else (breaks := 4 if text.endswith(b"\r\n\r\n") else 3)
-                and text.find(13) == cut - breaks
-                and text.find(10) == cut - breaks + 1
-                and text[cut - 2 if breaks == 4 else cut - 1] == 13
-            )
-            and text[:6] == _DATA
-            and cut <= self._fast_max
-            and not self._data
-            and not self._event_type
-        ):
-            event = _new(ServerSentEvent)
-            _set_event(event, "message")
-            _set_data(event, text[6 : cut - breaks].decode("utf-8", "replace"))
-            _set_id(event, self._id_buffer)
-            _set_retry(event, self.retry)
-            out.append(event)
-            self.last_event_id = self._id_buffer
-            self._field_seen = False
+            self._complete_lines(text, False, out)
         else:
             self._lines(text, out)
         if len(buf) > self._buf_limit:
             self._too_long(len(buf))
         return out
+
+    def _feed_cr(self, data: bytes) -> list[ServerSentEvent]:
+        """The rest of :meth:`_feed` for a chunk holding a CR that is not part of a CRLF."""
+        buf = self._buf
+        end = data.rfind(10)
+        cr = data.rfind(13)
+        if cr > end:
+            end = cr
+        if cr + 1 == len(data):
+            self._phase = _SKIP_LF
+        cut = len(buf) + end + 1
+        buf += data
+        text = buf[:cut]
+        del buf[:cut]
+        out: list[ServerSentEvent] = []
+        if cut >= _SMALL_RUN:
+            self._complete_lines(text, True, out)
+        else:
+            self._lines(text, out)
+        if len(buf) > self._buf_limit:
+            self._too_long(len(buf))
+        return out
+
+    def _dispatch(self) -> list[ServerSentEvent]:
+        """What a blank line does: the event, if it has data, and a fresh start."""
+        self.last_event_id = last_id = self._id_buffer
+        event_type = self._event_type
+        self._event_type = b""
+        self._field_seen = False
+        data = self._data
+        if not data:
+            return []
+        self._data = []
+        self._event_size = 0
+        event = _new(ServerSentEvent)
+        _set_event(event, event_type.decode("utf-8", "replace") if event_type else "message")
+        value = data[0] if len(data) == 1 else b"\n".join(data)
+        _set_data(event, value.decode("utf-8", "replace"))
+        _set_id(event, last_id)
+        _set_retry(event, self.retry)
+        return [event]
 
     def _fail(self, message: str, limit: int, observed: int) -> None:
         self._error = RemoteProtocolError(message, limit=limit, observed=observed)

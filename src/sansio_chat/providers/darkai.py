@@ -175,15 +175,10 @@ class _ChatExchange(Exchange):
         return ReadSSE()
 
     def on_event(self, event: ServerSentEvent) -> Decision | None:
-        item = _classify(event.data)
-        if type(item) is str:
-            self.ctx.token(item)
-            return None
-        assert isinstance(item, StreamItem)
-        return self._on_item(item)
+        return self.on_events([event])
 
     def on_events(self, events: list[ServerSentEvent]) -> Decision | None:
-        # on_event's loop, inlined: the per-event path of a streaming reply.
+        # The session hands over every event a chunk completed: the per-event path of a reply.
         token = self.ctx.token
         for event in events:
             item = _classify(event.data)
