@@ -242,3 +242,9 @@ def test_from_dict_rejects_non_mappings_and_bad_cookie_containers() -> None:
         Conversation.from_dict([])  # type: ignore[arg-type]
     with pytest.raises(LocalProtocolError):
         Conversation.from_dict({"provider": "ddg", "model": "m", "cookies": "a=b"})
+
+
+def test_deeply_nested_conversation_json_is_a_typed_error() -> None:
+    # json.loads raises RecursionError (not ValueError) on deep nesting; it must not escape.
+    with pytest.raises(LocalProtocolError, match="malformed"):
+        Conversation.from_json("[" * 100_000)

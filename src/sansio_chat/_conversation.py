@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import TypeAlias
 
 from ._errors import LocalProtocolError
+from ._json import loads_exact
 
 __all__ = [
     "ROLES",
@@ -292,7 +293,7 @@ class Conversation:
     def from_json(cls, text: str | bytes) -> Conversation:
         """Parse :meth:`to_json` output; malformed input raises ``LocalProtocolError``."""
         try:
-            data = json.loads(text)
+            data = loads_exact(text)
         except (ValueError, TypeError) as exc:
             raise LocalProtocolError(f"conversation JSON is malformed: {exc}") from exc
         if not isinstance(data, dict):

@@ -248,17 +248,56 @@ class SSEDecoder:
             RemoteProtocolError: the stream exceeded a size limit, now or earlier.
             LocalProtocolError: the decoder was closed.
         """
-        # The path of a chunk that completes no line, kept minimal: small chunks mostly take
-        # it. `10 in data` is a memchr (`b"\n" in data` would first try the argument as an
-        # integer and pay for a TypeError). A closed or failed decoder's buffer refuses the
-        # +=, and the rare states wait in _feed() for the next line break.
-        if 10 in data or 13 in data:
+        # Small chunks make the fixed cost of a call most of the work, so the common cases
+        # are all here, without a further call: a chunk that completes no line, and one
+        # whose line breaks are LFs. `10 in data` is a memchr (`b"\n" in data` would first
+        # try the argument as an integer and pay for a TypeError). A closed or failed
+        # decoder's buffer refuses the +=; the rare states wait in _feed() for a line break.
+        if 13 in data:
             return self._feed(data)
         buf = self._buf
+        if 10 not in data:
+            buf += data
+            if len(buf) > self._buf_limit:
+                self._too_long(len(buf))
+            return []
+        if self._phase:
+            return self._feed(data)
+        # The buffer holds one partial line, with no CR or LF.
+        end = data.rfind(10)
+        held = len(buf)
         buf += data
+        cut = held + end + 1  # the complete lines are buf[:cut]
+        if (
+            # The chunk's only line breaks are the LF LF ending a `data: X` line: with small
+            # chunks this is how most events end, so it skips the general path. `buf[:6]`
+            # equal to _DATA also says that the line is longer than 5 bytes.
+            data.find(10) == end - 1
+            and buf[:6] == _DATA
+            and cut <= self._fast_max
+            and not self._data
+            and not self._event_type
+        ):
+            event = _new(ServerSentEvent)
+            _set_event(event, "message")
+            _set_data(event, buf[6 : cut - 2].decode("utf-8", "replace"))
+            del buf[:cut]
+            _set_id(event, self._id_buffer)
+            _set_retry(event, self.retry)
+            self.last_event_id = self._id_buffer
+            self._field_seen = False
+            out = [event]
+        else:
+            text = buf[:cut]
+            del buf[:cut]
+            out = []
+            if cut >= _SMALL_RUN:
+                self._complete_lines(text, False, out)
+            else:
+                self._lines(text, out)
         if len(buf) > self._buf_limit:
             self._too_long(len(buf))
-        return []
+        return out
 
     def close(self) -> list[ServerSentEvent]:
         """Mark the end of the stream. Returns ``[]``: the standard dispatches nothing at the
@@ -291,10 +330,11 @@ class SSEDecoder:
         )
 
     def _feed(self, data: bytes) -> list[ServerSentEvent]:
-        """:meth:`feed` for a chunk with a line break."""
-        buf = self._buf
+        """:meth:`feed` for a chunk with a CR, or a line break in a rare state. It leaves
+        the LF paths to :meth:`feed`, calling it again."""
         phase = self._phase
         if phase:
+            buf = self._buf
             if phase == _START:
                 # The first line ends in this chunk: now a BOM can be told apart.
                 self._buf_limit = self._max_line
@@ -312,65 +352,24 @@ class SSEDecoder:
             else:
                 raise self._refusal()
             self._phase = _OPEN
-        if 13 in data:
-            if len(data) >= _SMALL_RUN:
-                return self._feed_cr(data)
-            # A CRLF inside the chunk is one line break, like a LF: with the CRLFs made LFs
-            # (one C call), a small chunk of a CRLF stream takes the LF paths below.
-            lf_only = data.replace(b"\r\n", b"\n")
-            cr = lf_only.find(13)
-            if cr >= 0:
-                if cr + 1 != len(lf_only):
-                    # A lone CR before the end (CR CR LF would even leave a CRLF behind in
-                    # lf_only): the general path, on the chunk as it came.
-                    return self._feed_cr(data)
-                # A CR ending the chunk ends a line as a LF would; a LF starting the next
-                # chunk is its second half.
-                lf_only = lf_only[:cr] + b"\n"
-                self._phase = _SKIP_LF
-            data = lf_only
-        # The buffer holds one partial line, with no CR or LF. From here on the chunk's line
-        # breaks are all LF.
-        end = data.rfind(10)
-        held = len(buf)
-        buf += data
-        if end < 0:
-            if len(buf) > self._buf_limit:
-                self._too_long(len(buf))
-            return []
-        cut = held + end + 1  # the complete lines are buf[:cut]
-        first = data.find(10)
-        # With small chunks most line breaks come one chunk at a time, or as the LF LF ending
-        # an event; the three common cases skip the general path. `buf[:6] == _DATA` also
-        # says that the line is longer than 5 bytes.
-        if first == end - 1:
-            # `data: X` LF LF: one event.
-            if (
-                buf[:6] == _DATA
-                and cut <= self._fast_max
-                and not self._data
-                and not self._event_type
-            ):
-                event = _new(ServerSentEvent)
-                _set_event(event, "message")
-                _set_data(event, buf[6 : cut - 2].decode("utf-8", "replace"))
-                del buf[:cut]
-                _set_id(event, self._id_buffer)
-                _set_retry(event, self.retry)
-                self.last_event_id = self._id_buffer
-                self._field_seen = False
-                if len(buf) > self._buf_limit:
-                    self._too_long(len(buf))
-                return [event]
-        text = buf[:cut]
-        del buf[:cut]
-        out = []
-        if cut >= _SMALL_RUN:
-            self._complete_lines(text, False, out)
-        else:
-            self._lines(text, out)
-        if len(buf) > self._buf_limit:
-            self._too_long(len(buf))
+        if 13 not in data:
+            return self.feed(data)
+        if len(data) >= _SMALL_RUN:
+            return self._feed_cr(data)
+        # A CRLF inside the chunk is one line break, like a LF: with the CRLFs made LFs (one C
+        # call), a small chunk of a CRLF stream takes the LF paths of feed().
+        lf_only = data.replace(b"\r\n", b"\n")
+        cr = lf_only.find(13)
+        if cr < 0:
+            return self.feed(lf_only)
+        if cr + 1 != len(lf_only):
+            # A lone CR before the end (CR CR LF would even leave a CRLF behind in lf_only):
+            # the general path, on the chunk as it came.
+            return self._feed_cr(data)
+        # A CR ending the chunk ends a line as a LF would, and a LF starting the next chunk
+        # is its second half.
+        out = self.feed(lf_only[:cr] + b"\n")
+        self._phase = _SKIP_LF
         return out
 
     def _feed_cr(self, data: bytes) -> list[ServerSentEvent]:
@@ -394,25 +393,6 @@ class SSEDecoder:
         if len(buf) > self._buf_limit:
             self._too_long(len(buf))
         return out
-
-    def _dispatch(self) -> list[ServerSentEvent]:
-        """What a blank line does: the event, if it has data, and a fresh start."""
-        self.last_event_id = last_id = self._id_buffer
-        event_type = self._event_type
-        self._event_type = b""
-        self._field_seen = False
-        data = self._data
-        if not data:
-            return []
-        self._data = []
-        self._event_size = 0
-        event = _new(ServerSentEvent)
-        _set_event(event, event_type.decode("utf-8", "replace") if event_type else "message")
-        value = data[0] if len(data) == 1 else b"\n".join(data)
-        _set_data(event, value.decode("utf-8", "replace"))
-        _set_id(event, last_id)
-        _set_retry(event, self.retry)
-        return [event]
 
     def _fail(self, message: str, limit: int, observed: int) -> None:
         self._error = RemoteProtocolError(message, limit=limit, observed=observed)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -310,6 +311,26 @@ def chat_request(
 # ---------------------------------------------------------------------------------------
 
 
+# Control characters other than tab may not appear in a header value (RFC 9110 5.5); a
+# server value carrying one would turn the next request into a header injection.
+_UNSENDABLE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def sendable(value: str, what: str) -> str:
+    """Return ``value`` if it may travel in a request header, else raise ``RemoteProtocolError``.
+
+    Every value the server hands out and the next request sends back (token, challenge,
+    cookies, fe-version) passes through here.
+    """
+    bad = _UNSENDABLE.search(value)
+    if bad is not None:
+        raise RemoteProtocolError(
+            f"{what} holds the control character {bad.group()!r}, which no request header "
+            f"may carry: {value[:80]!r}"
+        )
+    return value
+
+
 def _marker(html: str, name: str) -> str:
     start = html.find(f'{name}="')
     if start < 0:
@@ -319,7 +340,7 @@ def _marker(html: str, name: str) -> str:
     value = html[start:end] if end >= 0 else ""
     if not value:
         raise MissingMarkerError(name)
-    return value
+    return sendable(value, f"the page marker {name}")
 
 
 def parse_fe_version(html: str) -> str:
@@ -511,7 +532,9 @@ class _Rules(ProviderRules):
         for value in header_values(headers, "set-cookie"):
             pair = parse_set_cookie(value)
             if pair is not None:
-                self.cookies[pair[0]] = pair[1]
+                self.cookies[sendable(pair[0], "a set-cookie name")] = sendable(
+                    pair[1], f"the set-cookie value of {pair[0]!r}"
+                )
 
     def snapshot(self, conversation: Conversation, *, exhausted: bool) -> Conversation:
         return replace(
@@ -673,7 +696,8 @@ class _StatusExchange(Exchange):
             raise MissingHeaderError(
                 "x-vqd-4", " (the status call hands out no token; a later protocol era?)"
             )
-        challenge = header_value(headers, "x-vqd-hash-1") or ""
+        sendable(vqd, "the x-vqd-4 token")
+        challenge = sendable(header_value(headers, "x-vqd-hash-1") or "", "x-vqd-hash-1")
         if rules.dialect.challenge and not challenge:
             raise ChallengeError(
                 f"the status reply carries no x-vqd-hash-1 challenge (dialect "
@@ -710,6 +734,10 @@ class _ChatExchange(Exchange):
         rules = self.turn.rules
         vqd = header_value(headers, "x-vqd-4")
         challenge = header_value(headers, "x-vqd-hash-1") if rules.dialect.challenge else None
+        if vqd:
+            sendable(vqd, "the x-vqd-4 token")
+        if challenge:
+            sendable(challenge, "x-vqd-hash-1")
         if vqd or challenge:
             rules.vqd = vqd or rules.vqd
             rules.challenge = challenge or rules.challenge
