@@ -359,16 +359,15 @@ class SSEDecoder:
         # A CRLF inside the chunk is one line break, like a LF: with the CRLFs made LFs (one C
         # call), a small chunk of a CRLF stream takes the LF paths of feed().
         lf_only = data.replace(b"\r\n", b"\n")
-        cr = lf_only.find(13)
-        if cr < 0:
+        if 13 not in lf_only:
             return self.feed(lf_only)
-        if cr + 1 != len(lf_only):
+        if lf_only[-1] != 13 or 13 in lf_only[:-1]:
             # A lone CR before the end (CR CR LF would even leave a CRLF behind in lf_only):
             # the general path, on the chunk as it came.
             return self._feed_cr(data)
         # A CR ending the chunk ends a line as a LF would, and a LF starting the next chunk
         # is its second half.
-        out = self.feed(lf_only[:cr] + b"\n")
+        out = self.feed(lf_only[:-1] + b"\n")
         self._phase = _SKIP_LF
         return out
 
