@@ -437,3 +437,19 @@ def test_refusals_on_the_path_without_line_breaks() -> None:
     failed.close()
     with pytest.raises(LocalProtocolError):
         failed.feed(b"x")
+
+
+@pytest.mark.parametrize("data", ["data: x\n\n", None, 7, ["data: x\n\n"]])
+def test_feed_refuses_what_is_not_bytes(data: object) -> None:
+    decoder = SSEDecoder()
+    with pytest.raises(LocalProtocolError, match="takes bytes"):
+        decoder.feed(data)  # type: ignore[arg-type]
+    # The refusal changed nothing: the decoder still works.
+    assert decoder.feed(b"data: x\n\n") == [ServerSentEvent(data="x")]
+
+
+@pytest.mark.parametrize("kind", [bytearray, memoryview])
+def test_feed_takes_bytes_like_input(kind: type) -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(kind(b"data: a\r\n\r\ndata: b")) == [ServerSentEvent(data="a")]
+    assert decoder.feed(kind(b"\n\n")) == [ServerSentEvent(data="b")]

@@ -163,6 +163,14 @@ def _split_run(text: _Bytes, end: int, nl: bytes) -> list[str] | None:
     return datas
 
 
+def _as_bytes(data: object) -> bytes:
+    if isinstance(data, (bytearray, memoryview)):
+        return bytes(data)
+    raise LocalProtocolError(
+        f"SSEDecoder.feed() takes bytes (or bytearray / memoryview), not {type(data).__name__}"
+    )
+
+
 class SSEDecoder:
     """Turns the bytes of an event stream into :class:`ServerSentEvent` values.
 
@@ -246,15 +254,24 @@ class SSEDecoder:
 
         Raises:
             RemoteProtocolError: the stream exceeded a size limit, now or earlier.
-            LocalProtocolError: the decoder was closed.
+            LocalProtocolError: the decoder was closed, or ``data`` is not bytes-like.
         """
+        if type(data) is not bytes:
+            data = _as_bytes(data)
         # Small chunks make the fixed cost of a call most of the work, so the common cases
         # are all here, without a further call: a chunk that completes no line, and one
         # whose line breaks are LFs. `10 in data` is a memchr (`b"\n" in data` would first
         # try the argument as an integer and pay for a TypeError). A closed or failed
         # decoder's buffer refuses the +=; the rare states wait in _feed() for a line break.
         if 13 in data:
-            return self._feed(data)
+            if self._phase or len(data) >= _SMALL_RUN:
+                return self._feed(data)
+            # A CRLF inside the chunk is one line break, like a LF: with the CRLFs made LFs
+            # (one C call), a small chunk of a CRLF stream takes the LF paths below.
+            lf_only = data.replace(b"\r\n", b"\n")
+            if 13 in lf_only:
+                return self._feed(data)  # a lone CR, or one that ends the chunk
+            data = lf_only
         buf = self._buf
         if 10 not in data:
             buf += data
@@ -264,37 +281,47 @@ class SSEDecoder:
         if self._phase:
             return self._feed(data)
         # The buffer holds one partial line, with no CR or LF.
+        if len(data) < _SMALL_RUN:
+            head, blank, rest = data.partition(b"\n\n")
+            if blank and 10 not in head and 10 not in rest:
+                # The chunk's only line breaks are the LF LF ending a line: with small chunks
+                # this is how most events end, so it skips the general path (and partition
+                # costs less than find and rfind). `buf[:6]` equal to _DATA also says that
+                # the line is longer than 5 bytes.
+                buf += head
+                if (
+                    buf[:6] == _DATA
+                    and len(buf) + 2 <= self._fast_max
+                    and not self._data
+                    and not self._event_type
+                ):
+                    event = _new(ServerSentEvent)
+                    _set_event(event, "message")
+                    _set_data(event, buf[6:].decode("utf-8", "replace"))
+                    _set_id(event, self._id_buffer)
+                    _set_retry(event, self.retry)
+                    self.last_event_id = self._id_buffer
+                    self._field_seen = False
+                    out = [event]
+                else:
+                    buf += blank
+                    out = []
+                    self._lines(buf[:], out)
+                buf.clear()
+                buf += rest
+                if len(buf) > self._buf_limit:
+                    self._too_long(len(buf))
+                return out
         end = data.rfind(10)
-        held = len(buf)
+        cut = len(buf) + end + 1  # the complete lines are buf[:cut]
         buf += data
-        cut = held + end + 1  # the complete lines are buf[:cut]
-        if (
-            # The chunk's only line breaks are the LF LF ending a `data: X` line: with small
-            # chunks this is how most events end, so it skips the general path. `buf[:6]`
-            # equal to _DATA also says that the line is longer than 5 bytes.
-            data.find(10) == end - 1
-            and buf[:6] == _DATA
-            and cut <= self._fast_max
-            and not self._data
-            and not self._event_type
-        ):
-            event = _new(ServerSentEvent)
-            _set_event(event, "message")
-            _set_data(event, buf[6 : cut - 2].decode("utf-8", "replace"))
-            del buf[:cut]
-            _set_id(event, self._id_buffer)
-            _set_retry(event, self.retry)
-            self.last_event_id = self._id_buffer
-            self._field_seen = False
-            out = [event]
+        text = buf[:cut]
+        del buf[:cut]
+        out = []
+        if cut >= _SMALL_RUN:
+            self._complete_lines(text, False, out)
         else:
-            text = buf[:cut]
-            del buf[:cut]
-            out = []
-            if cut >= _SMALL_RUN:
-                self._complete_lines(text, False, out)
-            else:
-                self._lines(text, out)
+            self._lines(text, out)
         if len(buf) > self._buf_limit:
             self._too_long(len(buf))
         return out
@@ -356,8 +383,7 @@ class SSEDecoder:
             return self.feed(data)
         if len(data) >= _SMALL_RUN:
             return self._feed_cr(data)
-        # A CRLF inside the chunk is one line break, like a LF: with the CRLFs made LFs (one C
-        # call), a small chunk of a CRLF stream takes the LF paths of feed().
+        # As in feed(): a small chunk whose CRs all start a CRLF takes the LF paths.
         lf_only = data.replace(b"\r\n", b"\n")
         if 13 not in lf_only:
             return self.feed(lf_only)
