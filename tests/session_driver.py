@@ -45,8 +45,8 @@ def fake_solver(js_text: str, headers: Mapping[str, str]) -> str:
 def make_challenge(
     snippet: str = "<b>hi</b>", offset: int = 100, hashes: Sequence[str] = ("s1", "s2")
 ) -> str:
-    """A well-formed challenge header value (base64 JavaScript) for the real solver."""
-    literal = snippet.replace("\\", "\\\\").replace("'", "\\'")
+    """A well-formed ``x-vqd-hash-1`` challenge: base64 of the JavaScript the service sent."""
+    literal = snippet.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n")
     names = ", ".join(json.dumps(h) for h in hashes)
     js = (
         "(function () {\n"

@@ -33,6 +33,7 @@ from sansio_chat import (
     VqdUpdate,
     providers,
 )
+from session_driver import make_challenge
 
 EVENT_TYPES = (TokenEvent, VqdUpdate, RateLimited, Finished, TitleEvent)
 
@@ -56,28 +57,6 @@ FE_PAGE = (
     b'<!DOCTYPE html><html><head><script>window.__DDG_BE_VERSION__="serp_20250401_100419_ET";'
     b'window.__DDG_FE_CHAT_HASH__="19d438eb199b2bf7c300";</script></head><body></body></html>'
 )
-
-
-def make_challenge(
-    snippet: str = "<b>hi</b>", offset: int = 100, hashes: Sequence[str] = ("s1", "s2")
-) -> str:
-    """A well-formed ``x-vqd-hash-1`` challenge: base64 of the JavaScript the service sent."""
-    literal = snippet.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n")
-    names = ", ".join(json.dumps(h) for h in hashes)
-    js = (
-        "(function () {\n"
-        "  const e = document.createElement('div');\n"
-        f"  e.innerHTML = '{literal}';\n"
-        "  return {\n"
-        f"    server_hashes: [{names}],\n"
-        "    client_hashes: [navigator.userAgent, (function () {\n"
-        f"      return String({offset} + e.innerHTML.length);\n"
-        "    })()],\n"
-        "    signals: {}\n"
-        "  };\n"
-        "})();\n"
-    )
-    return base64.b64encode(js.encode()).decode()
 
 
 CHALLENGES = (
