@@ -26,7 +26,7 @@ from ._gateway_openai import (
 )
 from ._gateway_request import ChatRequest, ModelCatalog, ModelRoute, parse_chat_request
 from ._gateway_responder import Responder, send_error, send_json
-from .serving import Message, Receive, Scope, Send
+from .serving import Message, Receive, Scope, Send, run_lifespan
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -133,7 +133,7 @@ class GatewayApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection scope."""
         if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+            await run_lifespan(receive, send, self.aclose)
         elif scope["type"] == "http":
             started = False
 
@@ -151,18 +151,6 @@ class GatewayApp:
                 if not started:
                     await send_error(send, internal_error())
         # websocket scopes are not served: returning without accepting rejects them.
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                try:
-                    await self.aclose()
-                finally:
-                    await send({"type": "lifespan.shutdown.complete"})
-                return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]

@@ -33,7 +33,15 @@ from sansio_chat.emulator import (
     parse_rate_limit,
 )
 
-from .serving import Receive, Scope, Send, ServerHandle, ServerThread, run_forever
+from .serving import (
+    Receive,
+    Scope,
+    Send,
+    ServerHandle,
+    ServerThread,
+    run_forever,
+    run_lifespan,
+)
 
 __all__ = [
     "EmulatorApp",
@@ -152,18 +160,9 @@ class EmulatorApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The ASGI entry point."""
         if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+            await run_lifespan(receive, send)
         elif scope["type"] == "http":
             await self._http(scope, receive, send)
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = bytearray()

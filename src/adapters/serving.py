@@ -25,6 +25,7 @@ __all__ = [
     "ServerThread",
     "bind_socket",
     "run_forever",
+    "run_lifespan",
     "serve_async",
     "serve_in_thread",
 ]
@@ -34,6 +35,24 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+async def run_lifespan(
+    receive: Receive, send: Send, on_shutdown: Callable[[], Awaitable[None]] | None = None
+) -> None:
+    """Answer an ASGI ``lifespan`` scope: start at once, run ``on_shutdown`` when told to stop."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            try:
+                if on_shutdown is not None:
+                    await on_shutdown()
+            finally:
+                await send({"type": "lifespan.shutdown.complete"})
+            return
+
 
 # Tests and demos stop servers often; an in-flight reply gets this long to finish.
 _GRACEFUL_TIMEOUT = 1.0

@@ -6,11 +6,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Literal, final
 
 __all__ = ["NEED_DATA", "HttpRequest", "Sleep", "Step", "TurnComplete"]
+
+
+def find_header(headers: Iterable[tuple[str, str]], name: str) -> str | None:
+    """The first value of header ``name`` among ``(name, value)`` pairs, case-insensitively."""
+    wanted = name.lower()
+    for key, value in headers:
+        if key.lower() == wanted:
+            return value
+    return None
 
 
 @final
@@ -32,11 +42,7 @@ class HttpRequest:
 
     def header(self, name: str) -> str | None:
         """Return the value of header ``name`` (case-insensitive), or ``None`` when absent."""
-        wanted = name.lower()
-        for key, value in self.headers:
-            if key.lower() == wanted:
-                return value
-        return None
+        return find_header(self.headers, name)
 
 
 @final

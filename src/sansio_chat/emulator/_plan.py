@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import final
 
+from sansio_chat._http import find_header
+
 __all__ = ["Action", "EmulatorRequest", "Reset", "ResponsePlan", "Stall", "Write", "whole_reply"]
 
 
@@ -36,11 +38,7 @@ class EmulatorRequest:
 
     def header(self, name: str) -> str | None:
         """The value of header ``name`` (case-insensitive; the first one), or ``None``."""
-        wanted = name.lower()
-        for key, value in self.headers:
-            if key.lower() == wanted:
-                return value
-        return None
+        return find_header(self.headers, name)
 
 
 @final
