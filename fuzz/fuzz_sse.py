@@ -13,7 +13,9 @@ and asserts:
    naive whole-stream transcription of the standard); with one, they are a prefix of them;
 4. between calls the decoder never buffers more than its limits allow;
 5. a failed decoder keeps failing with ``RemoteProtocolError``; a closed one refuses input
-   with ``LocalProtocolError``.
+   with ``LocalProtocolError``;
+6. ``iter_events`` over the third chunking gives exactly what ``feed`` on each of its chunks
+   then ``close`` gives: the same events, the same error (limit and size seen) and state.
 
 Run a campaign: ``python fuzz/fuzz_sse.py fuzz/corpus/sse`` (see fuzz/README.md). Without
 atheris the module still imports, so pytest replays the corpus through ``check``.
@@ -80,6 +82,24 @@ def _decode(chunks: list[bytes], max_event: int) -> Outcome:
     return Outcome(events, error, decoder.ended_mid_event, decoder.last_event_id, decoder.retry)
 
 
+def _decode_iter(chunks: list[bytes], max_event: int) -> Outcome:
+    decoder = SSEDecoder(max_event_bytes=max_event, max_line_bytes=max_event + 7)
+    events: list[ServerSentEvent] = []
+    error: RemoteProtocolError | None = None
+    try:
+        events.extend(decoder.iter_events(chunks))
+    except RemoteProtocolError as exc:
+        error = exc
+    assert decoder.close() == []
+    return Outcome(events, error, decoder.ended_mid_event, decoder.last_event_id, decoder.retry)
+
+
+def _same_error(a: RemoteProtocolError | None, b: RemoteProtocolError | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return (a.limit, a.observed) == (b.limit, b.observed)
+
+
 def _sizes_chunking(stream: bytes, seed: int) -> list[bytes]:
     chunks = []
     pos = 0
@@ -102,11 +122,20 @@ def check(data: bytes) -> None:
         return
     config, stream = data[0], data[1:]
     max_event = _LIMITS[config & 3]
+    sized = _sizes_chunking(stream, config >> 2)
     outcomes = [
         _decode([stream], max_event),
         _decode([stream[i : i + 1] for i in range(len(stream))], max_event),
-        _decode(_sizes_chunking(stream, config >> 2), max_event),
+        _decode(sized, max_event),
     ]
+    iterated = _decode_iter(sized, max_event)
+    assert _same_error(iterated.error, outcomes[2].error), "iter_events failed differently"
+    assert iterated.events == outcomes[2].events, "iter_events disagrees with feed"
+    assert (iterated.ended_mid_event, iterated.last_event_id, iterated.retry) == (
+        outcomes[2].ended_mid_event,
+        outcomes[2].last_event_id,
+        outcomes[2].retry,
+    )
     bytewise = outcomes[1]
     failed = [o.error is not None for o in outcomes]
     assert all(failed) or not any(failed), f"only some chunkings failed: {failed}"

@@ -453,3 +453,142 @@ def test_feed_takes_bytes_like_input(kind: type) -> None:
     decoder = SSEDecoder()
     assert decoder.feed(kind(b"data: a\r\n\r\ndata: b")) == [ServerSentEvent(data="a")]
     assert decoder.feed(kind(b"\n\n")) == [ServerSentEvent(data="b")]
+
+
+# --- small chunks: every shape of a line break across chunks ----------------------------------
+
+
+def feed_in_chunks(decoder: SSEDecoder, stream: bytes, size: int) -> list[ServerSentEvent]:
+    return [e for i in range(0, len(stream), size) for e in decoder.feed(stream[i : i + size])]
+
+
+SMALL_CHUNK_STREAMS = [
+    b"data: a\n\nevent: e\ndata: b\n\nid: 7\ndata: c\n\nretry: 9\ndata: d\n\n: note\ndata: e\n\n",
+    b"data: a\ndata: b\n\ndata: \n\ndata\n\ndata:x\n\n\n\ndata: f\n\n",
+    b"data: one\n\nfoo: bar\n\ndata: two\n\nid\n\ndata: three\n\n",
+]
+
+
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n", b"\r"], ids=["LF", "CRLF", "CR"])
+@pytest.mark.parametrize("stream", SMALL_CHUNK_STREAMS)
+def test_every_small_chunk_size_gives_the_events_of_the_whole(
+    stream: bytes, newline: bytes
+) -> None:
+    stream = stream.replace(b"\n", newline)
+    whole = SSEDecoder()
+    expected = whole.feed(stream)
+    assert expected
+    for size in range(1, 13):
+        decoder = SSEDecoder()
+        assert feed_in_chunks(decoder, stream, size) == expected, size
+        assert decoder.last_event_id == whole.last_event_id
+        assert decoder.retry == whole.retry
+
+
+def test_lone_crs_and_crlfs_mixed_in_small_chunks() -> None:
+    stream = b"data: a\r\rdata: b\r\n\r\ndata: c\n\rdata: d\r\r\ndata: e\r\n\n"
+    expected = [msg("a"), msg("b"), msg("c"), msg("d"), msg("e")]
+    for size in range(1, 13):
+        decoder = SSEDecoder()
+        assert feed_in_chunks(decoder, stream, size) == expected, size
+
+
+def test_a_cr_ending_a_chunk_swallows_only_an_lf_that_comes_right_after() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a\r") == []
+    # Bytes came between the CR and this LF: the LF ends the line `data: b`.
+    assert decoder.feed(b"data: b") == []
+    assert decoder.feed(b"\ndata: c\r\n\r\n") == [msg("a\nb\nc")]
+
+
+@pytest.mark.parametrize("size", range(1, 9))
+def test_limits_hold_whatever_the_chunk_size(size: int) -> None:
+    def feed(stream: bytes, **limits: int) -> list[ServerSentEvent]:
+        return feed_in_chunks(SSEDecoder(**limits), stream, size)
+
+    assert feed(b"data: 1234\n\n", max_event_bytes=4, max_line_bytes=10) == [msg("1234")]
+    assert feed(b"data: 1234\r\n\r\n", max_event_bytes=4, max_line_bytes=10) == [msg("1234")]
+    with pytest.raises(RemoteProtocolError, match="max_event_bytes=4") as info:
+        feed(b"data: 12345\n\n", max_event_bytes=4, max_line_bytes=100)
+    assert (info.value.limit, info.value.observed) == (4, 5)
+    with pytest.raises(RemoteProtocolError, match="max_line_bytes=10") as info:
+        feed(b"data: 12345\n\n", max_event_bytes=100, max_line_bytes=10)
+    assert (info.value.limit, info.value.observed) == (10, 11)
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        [b"data: x", b"y\n\n"],  # the blank line comes with the end of the line
+        [b"data: xy\n", b"\n"],  # the blank line comes in the next chunk
+        [b"data: xy\n\n"],  # the whole event at once
+        [b"data: xy\r", b"\n\r\n"],  # CRLF split after the CR
+        [b"data: xy\n\n" * 20],  # a run of events, built in bulk
+    ],
+)
+def test_events_built_on_every_path_are_ordinary_values(chunks: list[bytes]) -> None:
+    decoder = SSEDecoder()
+    event = next(e for chunk in chunks for e in decoder.feed(chunk))
+    assert type(event) is ServerSentEvent
+    built = ServerSentEvent(data="xy")
+    assert (event, hash(event), repr(event)) == (built, hash(built), repr(built))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.data = "z"  # type: ignore[misc]
+
+
+def test_feed_takes_a_bytes_subclass() -> None:
+    class Chunk(bytes):
+        pass
+
+    assert SSEDecoder().feed(Chunk(b"data: a\n\n")) == [msg("a")]
+
+
+# --- iter_events -----------------------------------------------------------------------------
+
+
+def test_iter_events_yields_what_feed_returns_and_closes_the_decoder() -> None:
+    stream = b"".join(SMALL_CHUNK_STREAMS) + b"data: cut"
+    chunks = [stream[i : i + 5] for i in range(0, len(stream), 5)]
+    by_feed = SSEDecoder()
+    expected = [e for chunk in chunks for e in by_feed.feed(chunk)] + by_feed.close()
+    decoder = SSEDecoder()
+    assert list(decoder.iter_events(iter(chunks))) == expected
+    assert decoder.ended_mid_event is by_feed.ended_mid_event is True
+    assert (decoder.last_event_id, decoder.retry) == (by_feed.last_event_id, by_feed.retry)
+    with pytest.raises(LocalProtocolError, match="after close"):
+        decoder.feed(b"x")
+
+
+def test_iter_events_of_no_chunks_closes_cleanly() -> None:
+    decoder = SSEDecoder()
+    assert list(decoder.iter_events([])) == []
+    assert not decoder.ended_mid_event
+
+
+def test_iter_events_takes_bytes_like_chunks_and_refuses_others() -> None:
+    chunks: list[object] = [bytearray(b"data: a"), memoryview(b"\n\n"), b"data: b\n\n"]
+    assert list(SSEDecoder().iter_events(chunks)) == [msg("a"), msg("b")]  # type: ignore[arg-type]
+    decoder = SSEDecoder()
+    events = decoder.iter_events([b"data: a\n\n", "data: b\n\n"])  # type: ignore[list-item]
+    assert next(events) == msg("a")
+    with pytest.raises(LocalProtocolError, match="takes bytes"):
+        next(events)
+
+
+def test_iter_events_raises_limit_errors_and_the_decoder_stays_failed() -> None:
+    decoder = SSEDecoder(max_event_bytes=4, max_line_bytes=10)
+    events = decoder.iter_events([b"data: 1\n\n", b"data: 1", b"2345", b"\n\n"])
+    assert next(events) == msg("1")
+    with pytest.raises(RemoteProtocolError, match="max_line_bytes=10") as info:
+        next(events)  # the line outgrows its limit in a chunk with no line break
+    assert (info.value.limit, info.value.observed) == (10, 11)
+    with pytest.raises(RemoteProtocolError, match="already failed"):
+        decoder.feed(b"\n\n")
+
+
+def test_leaving_iter_events_early_leaves_the_decoder_open() -> None:
+    decoder = SSEDecoder()
+    for event in decoder.iter_events([b"data: a\n\n", b"data: b\n\n"]):
+        assert event == msg("a")
+        break
+    assert decoder.feed(b"data: c\n\n") == [msg("c")]

@@ -8,15 +8,18 @@ leaves open are documented on :class:`SSEDecoder`.
 
 Speed: a stream that is nothing but ``data: …`` lines each followed by a blank line (what chat
 services send) is recognised a whole chunk at a time with a few C-level ``bytes`` operations and
-decoded with one ``bytes.decode`` per chunk; everything else takes a line-by-line path that still
-touches each byte a constant number of times. The pending partial line is only ever appended
-to, never rescanned, so feeding ``N`` bytes in any chunking costs ``O(N)``.
+decoded with one ``bytes.decode`` per chunk. In a small chunk, CRLFs and lone CRs are made LFs
+first (one C call), and the usual ways an event ends in a small chunk have paths of their own in
+:meth:`SSEDecoder.feed`. Everything else takes a line-by-line path that still touches each byte
+a constant number of times. The pending
+partial line is only ever appended to, never rescanned, so feeding ``N`` bytes in any chunking
+costs ``O(N)``.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import repeat
 from typing import Any, Final, final
@@ -75,25 +78,37 @@ class ServerSentEvent:
 
 
 # The generated __init__ of a frozen dataclass sets each field through object.__setattr__,
-# which costs more than all the rest of the decoding of a short event. The decoder builds its
-# events by filling the slots directly; the result is indistinguishable from a constructed one.
+# which costs more than all the rest of the decoding of a short event. The decoder fills the
+# same slots on an instance of _Unfrozen, a class of the same layout without the frozen
+# __setattr__, then makes it a ServerSentEvent by setting __class__ (which Python allows
+# between classes of the same layout): the result is indistinguishable from a constructed one.
 _new: Final = object.__new__
+
+
+class _Unfrozen:
+    """A :class:`ServerSentEvent` under construction: the same slots, plain attributes."""
+
+    __slots__ = ServerSentEvent.__slots__
+    event: str
+    data: str
+    id: str
+    retry: int | None
+
+
+def _new_event(event_type: str, data: str, id: str, retry: int | None) -> ServerSentEvent:
+    event: Any = _new(_Unfrozen)
+    event.event = event_type
+    event.data = data
+    event.id = id
+    event.retry = retry
+    event.__class__ = ServerSentEvent
+    return event  # type: ignore[no-any-return]
+
+
+# Many events at once are built column by column with map(), through the slots' setters.
 _slot_setters: Final[dict[str, Callable[[ServerSentEvent, Any], None]]] = {
     name: ServerSentEvent.__dict__[name].__set__ for name in ("event", "data", "id", "retry")
 }
-_set_event: Final = _slot_setters["event"]
-_set_data: Final = _slot_setters["data"]
-_set_id: Final = _slot_setters["id"]
-_set_retry: Final = _slot_setters["retry"]
-
-
-def _make_event(event: str, data: str, id: str, retry: int | None) -> ServerSentEvent:
-    sse: ServerSentEvent = _new(ServerSentEvent)
-    _set_event(sse, event)
-    _set_data(sse, data)
-    _set_id(sse, id)
-    _set_retry(sse, retry)
-    return sse
 
 
 def _make_message_events(
@@ -103,13 +118,13 @@ def _make_message_events(
     n = len(datas)
     if n < _BULK_MIN:
         for data in datas:
-            out.append(_make_event("message", data, id, retry))
+            out.append(_new_event("message", data, id, retry))
         return
     events: list[ServerSentEvent] = list(map(_new, repeat(ServerSentEvent, n)))
-    deque(map(_set_event, events, repeat("message", n)), 0)
-    deque(map(_set_data, events, datas), 0)
-    deque(map(_set_id, events, repeat(id, n)), 0)
-    deque(map(_set_retry, events, repeat(retry, n)), 0)
+    deque(map(_slot_setters["event"], events, repeat("message", n)), 0)
+    deque(map(_slot_setters["data"], events, datas), 0)
+    deque(map(_slot_setters["id"], events, repeat(id, n)), 0)
+    deque(map(_slot_setters["retry"], events, repeat(retry, n)), 0)
     out += events
 
 
@@ -164,7 +179,7 @@ def _split_run(text: _Bytes, end: int, nl: bytes) -> list[str] | None:
 
 
 def _as_bytes(data: object) -> bytes:
-    if isinstance(data, (bytearray, memoryview)):
+    if isinstance(data, (bytes, bytearray, memoryview)):
         return bytes(data)
     raise LocalProtocolError(
         f"SSEDecoder.feed() takes bytes (or bytearray / memoryview), not {type(data).__name__}"
@@ -256,62 +271,99 @@ class SSEDecoder:
             RemoteProtocolError: the stream exceeded a size limit, now or earlier.
             LocalProtocolError: the decoder was closed, or ``data`` is not bytes-like.
         """
-        if type(data) is not bytes:
+        if data.__class__ is not bytes:  # (cheaper than type(data) in CPython 3.11)
             data = _as_bytes(data)
-        # Small chunks make the fixed cost of a call most of the work, so the common cases
-        # are all here, without a further call: a chunk that completes no line, and one
-        # whose line breaks are LFs. `10 in data` is a memchr (`b"\n" in data` would first
-        # try the argument as an integer and pay for a TypeError). A closed or failed
-        # decoder's buffer refuses the +=; the rare states wait in _feed() for a line break.
+        # With small chunks the fixed cost of a call is most of the work, so the common cases
+        # are all here, without a further call. `13 in data` is a memchr (`b"\r" in data`
+        # would first try the argument as an integer and pay for a TypeError).
         if 13 in data:
-            if self._phase or len(data) >= _SMALL_RUN:
-                return self._feed(data)
-            # A CRLF inside the chunk is one line break, like a LF: with the CRLFs made LFs
-            # (one C call), a small chunk of a CRLF stream takes the LF paths below.
-            lf_only = data.replace(b"\r\n", b"\n")
-            if 13 in lf_only:
-                return self._feed(data)  # a lone CR, or one that ends the chunk
-            data = lf_only
+            if self._phase:
+                if self._phase != _SKIP_LF:
+                    return self._feed(data)
+                self._phase = _OPEN
+                if data[0] == 10 and not self._buf:
+                    data = data[1:]  # the LF of a CRLF split across chunks
+            if len(data) >= _SMALL_RUN:
+                return self._feed_cr(data)
+            # In a small chunk every CRLF becomes one LF (one C call); then the LF paths
+            # below serve CRLF streams too. A CR left over is a line break of its own.
+            data = data.replace(b"\r\n", b"\n")
+            if 13 in data:
+                return self._feed_lone_cr(data)
         buf = self._buf
         if 10 not in data:
+            # No line ends here. A closed or failed decoder's buffer refuses the +=.
             buf += data
             if len(buf) > self._buf_limit:
                 self._too_long(len(buf))
             return []
         if self._phase:
-            return self._feed(data)
-        # The buffer holds one partial line, with no CR or LF.
+            if self._phase != _SKIP_LF:
+                return self._feed(data)
+            self._phase = _OPEN
+            if data[0] == 10 and not buf:
+                return self.feed(data[1:])  # the LF of a CRLF split across chunks
+        # From here on the buffer holds one partial line, with no CR or LF, and data has LF
+        # line breaks only. The small chunks have paths of their own for the usual ways an
+        # event ends in them (on a large chunk, partition() would cost more than it saves).
         if len(data) < _SMALL_RUN:
             head, blank, rest = data.partition(b"\n\n")
             if blank and 10 not in head and 10 not in rest:
-                # The chunk's only line breaks are the LF LF ending a line: with small chunks
-                # this is how most events end, so it skips the general path (and partition
-                # costs less than find and rfind). `buf[:6]` equal to _DATA also says that
-                # the line is longer than 5 bytes.
+                # The chunk's only line breaks are the two LFs after a line: how most events
+                # end. No field since the last blank line means that no data and no event
+                # type are pending.
                 buf += head
-                if (
-                    buf[:6] == _DATA
-                    and len(buf) + 2 <= self._fast_max
-                    and not self._data
-                    and not self._event_type
-                ):
-                    event = _new(ServerSentEvent)
-                    _set_event(event, "message")
-                    _set_data(event, buf[6:].decode("utf-8", "replace"))
-                    _set_id(event, self._id_buffer)
-                    _set_retry(event, self.retry)
-                    self.last_event_id = self._id_buffer
-                    self._field_seen = False
+                if not self._field_seen and buf.startswith(_DATA) and len(buf) <= self._fast_max:
+                    del buf[: len(_DATA)]
+                    event: Any = _new(_Unfrozen)  # as in _new_event(), without a call
+                    event.event = "message"
+                    event.data = buf.decode("utf-8", "replace")
+                    event.id = self.last_event_id = self._id_buffer
+                    event.retry = self.retry
+                    event.__class__ = ServerSentEvent
                     out = [event]
                 else:
                     buf += blank
                     out = []
-                    self._lines(buf[:], out)
+                    self._lines(buf, out)
                 buf.clear()
                 buf += rest
                 if len(buf) > self._buf_limit:
                     self._too_long(len(buf))
                 return out
+            if not blank and data.count(10) == 1:
+                if data[-1] == 10:
+                    # The chunk ends a line: often the data line of an event whose blank
+                    # line comes in the next chunk.
+                    buf += data
+                    if (
+                        not self._field_seen
+                        and buf.startswith(_DATA)
+                        and len(buf) <= self._fast_max
+                    ):
+                        self._data.append(buf[len(_DATA) : -1])
+                        self._event_size = len(buf) - len(_DATA)
+                        self._field_seen = True
+                        out = []
+                    else:
+                        out = []
+                        self._lines(buf, out)
+                    buf.clear()
+                    return out
+                if data[0] == 10 and not buf:
+                    # The chunk starts with a blank line: an event of one data line ends.
+                    pending = self._data
+                    if len(pending) == 1 and not self._event_type:
+                        value = pending[0].decode("utf-8", "replace")
+                        out = [_new_event("message", value, self._id_buffer, self.retry)]
+                        self.last_event_id = self._id_buffer
+                        self._data = []
+                        self._event_size = 0
+                        self._field_seen = False
+                        buf += data[1:]
+                        if len(buf) > self._buf_limit:
+                            self._too_long(len(buf))
+                        return out
         end = data.rfind(10)
         cut = len(buf) + end + 1  # the complete lines are buf[:cut]
         buf += data
@@ -325,6 +377,37 @@ class SSEDecoder:
         if len(buf) > self._buf_limit:
             self._too_long(len(buf))
         return out
+
+    def _feed_lone_cr(self, data: bytes) -> list[ServerSentEvent]:
+        """:meth:`feed` for a chunk whose CRs are all lone (its CRLFs already made LFs).
+
+        Each lone CR is a line break, as a LF is. One that ends the chunk may be the first
+        half of a CRLF split across chunks: a LF right after it then ends no line."""
+        ends_with_cr = data[-1] == 13
+        out = self.feed(data.replace(b"\r", b"\n"))
+        if ends_with_cr:
+            self._phase = _SKIP_LF
+        return out
+
+    def iter_events(self, chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
+        """Feed the chunks of ``chunks`` in order, yield each event as it completes, and
+        :meth:`close` the decoder after the last chunk.
+
+        The same events, errors and state as calling :meth:`feed` on each chunk then
+        :meth:`close`, but a chunk that completes no line costs no call: with small chunks
+        (a few bytes each) that is most of the cost of :meth:`feed`. Leaving the loop early
+        leaves the decoder open, and the events of the chunk being decoded are not yielded.
+        """
+        feed = self.feed
+        for data in chunks:
+            if data.__class__ is bytes and 13 not in data and 10 not in data:
+                buf = self._buf  # (read each time: close() replaces it)
+                buf += data
+                if len(buf) > self._buf_limit:
+                    self._too_long(len(buf))
+            else:
+                yield from feed(data)
+        self.close()
 
     def close(self) -> list[ServerSentEvent]:
         """Mark the end of the stream. Returns ``[]``: the standard dispatches nothing at the
@@ -357,8 +440,8 @@ class SSEDecoder:
         )
 
     def _feed(self, data: bytes) -> list[ServerSentEvent]:
-        """:meth:`feed` for a chunk with a CR, or a line break in a rare state. It leaves
-        the LF paths to :meth:`feed`, calling it again."""
+        """:meth:`feed` for a chunk with a line break while the decoder is starting, closed
+        or failed. It leaves the rest to :meth:`feed`, calling it again."""
         phase = self._phase
         if phase:
             buf = self._buf
@@ -372,33 +455,14 @@ class SSEDecoder:
                 elif _BOM.startswith(bytes(buf)) and data.startswith(_BOM[held:]):
                     buf.clear()
                     data = data[len(_BOM) - held :]
-            elif phase == _SKIP_LF:
-                # Nothing came between the CR and this chunk: a LF here ends no line.
-                if not buf and data[0] == 0x0A:
-                    data = data[1:]
             else:
                 raise self._refusal()
             self._phase = _OPEN
-        if 13 not in data:
-            return self.feed(data)
-        if len(data) >= _SMALL_RUN:
-            return self._feed_cr(data)
-        # As in feed(): a small chunk whose CRs all start a CRLF takes the LF paths.
-        lf_only = data.replace(b"\r\n", b"\n")
-        if 13 not in lf_only:
-            return self.feed(lf_only)
-        if lf_only[-1] != 13 or 13 in lf_only[:-1]:
-            # A lone CR before the end (CR CR LF would even leave a CRLF behind in lf_only):
-            # the general path, on the chunk as it came.
-            return self._feed_cr(data)
-        # A CR ending the chunk ends a line as a LF would, and a LF starting the next chunk
-        # is its second half.
-        out = self.feed(lf_only[:-1] + b"\n")
-        self._phase = _SKIP_LF
-        return out
+        return self.feed(data)
 
     def _feed_cr(self, data: bytes) -> list[ServerSentEvent]:
-        """The rest of :meth:`_feed` for a chunk holding a CR that is not part of a CRLF."""
+        """:meth:`feed` for a large chunk with a CR: its lines are cut as they come, CRLFs
+        included (replace() would cost more than all the rest on a chunk of CRLF lines)."""
         buf = self._buf
         end = data.rfind(10)
         cr = data.rfind(13)
@@ -505,16 +569,16 @@ class SSEDecoder:
                 # A blank line: dispatch.
                 self.last_event_id = last_id = self._id_buffer
                 if data:
-                    event = _new(ServerSentEvent)
                     event_type = self._event_type
-                    _set_event(
-                        event, event_type.decode("utf-8", "replace") if event_type else "message"
-                    )
                     value = data[0] if len(data) == 1 else b"\n".join(data)
-                    _set_data(event, value.decode("utf-8", "replace"))
-                    _set_id(event, last_id)
-                    _set_retry(event, self.retry)
-                    out.append(event)
+                    out.append(
+                        _new_event(
+                            event_type.decode("utf-8", "replace") if event_type else "message",
+                            value.decode("utf-8", "replace"),
+                            last_id,
+                            self.retry,
+                        )
+                    )
                     data = self._data = []
                     size = 0
                 self._event_type = b""
