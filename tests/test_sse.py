@@ -20,7 +20,9 @@ def decode(data: bytes, **limits: int) -> list[ServerSentEvent]:
     return events
 
 
-def msg(data: str, *, event: str = "message", id: str = "", retry: int | None = None) -> object:
+def msg(
+    data: str, *, event: str = "message", id: str = "", retry: int | None = None
+) -> ServerSentEvent:
     return ServerSentEvent(event=event, data=data, id=id, retry=retry)
 
 
@@ -592,3 +594,154 @@ def test_leaving_iter_events_early_leaves_the_decoder_open() -> None:
         assert event == msg("a")
         break
     assert decoder.feed(b"data: c\n\n") == [msg("c")]
+
+
+# --- large chunks: runs of events cut at once, and every way out of that path -----------------
+
+
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n"], ids=["LF", "CRLF"])
+def test_a_run_of_short_events_in_one_large_chunk(newline: bytes) -> None:
+    stream = b"".join(b"data: %d" % i + newline * 2 for i in range(100))
+    events = decode(stream)
+    assert events == [msg(str(i)) for i in range(100)]
+    assert all(type(e) is ServerSentEvent for e in events)
+
+
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n"], ids=["LF", "CRLF"])
+def test_a_run_of_long_events_in_one_large_chunk(newline: bytes) -> None:
+    stream = b"".join(b"data: " + bytes([97 + i]) * 700 + newline * 2 for i in range(3))
+    assert decode(stream) == [msg(chr(97 + i) * 700) for i in range(3)]
+
+
+@pytest.mark.parametrize(
+    ("stream", "expected"),
+    [
+        # a long event, then a line that is not `data: ` after the blank line
+        (
+            b"data: " + b"a" * 600 + b"\n\nevent: e\ndata: b\n\n",
+            [msg("a" * 600), msg("b", event="e")],
+        ),
+        # a lone CR inside long CRLF events: a line break of its own
+        (
+            b"data: " + b"a" * 600 + b"\rdata: b\r\n\r\ndata: c\r\n\r\n",
+            [msg("a" * 600 + "\nb"), msg("c")],
+        ),
+        # a lone LF inside long CRLF events
+        (
+            b"data: " + b"a" * 600 + b"\ndata: b\r\n\r\ndata: c\r\n\r\n",
+            [msg("a" * 600 + "\nb"), msg("c")],
+        ),
+        # a lone LF in the last of long CRLF events: `c` is then a field (ignored)
+        (
+            b"data: " + b"a" * 600 + b"\r\n\r\ndata: b\nc\r\n\r\n",
+            [msg("a" * 600), msg("b")],
+        ),
+        # a run, then an event of two data lines not finished yet
+        (
+            b"data: a\n\n" * 60 + b"data: b\ndata: c\n",
+            [msg("a")] * 60,
+        ),
+        # short events, one of them of two data lines
+        (
+            b"data: a\n\ndata: b\ndata: c\n\n" + b"data: d\n\n" * 60,
+            [msg("a"), msg("b\nc")] + [msg("d")] * 60,
+        ),
+    ],
+)
+def test_large_chunks_that_are_not_a_plain_run(stream: bytes, expected: list[object]) -> None:
+    assert decode(stream) == expected
+
+
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n"], ids=["LF", "CRLF"])
+@pytest.mark.parametrize(
+    ("start", "rest", "first"),
+    [
+        # the large chunk starts with the blank line ending the pending event
+        (b"data: a{nl}", b"{nl}", msg("a")),
+        # ... after the end of a data line
+        (b"data: a{nl}dat", b"a: " + b"x" * 500 + b"{nl}{nl}", msg("a\n" + "x" * 500)),
+        # an event type is pending
+        (b"event: e{nl}", b"data: " + b"x" * 500 + b"{nl}{nl}", msg("x" * 500, event="e")),
+    ],
+)
+def test_a_large_chunk_finishing_an_event_in_progress(
+    newline: bytes, start: bytes, rest: bytes, first: ServerSentEvent
+) -> None:
+    run = b"".join(b"data: %d" % i + newline * 2 for i in range(60))
+    decoder = SSEDecoder()
+    assert decoder.feed(start.replace(b"{nl}", newline)) == []
+    events = decoder.feed(rest.replace(b"{nl}", newline) + run)
+    assert events == [first] + [msg(str(i)) for i in range(60)]
+
+
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n"], ids=["LF", "CRLF"])
+def test_a_large_chunk_whose_only_blank_line_ends_it(newline: bytes) -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a" + newline) == []
+    assert decoder.feed(b"data: " + b"b" * 500 + newline * 2) == [msg("a\n" + "b" * 500)]
+    # A large chunk of lines with no blank line: an unknown field `xxx…` is ignored.
+    assert decoder.feed(b"id: 1" + newline + b"data: c" + newline + b"x" * 500 + newline) == []
+    assert decoder.feed(b"data: d" + newline * 2) == [msg("c\nd", id="1")]
+
+
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n"], ids=["LF", "CRLF"])
+def test_a_large_run_followed_by_an_unfinished_event(newline: bytes) -> None:
+    run = b"".join(b"data: %d" % i + newline * 2 for i in range(60))
+    decoder = SSEDecoder()
+    assert decoder.feed(run + b"data: last" + newline + b"data: mo") == [
+        msg(str(i)) for i in range(60)
+    ]
+    assert decoder.feed(b"re" + newline * 2) == [msg("last\nmore")]
+
+
+def test_a_large_run_longer_than_the_event_limit_goes_line_by_line() -> None:
+    # Each event is within the limits, the run is not: it is decoded line by line.
+    assert decode(b"data: 1\n\n" * 60, max_event_bytes=10) == [msg("1")] * 60
+
+
+def test_a_large_run_over_the_event_limit_goes_line_by_line_and_fails() -> None:
+    decoder = SSEDecoder(max_event_bytes=5, max_line_bytes=100)
+    with pytest.raises(RemoteProtocolError, match="max_event_bytes=5"):
+        decoder.feed(b"data: 1\n\n" * 50 + b"data: 123456\n\n")
+
+
+def test_a_data_field_without_a_space_counts_towards_the_event_limit() -> None:
+    decoder = SSEDecoder(max_event_bytes=5, max_line_bytes=100)
+    with pytest.raises(RemoteProtocolError, match="max_event_bytes=5") as info:
+        decoder.feed(b"data:123\ndata:45\n\n")
+    assert (info.value.limit, info.value.observed) == (5, 6)
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        [b"data: 1\n\n" + b"x" * 11],  # the rest after an event ending in a small chunk
+        [b"data: 1\n", b"\n" + b"x" * 11],  # the rest after a blank line starting a chunk
+        [b"data: 1\n\n" + b"x" * 500],  # a large chunk
+        [b"data: 1\r\n\r\n" + b"x" * 500],  # a large chunk with CRs
+        [b"data: 1\r\n\r\n" + b"y" * 5 + b"\n" + b"x" * 500],
+    ],
+)
+def test_the_partial_line_after_the_last_line_break_is_held_to_the_limit(
+    chunks: list[bytes],
+) -> None:
+    decoder = SSEDecoder(max_event_bytes=100, max_line_bytes=10)
+    for chunk in chunks[:-1]:
+        decoder.feed(chunk)
+    with pytest.raises(RemoteProtocolError, match="max_line_bytes=10"):
+        decoder.feed(chunks[-1])
+
+
+def test_a_large_chunk_with_a_cr_early_and_a_long_partial_line() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a\r\n\r\n" + b"data: " + b"x" * 500) == [msg("a")]
+    assert decoder.feed(b"\r\n\r\n") == [msg("x" * 500)]
+
+
+def test_the_buffer_of_a_closed_decoder_refuses_bytes_however_they_are_added() -> None:
+    decoder = SSEDecoder()
+    decoder.close()
+    with pytest.raises(LocalProtocolError, match="after close"):
+        decoder._buf + b"x"
+    with pytest.raises(LocalProtocolError, match="after close"):
+        decoder._buf += b"x"

@@ -133,7 +133,8 @@ def _decode(raw: _Bytes) -> str:
 
 
 class _Refused(bytearray):
-    """The buffer of a closed or failed decoder: adding bytes to it raises ``refusal()``."""
+    """The buffer of a closed or failed decoder: adding bytes to it (``+`` or ``+=``) raises
+    ``refusal()``."""
 
     __slots__ = ("_refusal",)
 
@@ -442,22 +443,19 @@ class SSEDecoder:
     def _feed(self, data: bytes) -> list[ServerSentEvent]:
         """:meth:`feed` for a chunk with a line break while the decoder is starting, closed
         or failed. It leaves the rest to :meth:`feed`, calling it again."""
-        phase = self._phase
-        if phase:
-            buf = self._buf
-            if phase == _START:
-                # The first line ends in this chunk: now a BOM can be told apart.
-                self._buf_limit = self._max_line
-                held = len(buf)
-                if held >= len(_BOM):
-                    if buf.startswith(_BOM):
-                        del buf[: len(_BOM)]
-                elif _BOM.startswith(bytes(buf)) and data.startswith(_BOM[held:]):
-                    buf.clear()
-                    data = data[len(_BOM) - held :]
-            else:
-                raise self._refusal()
-            self._phase = _OPEN
+        if self._phase != _START:
+            raise self._refusal()
+        # The first line ends in this chunk: now a BOM can be told apart.
+        buf = self._buf
+        self._buf_limit = self._max_line
+        held = len(buf)
+        if held >= len(_BOM):
+            if buf.startswith(_BOM):
+                del buf[: len(_BOM)]
+        elif _BOM.startswith(bytes(buf)) and data.startswith(_BOM[held:]):
+            buf.clear()
+            data = data[len(_BOM) - held :]
+        self._phase = _OPEN
         return self.feed(data)
 
     def _feed_cr(self, data: bytes) -> list[ServerSentEvent]:
