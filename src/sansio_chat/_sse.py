@@ -337,6 +337,7 @@ class SSEDecoder:
                     # The chunk ends a line: often the data line of an event whose blank
                     # line comes in the next chunk.
                     buf += data
+                    out = []
                     if (
                         not self._field_seen
                         and buf.startswith(_DATA)
@@ -345,9 +346,7 @@ class SSEDecoder:
                         self._data.append(buf[len(_DATA) : -1])
                         self._event_size = len(buf) - len(_DATA)
                         self._field_seen = True
-                        out = []
                     else:
-                        out = []
                         self._lines(buf, out)
                     buf.clear()
                     return out
@@ -365,19 +364,7 @@ class SSEDecoder:
                         if len(buf) > self._buf_limit:
                             self._too_long(len(buf))
                         return out
-        end = data.rfind(10)
-        cut = len(buf) + end + 1  # the complete lines are buf[:cut]
-        buf += data
-        text = buf[:cut]
-        del buf[:cut]
-        out = []
-        if cut >= _SMALL_RUN:
-            self._complete_lines(text, False, out)
-        else:
-            self._lines(text, out)
-        if len(buf) > self._buf_limit:
-            self._too_long(len(buf))
-        return out
+        return self._cut_lines(data, data.rfind(10), False)
 
     def _feed_lone_cr(self, data: bytes) -> list[ServerSentEvent]:
         """:meth:`feed` for a chunk whose CRs are all lone (its CRLFs already made LFs).
@@ -461,20 +448,25 @@ class SSEDecoder:
     def _feed_cr(self, data: bytes) -> list[ServerSentEvent]:
         """:meth:`feed` for a large chunk with a CR: its lines are cut as they come, CRLFs
         included (replace() would cost more than all the rest on a chunk of CRLF lines)."""
-        buf = self._buf
         end = data.rfind(10)
         cr = data.rfind(13)
         if cr > end:
             end = cr
         if cr + 1 == len(data):
             self._phase = _SKIP_LF
-        cut = len(buf) + end + 1
+        return self._cut_lines(data, end, True)
+
+    def _cut_lines(self, data: bytes, end: int, has_cr: bool) -> list[ServerSentEvent]:
+        """Decode the lines that end at or before ``data[end]`` (the last line break of the
+        chunk) and keep the rest as the partial line; ``has_cr``: whether ``data`` holds a CR."""
+        buf = self._buf
+        cut = len(buf) + end + 1  # the complete lines are buf[:cut]
         buf += data
         text = buf[:cut]
         del buf[:cut]
         out: list[ServerSentEvent] = []
         if cut >= _SMALL_RUN:
-            self._complete_lines(text, True, out)
+            self._complete_lines(text, has_cr, out)
         else:
             self._lines(text, out)
         if len(buf) > self._buf_limit:
