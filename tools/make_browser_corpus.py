@@ -30,7 +30,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from browser import browser_eval_challenges, browser_inner_html, chromium_version  # noqa: E402
 from sansio_chat.emulator.challenge import generate_snippet, issue_challenge  # noqa: E402
-from sansio_chat.providers.ddg_challenge import inner_html, utf16_length  # noqa: E402
+from sansio_chat.providers.ddg_challenge import (  # noqa: E402
+    _RAW_TEXT,
+    _VOID,
+    inner_html,
+    utf16_length,
+)
 
 CORPUS = ROOT / "tests" / "data" / "browser_corpus.json"
 GENERATOR_SEEDS = range(6)
@@ -239,13 +244,6 @@ def _lexbor_builtin(snippet: str) -> str:
     return div.inner_html or ""
 
 
-_VOID = frozenset(
-    ("area", "base", "basefont", "bgsound", "br", "col", "embed", "frame", "hr", "img", "input",
-     "keygen", "link", "meta", "param", "source", "track", "wbr")
-)  # fmt: skip
-_RAW = frozenset(
-    ("style", "script", "xmp", "iframe", "noembed", "noframes", "plaintext", "noscript")
-)
 _HTML_NS = "http://www.w3.org/1999/xhtml"
 
 
@@ -276,7 +274,7 @@ def _html5lib(snippet: str) -> str:
                 out.append(">")
                 if is_html and name in _VOID:
                     continue
-                children(child, is_html and name in _RAW)
+                children(child, is_html and name in _RAW_TEXT)
                 out.append(f"</{name}>")
 
     children(fragment, False)
