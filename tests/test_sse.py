@@ -745,3 +745,12 @@ def test_the_buffer_of_a_closed_decoder_refuses_bytes_however_they_are_added() -
         decoder._buf + b"x"
     with pytest.raises(LocalProtocolError, match="after close"):
         decoder._buf += b"x"
+
+
+def test_a_large_chunk_of_cr_line_breaks_ending_with_a_cr() -> None:
+    run = b"".join(b"data: %d\r\r" % i for i in range(60))
+    assert decode(run) == [msg(str(i)) for i in range(60)]
+    decoder = SSEDecoder()
+    assert decoder.feed(run + b"data: a\r") == [msg(str(i)) for i in range(60)]
+    # The LF right after the chunk's last CR completes a CRLF: it ends no second line.
+    assert decoder.feed(b"\n\r\n") == [msg("a")]
