@@ -7,6 +7,7 @@ consume response bytes into events. Drivers that do the I/O live in
 
 from __future__ import annotations
 
+from ._challenge import ChallengePage, ChallengeResult, SolveChallenge
 from ._conversation import Conversation, Message, format_prompt, last_user_message
 from ._errors import (
     ChallengeError,
@@ -37,6 +38,8 @@ __all__ = [
     "TRANSITIONS",
     "Backoff",
     "ChallengeError",
+    "ChallengePage",
+    "ChallengeResult",
     "ChatSession",
     "Conversation",
     "ConversationLimitError",
@@ -61,6 +64,7 @@ __all__ = [
     "ServerSentEvent",
     "ServiceRefusal",
     "Sleep",
+    "SolveChallenge",
     "State",
     "Step",
     "StreamInterrupted",
