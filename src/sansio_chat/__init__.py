@@ -8,7 +8,7 @@ consume response bytes into events. Drivers that do the I/O live in
 from __future__ import annotations
 
 from ._challenge import ChallengePage, ChallengeResult, SolveChallenge
-from ._conversation import Conversation, Message, format_prompt, last_user_message
+from ._conversation import Conversation, Message, MessagesLike, format_prompt, last_user_message
 from ._errors import (
     ChallengeError,
     ConversationLimitError,
@@ -26,14 +26,15 @@ from ._errors import (
     TransportError,
 )
 from ._events import Event, Finished, FinishReason, RateLimited, TitleEvent, TokenEvent, VqdUpdate
-from ._http import NEED_DATA, HttpRequest, Sleep, Step, TurnComplete
-from ._pacing import Backoff, Pacer
+from ._http import NEED_DATA, HttpRequest, Sleep, Step, TurnComplete, find_header
+from ._pacing import DEFAULT_MIN_INTERVAL, Backoff, Pacer
 from ._session import ChatSession, Limits
 from ._sse import ServerSentEvent, SSEDecoder
 from ._state import TRANSITIONS, Input, State
 from ._version import __version__
 
 __all__ = [
+    "DEFAULT_MIN_INTERVAL",
     "NEED_DATA",
     "TRANSITIONS",
     "Backoff",
@@ -53,6 +54,7 @@ __all__ = [
     "Limits",
     "LocalProtocolError",
     "Message",
+    "MessagesLike",
     "ModelNotSupportedError",
     "Pacer",
     "ProtocolError",
@@ -75,6 +77,7 @@ __all__ = [
     "TurnComplete",
     "VqdUpdate",
     "__version__",
+    "find_header",
     "format_prompt",
     "last_user_message",
 ]

@@ -9,13 +9,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Literal, final
+from typing import Literal, TypeVar, final
 
-__all__ = ["NEED_DATA", "HttpRequest", "Sleep", "Step", "TurnComplete"]
+__all__ = ["NEED_DATA", "HttpRequest", "Sleep", "Step", "TurnComplete", "find_header"]
 
 
-def find_header(headers: Iterable[tuple[str, str]], name: str) -> str | None:
-    """The first value of header ``name`` among ``(name, value)`` pairs, case-insensitively."""
+AnyStr_ = TypeVar("AnyStr_", str, bytes)
+
+
+def find_header(headers: Iterable[tuple[AnyStr_, AnyStr_]], name: AnyStr_) -> AnyStr_ | None:
+    """The first value of header ``name`` among ``(name, value)`` pairs, case-insensitively.
+
+    Works on ``str`` pairs (requests, decoded responses) and on ``bytes`` pairs (ASGI scopes).
+    """
     wanted = name.lower()
     for key, value in headers:
         if key.lower() == wanted:

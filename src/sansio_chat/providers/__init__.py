@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from sansio_chat.providers._base import Provider, UnknownProviderError
+from sansio_chat.providers._base import Provider, UnknownProviderError, normalize_base_url
 from sansio_chat.providers.darkai import DarkAIProvider
 from sansio_chat.providers.ddg import DuckDuckGoProvider
 
-__all__ = ["PROVIDERS", "Provider", "UnknownProviderError", "get", "names"]
+__all__ = ["PROVIDERS", "Provider", "UnknownProviderError", "get", "names", "normalize_base_url"]
 
 PROVIDERS: MappingProxyType[str, Provider] = MappingProxyType(
     {"ddg": DuckDuckGoProvider(), "darkai": DarkAIProvider()}
