@@ -25,7 +25,18 @@ from ._errors import (
     Timeout,
     TransportError,
 )
-from ._events import Event, Finished, FinishReason, RateLimited, TitleEvent, TokenEvent, VqdUpdate
+from ._events import (
+    Event,
+    Finished,
+    FinishReason,
+    ImageEvent,
+    RateLimited,
+    TitleEvent,
+    TokenEvent,
+    UsageEvent,
+    VqdUpdate,
+    WarningEvent,
+)
 from ._http import NEED_DATA, HttpRequest, Sleep, Step, TurnComplete, find_header
 from ._pacing import DEFAULT_MIN_INTERVAL, Backoff, Pacer
 from ._session import ChatSession, Limits
@@ -49,6 +60,7 @@ __all__ = [
     "Finished",
     "HTTPStatusError",
     "HttpRequest",
+    "ImageEvent",
     "Input",
     "InputLimitError",
     "Limits",
@@ -75,7 +87,9 @@ __all__ = [
     "TokenEvent",
     "TransportError",
     "TurnComplete",
+    "UsageEvent",
     "VqdUpdate",
+    "WarningEvent",
     "__version__",
     "find_header",
     "format_prompt",

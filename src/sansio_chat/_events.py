@@ -6,20 +6,24 @@ immutable fields), so they are hashable and safe to share between tasks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, final
 
 __all__ = [
     "Event",
     "FinishReason",
     "Finished",
+    "ImageEvent",
     "RateLimited",
     "TitleEvent",
     "TokenEvent",
+    "UsageEvent",
     "VqdUpdate",
+    "WarningEvent",
 ]
 
-FinishReason = Literal["stop", "conversation_limit"]
+FinishReason = Literal["stop", "conversation_limit", "account_limit", "entity_limit", "image_limit"]
+"""Why a reply ended: normally, or at one of the service's limits (dialect ``2026`` markers)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,11 +84,15 @@ class Finished(Event):
     """The reply ended normally; the turn is committed to the conversation.
 
     Attributes:
-        reason: ``"stop"``, or ``"conversation_limit"`` when the service said this
-            conversation takes no further turn.
+        reason: ``"stop"``; ``"conversation_limit"`` when the service said this
+            conversation takes no further turn; ``"account_limit"``, ``"entity_limit"`` or
+            ``"image_limit"`` when it said a quota is used up (dialect ``2026``).
+        stop_reason: the model's own stop reason when the service named one
+            (``[STOP_REASON:...]``), else ``""``.
     """
 
     reason: FinishReason
+    stop_reason: str = ""
 
 
 @final
@@ -97,3 +105,41 @@ class TitleEvent(Event):
     """
 
     title: str
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UsageEvent(Event):
+    """The service reported the usage of a fixed-cost window (``[FIXED_COST_WINDOW_USAGE:...]``).
+
+    Attributes:
+        value: the reported value as the service wrote it.
+    """
+
+    value: str
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WarningEvent(Event):
+    """The service warned that a limit is near (``[WARN_CONVERSATION_LIMIT:N]``).
+
+    Attributes:
+        kind: what is limited (``"conversation_limit"``).
+        remaining: how many turns (or units) remain, when the service said so.
+    """
+
+    kind: str
+    remaining: int | None = None
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImageEvent(Event):
+    """Part of a generated image arrived (an event with ``role: "partial-image"``).
+
+    Attributes:
+        data: the event's JSON text, as the service sent it (bounded by the SSE event limit).
+    """
+
+    data: str = field(repr=False)
