@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from sansio_chat.adapters.emulator_app import EmulatorControl, EmulatorServer
+from sansio_chat.adapters.emulator import EmulatorControl, EmulatorServer
 from selectolax.lexbor import LexborHTMLParser
 
 from sansio_chat.emulator import EmulatorConfig

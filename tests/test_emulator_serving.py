@@ -12,15 +12,14 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from sansio_chat.adapters.emulator_app import (
-    EmulatorApp,
+from sansio_chat.adapters.cli.emulator import (
     add_emulator_arguments,
     config_from_args,
     run_emulator_from_args,
-    serve_emulator,
 )
+from sansio_chat.adapters.emulator import EmulatorApp, serve_emulator
 from sansio_chat.adapters.serving import (
-    Message,
+    ASGIMessage,
     Receive,
     Scope,
     Send,
@@ -39,7 +38,7 @@ async def hello(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] != "http":
         raise RuntimeError("no lifespan here")
     await receive()
-    message: Message = {"type": "http.response.start", "status": 200, "headers": []}
+    message: ASGIMessage = {"type": "http.response.start", "status": 200, "headers": []}
     await send(message)
     await send({"type": "http.response.body", "body": b"hello"})
 
@@ -166,7 +165,8 @@ def cli() -> Iterator[subprocess.Popen[str]]:
     command = [
         sys.executable,
         "-m",
-        "sansio_chat.adapters.emulator_app",
+        "sansio_chat.adapters.cli",
+        "emulator",
         "--port",
         "0",
         "--seed",

@@ -10,9 +10,9 @@ from typing import Any, TypeAlias
 import anyio
 import httpx
 import pytest
-from sansio_chat.adapters._gateway_request import ModelCatalog, ModelRoute
-from sansio_chat.adapters._gateway_upstream import split_history
 from sansio_chat.adapters.gateway import GatewayApp, GatewayConfig
+from sansio_chat.adapters.gateway._request import ModelCatalog, ModelRoute
+from sansio_chat.adapters.gateway._upstream import split_history
 
 from sansio_chat import (
     ConversationLimitError,

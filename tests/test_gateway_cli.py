@@ -12,14 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sansio_chat.adapters.gateway import (
+from sansio_chat.adapters.cli.serve import (
     API_KEY_ENV,
-    GatewayConfig,
     add_serve_arguments,
     config_from_args,
-    create_gateway_app,
     run_serve_from_args,
 )
+from sansio_chat.adapters.gateway import GatewayConfig, create_gateway_app
 
 from fixtures_emulator import EmulatorHandle
 from sansio_chat import LocalProtocolError
@@ -155,7 +154,8 @@ def test_serve_runs_until_sigterm(emulator: EmulatorHandle) -> None:
     command = [
         sys.executable,
         "-m",
-        "sansio_chat.adapters.gateway",
+        "sansio_chat.adapters.cli",
+        "serve",
         "--port",
         "0",
         "--base-url",

@@ -16,10 +16,10 @@ import anyio
 
 from sansio_chat import Event, HttpRequest, Sleep
 
-from ._common import Timeouts, Verify, check_sleep, track, within
-from ._h11_connection import Connector, Link, tcp
-from ._session_protocol import TurnSession
-from ._transport_errors import map_transport_errors
+from ._drivers.common import Timeouts, Verify, check_sleep, track, within
+from ._drivers.h11_connection import Connector, Link, tcp
+from ._drivers.session_protocol import TurnSession
+from ._drivers.transport_errors import map_transport_errors
 
 __all__ = ["Connector", "Timeouts", "aiter_turn"]
 
@@ -34,10 +34,10 @@ async def aiter_turn(
     timeouts: Timeouts | float | None = None,
 ) -> AsyncGenerator[Event, None]:
     """Run one turn of ``session``, yielding its events; close the generator to stop early."""
-    limits = Timeouts.of(timeouts)
-    deadline = limits.deadline(anyio.current_time())
+    bounds = Timeouts.of(timeouts)
+    deadline = bounds.deadline(anyio.current_time())
     received: list[str] = []
-    link = Link(connect or tcp, proxy, verify, limits)
+    link = Link(connect or tcp, proxy, verify, bounds)
     try:
         session.start_turn(messages)
         while True:

@@ -8,10 +8,10 @@
 
 from __future__ import annotations
 
-from ._client import AsyncChatClient, AsyncTurnStream, ChatClient, TurnStream
-from ._common import Timeouts, Verify
-from ._httpx_drivers import aiter_turn, iter_turn
-from ._httpx_setup import async_http_client, http_client
+from ._drivers.client import AsyncChatClient, AsyncTurnStream, ChatClient, TurnStream
+from ._drivers.common import Timeouts, Verify
+from ._drivers.httpx_setup import async_http_client, http_client
+from ._drivers.httpx_turn import aiter_turn, iter_turn
 
 __all__ = [
     "AsyncChatClient",

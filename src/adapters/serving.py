@@ -3,6 +3,10 @@
 The socket is bound before hypercorn starts (port 0 picks a free port), so the URL is known
 at once and a client that connects early waits in the listen backlog instead of failing.
 Hypercorn runs on asyncio or trio, whichever loop is current (or the ``backend`` asked for).
+
+Shared by both servers (the gateway and the emulator) and public: any ASGI app can be served
+with it. It also holds the ASGI vocabulary the two apps use (``Scope``, ``Receive``, ``Send``,
+``ASGIMessage``, :func:`run_lifespan`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 __all__ = [
     "ASGIApp",
+    "ASGIMessage",
+    "Receive",
+    "Scope",
+    "Send",
     "ServerHandle",
     "ServerThread",
     "bind_socket",
@@ -31,9 +39,10 @@ __all__ = [
 ]
 
 Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
+ASGIMessage = MutableMapping[str, Any]
+"""One ASGI event dict (``{"type": "http.request", ...}``), not a chat ``sansio_chat.Message``."""
+Receive = Callable[[], Awaitable[ASGIMessage]]
+Send = Callable[[ASGIMessage], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
@@ -99,7 +108,7 @@ def _startup_signal(app: ASGIApp, started: anyio.Event) -> ASGIApp:
 
         failed = False
 
-        async def send_and_signal(message: Message) -> None:
+        async def send_and_signal(message: ASGIMessage) -> None:
             nonlocal failed
             if message["type"] == "lifespan.startup.failed":
                 failed = True  # hypercorn raises from send(); the runner reports it

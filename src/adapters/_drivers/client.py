@@ -2,7 +2,7 @@
 
 A client holds one conversation (a session of one provider), one pacer shared by its
 sessions, and one httpx client. Every turn runs through the drivers in
-``_httpx_drivers``; a turn that does not finish (error, cancellation, a stream closed early)
+``httpx_turn``; a turn that does not finish (error, cancellation, a stream closed early)
 leaves the conversation exactly as it was.
 """
 
@@ -20,28 +20,26 @@ from typing import Any, Generic, NoReturn, TypeVar
 import httpx
 
 from sansio_chat import (
+    DEFAULT_MIN_INTERVAL,
     Backoff,
     ChatSession,
     Conversation,
     Event,
     Finished,
     LocalProtocolError,
+    MessagesLike,
     Pacer,
     TokenEvent,
     providers,
 )
-from sansio_chat._conversation import MessagesLike
 
-from ._common import Timeouts, Verify
-from ._httpx_drivers import aiter_turn, iter_turn
-from ._httpx_setup import async_http_client, http_client
+from .common import Timeouts, Verify
+from .httpx_setup import async_http_client, http_client
+from .httpx_turn import aiter_turn, iter_turn
 
 __all__ = ["AsyncChatClient", "AsyncTurnStream", "ChatClient", "TurnStream"]
 
 _T = TypeVar("_T")
-
-# The real service needs requests spaced 1.5 s apart (spec/DDG.md, "Pacing").
-DEFAULT_MIN_INTERVAL = 1.5
 
 
 def _token(event: Event) -> str | None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 
-from ._gateway_openai import (
+from sansio_chat.adapters.serving import Send
+
+from ._openai import (
     DONE_EVENT,
     GatewayError,
     chunk_event,
@@ -14,8 +16,7 @@ from ._gateway_openai import (
     new_completion_id,
     now,
 )
-from ._gateway_request import ChatRequest
-from .serving import Send
+from ._request import ChatRequest
 
 __all__ = ["Responder", "send_error", "send_json"]
 

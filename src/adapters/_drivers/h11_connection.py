@@ -19,7 +19,7 @@ from anyio.streams.tls import TLSStream
 
 from sansio_chat import HttpRequest, TransportError
 
-from ._common import Timeouts, Verify, ssl_context
+from .common import Timeouts, Verify, ssl_context
 
 __all__ = ["Connector", "Link", "tcp"]
 
@@ -45,8 +45,8 @@ async def _limited(awaitable: Awaitable[Any], seconds: float | None, what: str) 
 class Link:
     """One HTTP/1.1 connection, reused while both sides allow it."""
 
-    def __init__(self, connect: Connector, proxy: str | None, verify: Verify, limits: Timeouts):
-        self._connect, self._proxy, self._limits = connect, proxy, limits
+    def __init__(self, connect: Connector, proxy: str | None, verify: Verify, timeouts: Timeouts):
+        self._connect, self._proxy, self._timeouts = connect, proxy, timeouts
         self._verify = verify
         self._stream: ByteStream | None = None
         self._key: tuple[str, str, int] | None = None
@@ -76,7 +76,7 @@ class Link:
         reused = self._stream is not None and self._key == key
         reused = reused and self._h11.our_state is h11.IDLE
         if not reused:
-            await _limited(self._open(*key), self._limits.connect, "connect")
+            await _limited(self._open(*key), self._timeouts.connect, "connect")
         headers = list(step.headers)
         if step.header("host") is None:
             headers.insert(0, ("host", url.netloc))
@@ -114,7 +114,7 @@ class Link:
         data = self._h11.send(event)
         assert self._stream is not None
         if data:
-            await _limited(self._stream.send(data), self._limits.read, "write")
+            await _limited(self._stream.send(data), self._timeouts.read, "write")
 
     async def _next(self) -> h11.Event:
         assert self._stream is not None
@@ -124,7 +124,7 @@ class Link:
                 assert isinstance(event, h11.Event)
                 return event
             try:
-                data = await _limited(self._stream.receive(65536), self._limits.read, "read")
+                data = await _limited(self._stream.receive(65536), self._timeouts.read, "read")
             except anyio.EndOfStream:
                 data = b""
             self._h11.receive_data(data)

@@ -1,6 +1,6 @@
 """Requests to the gateway: model routing across providers and chat-request validation.
 
-Pure functions and values; the ASGI plumbing is in ``_gateway_app.py``.
+Pure functions and values; the ASGI plumbing is in ``_app.py``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Protocol
 
 from sansio_chat import ModelNotSupportedError
 
-from ._gateway_openai import invalid, model_not_found
+from ._openai import invalid, model_not_found
 
 __all__ = ["ChatRequest", "ModelCatalog", "ModelRoute", "ProviderInfo", "parse_chat_request"]
 

@@ -1,22 +1,24 @@
 """The gateway's ASGI application: routing, auth, body limits, the capacity cap, responses.
 
-Built by :func:`sansio_chat.adapters.gateway.create_gateway_app`.
+Build it with :func:`create_gateway_app`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import logging
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import aclosing, asynccontextmanager
-from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import anyio
+from sansio_chat.adapters.serving import ASGIMessage, Receive, Scope, Send, run_lifespan
 
-from sansio_chat import Finished, SansioChatError, TokenEvent
+from sansio_chat import Finished, SansioChatError, TokenEvent, find_header, providers
 
-from ._gateway_openai import (
+from ._config import GatewayConfig, checked
+from ._openai import (
     GatewayError,
     internal_error,
     map_upstream_error,
@@ -24,19 +26,11 @@ from ._gateway_openai import (
     model_not_found,
     models_body,
 )
-from ._gateway_request import ChatRequest, ModelCatalog, ModelRoute, parse_chat_request
-from ._gateway_responder import Responder, send_error, send_json
-from .serving import Message, Receive, Scope, Send, run_lifespan
+from ._request import ChatRequest, ModelCatalog, ModelRoute, parse_chat_request
+from ._responder import Responder, send_error, send_json
+from ._upstream import SessionUpstream
 
-__all__ = [
-    "DEFAULT_MAX_BODY_BYTES",
-    "DEFAULT_MAX_CONCURRENCY",
-    "DEFAULT_QUEUE_TIMEOUT",
-    "GatewayApp",
-    "GatewayConfig",
-    "Upstream",
-    "UpstreamEvent",
-]
+__all__ = ["GatewayApp", "Upstream", "UpstreamEvent", "create_gateway_app"]
 
 logger = logging.getLogger("sansio_chat.gateway")
 
@@ -45,15 +39,6 @@ UpstreamEvent = TokenEvent | Finished
 # The reply ended normally but the service will take no further turn after it: the context
 # is full, which is what OpenAI's "length" means.
 _FINISH_REASONS = {"stop": "stop", "conversation_limit": "length"}
-
-# A few upstream turns at once: the services pace requests per client anyway, so more in
-# flight mostly means more waiting upstream and more 429s.
-DEFAULT_MAX_CONCURRENCY = 4
-# Long enough to ride out a burst behind the pacer, short of typical client timeouts.
-DEFAULT_QUEUE_TIMEOUT = 30.0
-# Far above what a service takes (DuckDuckGo: 16,000 characters of content), far below
-# what could hurt the process.
-DEFAULT_MAX_BODY_BYTES = 1 << 20
 
 
 class Upstream(Protocol):
@@ -71,49 +56,6 @@ class Upstream(Protocol):
 
     async def aclose(self) -> None:
         """Release connections."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GatewayConfig:
-    """Settings of the gateway.
-
-    Attributes:
-        providers: provider names, in model-resolution order (``ddg`` first by default).
-        base_url: upstream base URL for every provider, or a mapping name → URL (``None``:
-            the real services).
-        api_key: when set, every request needs ``Authorization: Bearer <api_key>``.
-        max_concurrency: upstream turns running at once; further requests queue.
-        queue_timeout: seconds a request may wait for a slot before a 429 (``None``: wait
-            as long as the client does; ``0``: refuse at once).
-        max_body_bytes: the largest request body accepted (413 above it).
-        proxy: proxy URL for upstream requests.
-        timeout: upstream timeout in seconds (``None``: the client's default).
-        verify: verify upstream TLS certificates.
-        min_interval: minimum seconds between requests to one upstream host (``None``:
-            the library default, 1.5).
-        max_retries: retries of a refused upstream request (``None``: the library
-            default, 3); a gateway may prefer to fail fast and let its clients retry.
-        retry_base_delay: back-off base delay in seconds (``None``: the library default).
-    """
-
-    providers: tuple[str, ...] = ("ddg", "darkai")
-    base_url: str | Mapping[str, str] | None = None
-    api_key: str | None = None
-    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
-    queue_timeout: float | None = DEFAULT_QUEUE_TIMEOUT
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    proxy: str | None = None
-    timeout: float | None = None
-    verify: bool = True
-    min_interval: float | None = None
-    max_retries: int | None = None
-    retry_base_delay: float | None = None
-
-    def base_url_for(self, provider: str) -> str | None:
-        """Return the upstream base URL configured for ``provider``."""
-        if isinstance(self.base_url, Mapping):
-            return self.base_url.get(provider)
-        return self.base_url
 
 
 class GatewayApp:
@@ -137,7 +79,7 @@ class GatewayApp:
         elif scope["type"] == "http":
             started = False
 
-            async def tracking_send(message: Message) -> None:
+            async def tracking_send(message: ASGIMessage) -> None:
                 nonlocal started
                 started = started or message["type"] == "http.response.start"
                 await send(message)
@@ -183,7 +125,7 @@ class GatewayApp:
     def _check_auth(self, scope: Scope) -> None:
         if self._expected_auth is None:
             return
-        given = _header(scope, b"authorization")
+        given = find_header(scope["headers"], b"authorization")
         if given is None:
             raise _auth_error(
                 "Missing API key: send 'Authorization: Bearer <key>'.", "missing_api_key"
@@ -202,7 +144,9 @@ class GatewayApp:
         raise model_not_found(model_id)
 
     async def _chat_completions(self, scope: Scope, receive: Receive, send: Send) -> None:
-        content_type = (_header(scope, b"content-type") or b"").split(b";")[0].strip().lower()
+        content_type = (
+            (find_header(scope["headers"], b"content-type") or b"").split(b";")[0].strip().lower()
+        )
         # Requiring JSON makes a browser preflight any cross-site request, which we never
         # answer: a web page cannot spend the gateway's upstream quota.
         if content_type != b"application/json":
@@ -222,7 +166,7 @@ class GatewayApp:
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes | None:
         limit = self.config.max_body_bytes
-        declared = _header(scope, b"content-length")
+        declared = find_header(scope["headers"], b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise _too_large(limit)
         body = bytearray()
@@ -289,13 +233,6 @@ async def _cancel_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> N
     scope.cancel()
 
 
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope["headers"]:
-        if key.lower() == name:
-            return bytes(value)
-    return None
-
-
 def _auth_error(message: str, code: str) -> GatewayError:
     return GatewayError(
         status=401, message=message, code=code, headers=(("www-authenticate", "Bearer"),)
@@ -308,3 +245,35 @@ def _too_large(limit: int) -> GatewayError:
         message=f"The request body exceeds the gateway's limit of {limit} bytes.",
         code="request_too_large",
     )
+
+
+def create_gateway_app(
+    config: GatewayConfig | None = None, *, upstream: Upstream | None = None, **settings: Any
+) -> GatewayApp:
+    """Build the gateway's ASGI app.
+
+    Args:
+        config: the settings (default :class:`GatewayConfig`); keyword ``settings`` override
+            its fields, e.g. ``create_gateway_app(base_url="http://127.0.0.1:8765",
+            api_key="s3cret", min_interval=0)``.
+        upstream: what runs the turns (default: :class:`SessionUpstream`, fresh sessions
+            over httpx with the configured base URLs, proxy, timeout and pacing).
+
+    Raises ``ValueError`` or ``LocalProtocolError`` for a bad setting.
+    """
+    config = checked(dataclasses.replace(config or GatewayConfig(), **settings))
+    catalog = ModelCatalog(tuple(providers.get(name) for name in config.providers))
+    if upstream is None:
+        base_urls = {
+            name: url for name in config.providers if (url := config.base_url_for(name)) is not None
+        }
+        upstream = SessionUpstream(
+            base_urls=base_urls,
+            proxy=config.proxy,
+            verify=config.verify,
+            timeout=config.timeout,
+            min_interval=config.min_interval,
+            max_retries=config.max_retries,
+            retry_base_delay=config.retry_base_delay,
+        )
+    return GatewayApp(config, catalog, upstream)

@@ -1,6 +1,6 @@
 """The OpenAI wire vocabulary of the gateway: error objects, error mapping, response bodies.
 
-Pure functions and values; the ASGI plumbing is in ``_gateway_app.py``.
+Pure functions and values; the ASGI plumbing is in ``_app.py``.
 """
 
 from __future__ import annotations

@@ -1,51 +1,30 @@
-"""An OpenAI-compatible gateway: a plain ASGI app in front of the chat providers.
+"""``sansio-chat serve``: the gateway's options, its settings from them, and the server run.
 
-``POST /v1/chat/completions`` (streaming and not), ``GET /v1/models`` and
-``GET /v1/models/{id}``; each request is a fresh conversation built from its ``messages``.
-Serve the app from :func:`create_gateway_app` with any ASGI server, or run
-``sansio-chat serve`` (hypercorn; :func:`add_serve_arguments` / :func:`run_serve_from_args`).
-See docs/gateway.md.
+The gateway package (:mod:`sansio_chat.adapters.gateway`) is imported inside these functions,
+when the command is used: ``sansio-chat ask`` never loads it, and an install without it fails
+this command alone, with one line (see ``_main``).
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import ipaddress
 import os
 import sys
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
+
+from sansio_chat.adapters.serving import ServerHandle, run_forever
 
 from sansio_chat import LocalProtocolError, providers
-from sansio_chat.providers._base import normalize_base_url
 
-from ._gateway_app import (
-    DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_MAX_CONCURRENCY,
-    DEFAULT_QUEUE_TIMEOUT,
-    GatewayApp,
-    GatewayConfig,
-    Upstream,
-    UpstreamEvent,
-)
-from ._gateway_openai import GatewayError
-from ._gateway_request import ModelCatalog, ModelRoute
-from ._gateway_upstream import SessionUpstream
-from .serving import ServerHandle, run_forever
+if TYPE_CHECKING:
+    from sansio_chat.adapters.gateway import GatewayConfig
 
 __all__ = [
     "API_KEY_ENV",
-    "GatewayApp",
-    "GatewayConfig",
-    "GatewayError",
-    "ModelRoute",
-    "SessionUpstream",
-    "Upstream",
-    "UpstreamEvent",
+    "DEFAULT_PORT",
     "add_serve_arguments",
     "config_from_args",
-    "create_gateway_app",
     "run_serve_from_args",
 ]
 
@@ -53,72 +32,17 @@ API_KEY_ENV = "SANSIO_CHAT_API_KEY"
 """The environment variable ``sansio-chat serve`` reads the API key from."""
 
 DEFAULT_PORT = 8000
-
-
-def _checked(config: GatewayConfig) -> GatewayConfig:
-    if not config.providers:
-        raise ValueError("at least one provider is needed")
-    for name in config.providers:
-        providers.get(name)  # raises for an unknown name
-    if isinstance(config.base_url, Mapping):
-        unknown = sorted(set(config.base_url) - set(config.providers))
-        if unknown:
-            raise ValueError(f"base_url given for provider(s) not served: {', '.join(unknown)}")
-        base_url: str | dict[str, str] | None = {
-            name: normalize_base_url(url) for name, url in config.base_url.items()
-        }
-    else:
-        base_url = None if config.base_url is None else normalize_base_url(config.base_url)
-    if config.max_concurrency < 1:
-        raise ValueError("max_concurrency must be >= 1")
-    if config.queue_timeout is not None and config.queue_timeout < 0:
-        raise ValueError("queue_timeout must be >= 0 (or None)")
-    if config.max_body_bytes < 1:
-        raise ValueError("max_body_bytes must be >= 1")
-    if config.max_retries is not None and config.max_retries < 0:
-        raise ValueError("max_retries must be >= 0")
-    if config.api_key == "":
-        raise ValueError("api_key must not be empty (use None for no authentication)")
-    return dataclasses.replace(config, base_url=base_url)
-
-
-def create_gateway_app(
-    config: GatewayConfig | None = None, *, upstream: Upstream | None = None, **settings: Any
-) -> GatewayApp:
-    """Build the gateway's ASGI app.
-
-    Args:
-        config: the settings (default :class:`GatewayConfig`); keyword ``settings`` override
-            its fields, e.g. ``create_gateway_app(base_url="http://127.0.0.1:8765",
-            api_key="s3cret", min_interval=0)``.
-        upstream: what runs the turns (default: :class:`SessionUpstream`, fresh sessions
-            over httpx with the configured base URLs, proxy, timeout and pacing).
-
-    Raises ``ValueError`` or ``LocalProtocolError`` for a bad setting.
-    """
-    config = _checked(dataclasses.replace(config or GatewayConfig(), **settings))
-    catalog = ModelCatalog(tuple(providers.get(name) for name in config.providers))
-    if upstream is None:
-        base_urls = {
-            name: url for name in config.providers if (url := config.base_url_for(name)) is not None
-        }
-        upstream = SessionUpstream(
-            base_urls=base_urls,
-            proxy=config.proxy,
-            verify=config.verify,
-            timeout=config.timeout,
-            min_interval=config.min_interval,
-            max_retries=config.max_retries,
-            retry_base_delay=config.retry_base_delay,
-        )
-    return GatewayApp(config, catalog, upstream)
-
-
-# -- command line -------------------------------------------------------------------------
+"""The port ``sansio-chat serve`` listens on by default."""
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``sansio-chat serve`` to ``parser``."""
+    from sansio_chat.adapters.gateway import (
+        DEFAULT_MAX_BODY_BYTES,
+        DEFAULT_MAX_CONCURRENCY,
+        DEFAULT_QUEUE_TIMEOUT,
+    )
+
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     add("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
@@ -198,6 +122,8 @@ def _base_urls(values: list[str], names: tuple[str, ...]) -> str | dict[str, str
 
 def config_from_args(args: argparse.Namespace) -> GatewayConfig:
     """Build the settings from parsed options (``--api-key`` falls back to the env var)."""
+    from sansio_chat.adapters.gateway import GatewayConfig
+
     names = tuple(name.strip() for name in str(args.providers).split(",") if name.strip())
     api_key = args.api_key if args.api_key is not None else os.environ.get(API_KEY_ENV)
     return GatewayConfig(
@@ -226,6 +152,8 @@ def _is_loopback(host: str) -> bool:
 
 def run_serve_from_args(args: argparse.Namespace) -> int:
     """Serve the gateway until Ctrl-C or SIGTERM; return the exit status (2: bad options)."""
+    from sansio_chat.adapters.gateway import create_gateway_app
+
     try:
         app = create_gateway_app(config_from_args(args))
     except (ValueError, LocalProtocolError) as error:
@@ -250,14 +178,3 @@ def run_serve_from_args(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m sansio_chat.adapters.gateway`` (the CLI wires ``sansio-chat serve``)."""
-    parser = argparse.ArgumentParser(prog="sansio-chat serve", description=__doc__)
-    add_serve_arguments(parser)
-    return run_serve_from_args(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

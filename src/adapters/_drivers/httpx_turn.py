@@ -17,9 +17,9 @@ import httpx
 
 from sansio_chat import Event, HttpRequest, Sleep, Timeout
 
-from ._common import Timeouts, check_sleep, track, within
-from ._session_protocol import TurnSession
-from ._transport_errors import map_transport_errors, transport_error
+from .common import Timeouts, check_sleep, track, within
+from .session_protocol import TurnSession
+from .transport_errors import map_transport_errors, transport_error
 
 __all__ = ["aiter_turn", "iter_turn"]
 

@@ -11,11 +11,11 @@ from contextlib import aclosing
 from typing import Any
 
 import httpx
+from sansio_chat.adapters.httpx import Timeouts, Verify, aiter_turn, async_http_client
 
 from sansio_chat import Backoff, Conversation, Finished, Message, Pacer, TokenEvent, providers
 
-from ._gateway_request import ModelRoute
-from .httpx import Timeouts, Verify, aiter_turn, async_http_client
+from ._request import ModelRoute
 
 __all__ = ["SessionUpstream", "split_history"]
 

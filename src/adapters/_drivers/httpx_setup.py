@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from ._common import Verify, ssl_context
+from .common import Verify, ssl_context
 
 __all__ = ["async_http_client", "http_client"]
 
