@@ -58,7 +58,9 @@ _RUNNER = """
       mobile: data ? data.mobile : false,
       platform: data ? data.platform : ""
     };
-    post("/identity", identity).then(function (r) { return r.json(); }).then(async function (headers) {
+    post("/identity", identity).then(function (r) {
+      return r.json();
+    }).then(async function (headers) {
       var out = [];
       for (var i = 0; i < headers.length; i++) {
         try {
@@ -105,7 +107,7 @@ class _State:
 
 def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
         def _send(self, status: int, body: bytes, content_type: str) -> None:
@@ -215,5 +217,7 @@ def solve_in_chromium(
         if isinstance(item, dict) and "ok" in item:
             out.append(SolveOutcome(json.loads(item["ok"]), None))
         else:
-            out.append(SolveOutcome(None, str(item.get("error") if isinstance(item, dict) else item)))
+            out.append(
+                SolveOutcome(None, str(item.get("error") if isinstance(item, dict) else item))
+            )
     return out

@@ -131,25 +131,27 @@ class ScriptBuilder:
         for _ in range(200):
             chosen = rng.sample(slots, k=min(len(slots), rng.randint(3, 4)))
             factors = [rng.choice((1, 1, -1, 2, -2, 3)) for _ in chosen]
-            values: list[int | None] = []  # None: NaN, or not exact in doubles
-            usable = True
+            # Per rotation: None for NaN, else the exact sum and how far the doubles
+            # JavaScript adds may stray from it (parseInt of a long digit string is rounded).
+            values: list[tuple[int, float] | None] = []
             for r in range(rotation + 1):
-                total: int | None = 0
+                total, magnitude = 0, 0
                 for slot, factor in zip(chosen, factors, strict=True):
                     # At rotation r the stored array reads table[(i + r - rotation) % n].
                     parsed = js_parse_int(table[(slot + r - rotation) % n])
                     if parsed is None:
-                        total = None
+                        values.append(None)
                         break
-                    if abs(parsed) > _MAX_SAFE // 16:
-                        usable = False  # a double would round it: this draw is unusable
-                        break
-                    total = (total or 0) + factor * parsed
-                values.append(total)
-            target = values[rotation]
-            if not usable or target is None:
-                continue
-            if all(value != target for value in values[:rotation]):
+                    total += factor * parsed
+                    magnitude += abs(factor * parsed)
+                else:
+                    error = 0.0 if magnitude <= _MAX_SAFE else magnitude * 2.0**-45 + 1
+                    values.append((total, error))
+            final = values[rotation]
+            if final is None or final[1]:
+                continue  # the target must be exact
+            target = final[0]
+            if all(v is None or abs(v[0] - target) > v[1] for v in values[:rotation]):
                 terms = []
                 for slot, factor in zip(chosen, factors, strict=True):
                     call = f"parseInt({self.s_raw(slot)})"
