@@ -10,6 +10,7 @@ Fresh seeds every run; a failure prints the seed, and ``SANSIO_CHAT_2026_SEED=N`
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import os
 import random
@@ -34,6 +35,16 @@ from test_challenge2026_generator import STACK, build_proof
 pytestmark = pytest.mark.browser
 
 COUNT = 240  # at least 200 per run (issue 14)
+# Scripts the hook must turn into an error, and a part of its text.
+BROKEN = (
+    ("(async function(){throw new Error('boom');})()", "boom"),
+    ("(async function(){", "did not run: Uncaught SyntaxError"),
+    ("eval('1')", "EvalError"),  # the #jsa frame's CSP forbids eval
+)
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode("ascii")).decode("ascii")
 
 
 def _seed() -> int:
@@ -112,14 +123,18 @@ def _run(
             issued.append(
                 generate_challenge(random.Random(sub), page, timestamp_ms=timestamp, families=each)
             )
-        return [c.header for c in issued]
+        return [c.header for c in issued] + [_b64(script) for script, _ in BROKEN]
 
     started = time.monotonic()
     outcomes = solve_in_chromium(chromium, page_html(base), make_batch, user_agent=user_agent)
     elapsed = time.monotonic() - started
     print(f"seed {seed}: {len(outcomes)} challenges solved by chromium in {elapsed:.1f} s")
     assert identities[0].user_agent == user_agent, f"seed {seed}"
-    assert len(outcomes) == count, f"seed {seed}"
+    assert len(outcomes) == count + len(BROKEN), f"seed {seed}"
+    for outcome, (script, error) in zip(outcomes[count:], BROKEN, strict=True):
+        assert outcome.error is not None, script
+        assert error in outcome.error, (script, outcome.error)
+    outcomes = outcomes[:count]
     origin = origin_seen[0]
     failures: list[str] = []
     for index, (challenge, outcome) in enumerate(zip(issued, outcomes, strict=True)):

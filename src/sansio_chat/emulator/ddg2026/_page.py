@@ -45,10 +45,17 @@ _HOOK = """
       var slot = "__sansioChallenge" + (counter++);
       var script = doc.createElement("script");
       script.textContent = "window[" + JSON.stringify(slot) + "] = " + source + "\\n;";
-      doc.body.appendChild(script);
-      script.remove();
+      var failure = null;
+      var onError = function (event) { failure = event.message || String(event.error); };
+      win.addEventListener("error", onError);
+      try {
+        doc.body.appendChild(script);
+      } finally {
+        win.removeEventListener("error", onError);
+        script.remove();
+      }
       if (!Object.prototype.hasOwnProperty.call(win, slot)) {
-        throw new Error("the challenge script did not run");
+        throw new Error("the challenge script did not run: " + (failure || "no error event"));
       }
       var result = win[slot];
       delete win[slot];
