@@ -59,23 +59,25 @@ from sansio_chat import (
 )
 from sansio_chat.providers.ddg_challenge import build_x_vqd_hash_1
 from sansio_chat.testing import reference_decode
-from strategies import (
-    BAD_CHALLENGES,
-    CHALLENGES,
-    DARKAI_END,
+from session_driver import (
     FE_PAGE,
     FE_VERSION,
     FakeClock,
     Reply,
+    ddg_error,
+    ddg_token,
+    request_kind,
+)
+from strategies import (
+    BAD_CHALLENGES,
+    CHALLENGES,
+    DARKAI_END,
     check_event,
     check_request,
     check_sleep,
     darkai_chunk,
     darkai_final,
-    ddg_error,
-    ddg_token,
     frame,
-    request_kind,
 )
 
 IDLE_STATES = (State.IDLE, State.DONE, State.ERROR)
