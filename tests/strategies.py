@@ -37,7 +37,6 @@ EVENT_TYPES = (TokenEvent, VqdUpdate, RateLimited, Finished, TitleEvent)
 # --- DuckDuckGo wire pieces --------------------------------------------------------------------
 
 
-
 CHALLENGES = (
     make_challenge(),
     make_challenge("<p>one<p>two &amp; <br/>three", 0x2A, ("a", "b", "c")),

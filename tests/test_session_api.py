@@ -203,7 +203,12 @@ MINE = [
     "_conversation.py",
     "providers/__init__.py",
     "providers/_base.py",
-    "providers/ddg.py",
+    "providers/ddg/__init__.py",
+    "providers/ddg/dialects.py",
+    "providers/ddg/provider.py",
+    "providers/ddg/state.py",
+    "providers/ddg/turn.py",
+    "providers/ddg/wire.py",
     "providers/darkai.py",
 ]
 BANNED = {"httpx", "anyio", "asyncio", "trio", "hypercorn", "socket", "os", "threading", "h11"}
@@ -270,15 +275,15 @@ def test_limits_are_validated_and_exposed() -> None:
 
 
 def test_exchange_defaults_refuse_modes_they_do_not_read() -> None:
-    from sansio_chat._session import Exchange, ReadSSE
+    from sansio_chat._session import ProviderExchange, ReadSSE
 
-    class HeadOnly(Exchange):
+    class HeadOnly(ProviderExchange):
         def on_head(self, status: int, headers: object) -> ReadSSE:  # type: ignore[override]
             return ReadSSE()
 
     exchange = HeadOnly()
     with pytest.raises(NotImplementedError):
-        exchange.on_event(None)  # type: ignore[arg-type]
+        exchange.on_events([])
     with pytest.raises(NotImplementedError):
         exchange.on_eof()
     with pytest.raises(NotImplementedError):

@@ -57,6 +57,7 @@ from sansio_chat import (
     format_prompt,
     providers,
 )
+from sansio_chat.providers.ddg import DuckDuckGoState
 from sansio_chat.providers.ddg_challenge import build_x_vqd_hash_1
 from sansio_chat.testing import reference_decode
 from session_driver import (
@@ -317,8 +318,8 @@ class SessionMachine(RuleBasedStateMachine):
     def _reset_model(self) -> None:
         conversation = self.session.conversation
         # What the session holds between turns (committed or cached from a failed turn).
-        self.vqd = conversation.vqd
-        self.challenge = conversation.vqd_hash_1
+        self.vqd = DuckDuckGoState.of(conversation).vqd
+        self.challenge = DuckDuckGoState.of(conversation).vqd_hash_1
         self.expected_state = State.IDLE
         self.outside_json = conversation.to_json()
         self._end_turn_model()
@@ -399,10 +400,10 @@ class SessionMachine(RuleBasedStateMachine):
         assert after.exhausted == (event.reason == "conversation_limit")
         assert (after.provider, after.model) == (before.provider, before.model)
         if self.provider == "ddg":
-            assert after.vqd == self.vqd
+            assert DuckDuckGoState.of(after).vqd == self.vqd
             if self.dialect == "2025-03":
-                assert after.vqd_hash_1 == self.challenge
-                assert after.fe_version == FE_VERSION
+                assert DuckDuckGoState.of(after).vqd_hash_1 == self.challenge
+                assert DuckDuckGoState.of(after).fe_version == FE_VERSION
         self.outside_json = after.to_json()
         note(f"turn finished: {event.reason}")
 
