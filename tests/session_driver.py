@@ -13,6 +13,7 @@ import json
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from sansio_chat import (
@@ -261,7 +262,7 @@ def new_session(
     seed: int = 0,
     min_interval: float = DEFAULT_MIN_INTERVAL,
     fake_solving: bool = True,
-    **options: object,
+    **options: Any,
 ) -> tuple[ChatSession, FakeClock]:
     """A session with a fake clock, a seeded RNG and a pacer on that clock; for ddg the fake
     solver unless ``fake_solving`` is false (then the real one)."""

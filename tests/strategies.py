@@ -72,7 +72,7 @@ def frame(payloads: Sequence[str], newline: str = "\n") -> bytes:
 # --- replies as data ----------------------------------------------------------------------------
 
 _token_text = st.text(
-    st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=0, max_size=12
+    st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=0, max_size=12
 )
 
 

@@ -130,7 +130,7 @@ def _utf16(text: str) -> int:
 
 # --- the fake server --------------------------------------------------------------------------
 
-_token_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8)
+_token_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=8)
 _retry_after = st.sampled_from([None, "0", "1", "7.5", "1e3", "-3", "nan", "inf", "soon"])
 _headers_noise = st.sampled_from(
     [(), (("X-Extra", " spaced "),), (("set-cookie", "sid=abc; Path=/"),), (("Set-Cookie", "x"),)]
@@ -307,7 +307,7 @@ class SessionMachine(RuleBasedStateMachine):
         self._reset_model()
 
     def _new_session(self, conversation: Conversation | None, seed: int) -> ChatSession:
-        options: dict[str, object] = {"dialect": self.dialect} if self.provider == "ddg" else {}
+        options: dict[str, Any] = {"dialect": self.dialect} if self.provider == "ddg" else {}
         return providers.get(self.provider).new_session(
             conversation=conversation,
             pacer=Pacer(clock=self.clock),
