@@ -5,6 +5,10 @@ provider supplies the rules of a turn (which request comes next and what a respo
 through the small :class:`ProviderRules` / :class:`ProviderTurn` / :class:`ProviderExchange`
 interfaces below; it knows no provider by name. Parsing happens only in
 :meth:`ChatSession.next_event`; the ``receive_*`` methods only buffer.
+
+Why one file of this length: the provider interface, the turn context and the session loop
+are one contract read together (what the session calls when, and what a provider may do
+then), the way h11 keeps its connection in one module.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 An :class:`Emulator` takes an :class:`EmulatorRequest` and answers a :class:`ResponsePlan`:
 the status, the headers, and the body as actions (:class:`Write`, :class:`Stall`,
-:class:`Reset`). ``sansio_chat.adapters.emulator_app`` carries the plans out over HTTP.
+:class:`Reset`). The adapters serve the plans over HTTP; nothing here imports them.
 """
 
 from __future__ import annotations
