@@ -45,6 +45,7 @@ from sansio_chat import (
     TurnComplete,
     providers,
 )
+from sansio_chat.providers.ddg import DuckDuckGoState
 
 _JS = (
     "(function(){const e=document.createElement('div');e.innerHTML='<p>bench <b>x</b></p>';"
@@ -128,13 +129,11 @@ def _session_turn(provider: str, chunks: list[bytes]) -> str:
     clock = time.monotonic
     conversation = None
     if provider == "ddg":
-        conversation = Conversation(
-            provider="ddg",
-            model="gpt-4o-mini",
+        conversation = DuckDuckGoState(
             fe_version="serp_20250401_100419_ET-19d438eb199b2bf7c300",
             vqd="4-12345678901234567890123456789012345678",
             vqd_hash_1=CHALLENGE,
-        )
+        ).store(Conversation(provider="ddg", model="gpt-4o-mini"))
     session = providers.get(provider).new_session(
         conversation=conversation, pacer=Pacer(min_interval=0.0, clock=clock)
     )

@@ -71,6 +71,7 @@ with _instrumented:
         TurnComplete,
         providers,
     )
+    from sansio_chat.providers.ddg import DuckDuckGoState
     from sansio_chat.providers.ddg_challenge import (
         build_x_vqd_hash_1,
         dom_fingerprint,
@@ -122,13 +123,11 @@ def _session(provider: str, *, fresh: bool = False) -> tuple[ChatSession, _Clock
     conversation = None
     if provider == "ddg":
         options["solver"] = _fast_solver
-        conversation = Conversation(
-            provider="ddg",
-            model="gpt-4o-mini",
+        conversation = DuckDuckGoState(
             fe_version=FE_VERSION,
             vqd="" if fresh else "4-0001",
             vqd_hash_1="" if fresh else CHALLENGE,
-        )
+        ).store(Conversation(provider="ddg", model="gpt-4o-mini"))
     session = providers.get(provider).new_session(
         conversation=conversation,
         pacer=Pacer(clock=clock),
@@ -253,7 +252,9 @@ def fuzz_status_headers(payload: bytes) -> None:
     _run_turn(session, clock, (200, headers, b""), _whole, _later_ddg)
     # The same headers with the real solver: the challenge in them is solved for real.
     session = providers.get("ddg").new_session(
-        conversation=Conversation(provider="ddg", model="gpt-4o-mini", fe_version=FE_VERSION),
+        conversation=DuckDuckGoState(fe_version=FE_VERSION).store(
+            Conversation(provider="ddg", model="gpt-4o-mini")
+        ),
         pacer=Pacer(clock=clock),
     )
     _run_turn(session, clock, (200, headers, b""), _whole, _later_ddg)

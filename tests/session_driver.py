@@ -1,7 +1,9 @@
-"""Test support for the session tests: a fake clock, scripted replies, a pure driver loop.
+"""Test support for the session tests: a fake clock, scripted replies, one pure driver loop.
 
-The driver does what an adapter does (ARCHITECTURE.md, "The session loop") with replies
-taken from a script instead of a network, and records every request, sleep and event.
+The one home of the session tests' helpers (``strategies.py`` adds hypothesis strategies on
+top). The driver does what an adapter does (ARCHITECTURE.md, "The session loop") with
+replies taken from a script instead of a network, and records every request, sleep and
+event. The helpers speak the wire formats of spec/DDG.md and spec/DARKAI.md.
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ import json
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
 
 from sansio_chat import (
+    DEFAULT_MIN_INTERVAL,
     ChatSession,
     Event,
     HttpRequest,
@@ -74,13 +79,23 @@ CHALLENGE_2 = make_challenge("<i>two</i>", 7, ("t1", "t2", "t3"))
 SSE = (("content-type", "text/event-stream"),)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Reply:
-    """One scripted response."""
+    """A scripted response and what it means.
+
+    Attributes:
+        status, headers, body: what goes on the wire.
+        text: the reply text the body's token events carry before its end marker.
+        ends: the body holds an end marker (``[DONE]`` / ``stream-end``).
+        label: what the reply is, for failure messages.
+    """
 
     status: int = 200
-    headers: Sequence[tuple[str, str]] = ()
+    headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
+    text: str = ""
+    ends: bool = False
+    label: str = ""
 
 
 def sse_reply(
@@ -92,24 +107,34 @@ def sse_reply(
     return Reply(200, (*SSE, *headers), body)
 
 
-def token(text: str) -> str:
-    """A DuckDuckGo token payload."""
+def ddg_token(text: str, *, ascii_only: bool = False) -> str:
+    """One DuckDuckGo token payload (the JSON of one ``data:`` line)."""
     return json.dumps(
         {
             "role": "assistant",
             "message": text,
-            "created": 1,
+            "created": 1712840811713,
             "id": "compl_x",
             "action": "success",
             "model": "gpt-4o-mini",
         },
-        ensure_ascii=False,
+        ensure_ascii=ascii_only,
+        separators=(",", ":"),
     )
 
 
-def error_body(status: int, error_type: str) -> bytes:
-    """A DuckDuckGo error body."""
-    return json.dumps({"action": "error", "status": status, "type": error_type}).encode()
+token = ddg_token
+
+
+def ddg_error(status: int | None, error_type: str) -> bytes:
+    """A DuckDuckGo error body (also sent inside the stream); no ``status`` when ``None``."""
+    body: dict[str, object] = {"action": "error", "type": error_type}
+    if status is not None:
+        body["status"] = status
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+error_body = ddg_error
 
 
 @dataclass
@@ -129,7 +154,7 @@ class Transcript:
         )
 
 
-Splitter = Callable[[bytes], list[bytes]]
+Splitter = Callable[[bytes], Sequence[bytes]]
 
 
 def whole(body: bytes) -> list[bytes]:
@@ -144,17 +169,44 @@ def chunks_of(n: int) -> Splitter:
     return lambda body: [body[i : i + n] for i in range(0, len(body), n)]
 
 
+@dataclass
+class Script:
+    """Replies per request kind (``page``, ``status``, ``chat``) for one turn, in order."""
+
+    replies: dict[str, list[Reply]] = field(default_factory=dict)
+
+    def take(self, kind: str) -> Reply:
+        """The next reply scripted for ``kind``."""
+        queue = self.replies.get(kind)
+        assert queue, f"no scripted reply for a {kind} request"
+        return queue.pop(0)
+
+
+def request_kind(request: HttpRequest) -> str:
+    """``page``, ``status`` or ``chat`` from a request's URL."""
+    path = urlsplit(request.url).path
+    if path.endswith("/duckchat/v1/status"):
+        return "status"
+    if path.endswith("/chat"):
+        return "chat"
+    return "page"
+
+
 def drive(
     session: ChatSession,
     clock: FakeClock,
-    replies: Sequence[Reply],
+    replies: Sequence[Reply] | Script,
     *,
     split: Splitter = whole,
     max_steps: int = 200,
 ) -> Transcript:
-    """Run the turn already started on ``session`` against ``replies``; never raises a
-    ``SansioChatError`` (it is recorded in the transcript)."""
-    script = list(replies)
+    """Run the turn already started on ``session``; never raises a ``SansioChatError`` (it is
+    recorded in the transcript).
+
+    ``replies`` answers the requests in order (each must be used), or by request kind.
+    """
+    script = replies if isinstance(replies, Script) else None
+    queue = [] if isinstance(replies, Script) else list(replies)
     out = Transcript()
     try:
         for _ in range(max_steps):
@@ -169,8 +221,11 @@ def drive(
                 continue
             assert isinstance(step, HttpRequest)
             out.requests.append(step)
-            assert script, f"no scripted reply left for {step.method} {step.url}"
-            reply = script.pop(0)
+            if script is not None:
+                reply = script.take(request_kind(step))
+            else:
+                assert queue, f"no scripted reply left for {step.method} {step.url}"
+                reply = queue.pop(0)
             session.receive_response_head(reply.status, reply.headers)
             out.events.extend(session.events())
             for piece in split(reply.body):
@@ -182,16 +237,37 @@ def drive(
             raise AssertionError("the turn did not end")
     except SansioChatError as error:
         out.error = error
-    assert not script or out.error is not None, f"unused replies: {script}"
+    assert not queue or out.error is not None, f"unused replies: {queue}"
     return out
 
 
+Outcome = tuple[tuple[Event, ...], tuple[str, str, str] | None]
+
+
+def drive_turn(
+    session: ChatSession, clock: FakeClock, script: Script, chunker: Splitter, max_steps: int = 50
+) -> Outcome:
+    """:func:`drive` as a comparable value: the events and the error (type name, message,
+    partial text) if one ended the turn."""
+    out = drive(session, clock, script, split=chunker, max_steps=max_steps)
+    error = out.error
+    if error is None:
+        return tuple(out.events), None
+    return tuple(out.events), (type(error).__name__, str(error), error.partial_text)
+
+
 def new_session(
-    provider: str = "ddg", *, seed: int = 0, min_interval: float = 1.5, **options: object
+    provider: str = "ddg",
+    *,
+    seed: int = 0,
+    min_interval: float = DEFAULT_MIN_INTERVAL,
+    fake_solving: bool = True,
+    **options: Any,
 ) -> tuple[ChatSession, FakeClock]:
-    """A session with a fake clock, a seeded RNG and (for ddg) the fake solver by default."""
+    """A session with a fake clock, a seeded RNG and a pacer on that clock; for ddg the fake
+    solver unless ``fake_solving`` is false (then the real one)."""
     clock = FakeClock()
-    if provider == "ddg":
+    if provider == "ddg" and fake_solving:
         options.setdefault("solver", fake_solver)
     session = providers.get(provider).new_session(
         clock=clock,

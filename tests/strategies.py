@@ -1,8 +1,8 @@
-"""Strategies and helpers for the session property tests: scripted server replies.
+"""Hypothesis strategies and checks for the session property tests: scripted server replies.
 
 A reply is built as data (what the server meant to say) together with its bytes, so a test
-knows the reply text a finished turn must deliver. The helpers here never import the
-session's private modules: they speak the wire formats of spec/DDG.md and spec/DARKAI.md.
+knows the reply text a finished turn must deliver. The clock, replies, builders and the
+driver loop come from ``session_driver`` (the one home of the session tests' helpers).
 """
 
 from __future__ import annotations
@@ -10,53 +10,31 @@ from __future__ import annotations
 import base64
 import json
 import math
-import random
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from hypothesis import strategies as st
 
 from sansio_chat import (
-    NEED_DATA,
-    ChatSession,
-    Event,
     Finished,
     HttpRequest,
-    Pacer,
     RateLimited,
-    SansioChatError,
     Sleep,
     TitleEvent,
     TokenEvent,
-    TurnComplete,
     VqdUpdate,
-    providers,
 )
-from session_driver import make_challenge
+from session_driver import (
+    FE_PAGE,
+    Reply,
+    Script,
+    ddg_token,
+    make_challenge,
+)
 
 EVENT_TYPES = (TokenEvent, VqdUpdate, RateLimited, Finished, TitleEvent)
 
-# --- time ------------------------------------------------------------------------------------
-
-
-class FakeClock:
-    """A clock that moves only when a test moves it."""
-
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 # --- DuckDuckGo wire pieces --------------------------------------------------------------------
-
-FE_VERSION = "serp_20250401_100419_ET-19d438eb199b2bf7c300"
-FE_PAGE = (
-    b'<!DOCTYPE html><html><head><script>window.__DDG_BE_VERSION__="serp_20250401_100419_ET";'
-    b'window.__DDG_FE_CHAT_HASH__="19d438eb199b2bf7c300";</script></head><body></body></html>'
-)
 
 
 CHALLENGES = (
@@ -71,30 +49,6 @@ BAD_CHALLENGES = (
     base64.b64encode(b"\xff\xfe\x00garbage").decode(),
     base64.b64encode(b"e.innerHTML = 'x'; return String(5 + e.innerHTML.length)").decode(),
 )
-
-
-def ddg_token(text: str, *, ascii_only: bool = False) -> str:
-    """One DuckDuckGo token payload (the JSON of one ``data:`` line)."""
-    return json.dumps(
-        {
-            "role": "assistant",
-            "message": text,
-            "created": 1712840811713,
-            "id": "compl_x",
-            "action": "success",
-            "model": "gpt-4o-mini",
-        },
-        ensure_ascii=ascii_only,
-        separators=(",", ":"),
-    )
-
-
-def ddg_error(status: int | None, error_type: str) -> bytes:
-    """A DuckDuckGo error body (also used inside the stream)."""
-    body: dict[str, object] = {"action": "error", "type": error_type}
-    if status is not None:
-        body["status"] = status
-    return json.dumps(body, separators=(",", ":")).encode()
 
 
 def darkai_chunk(text: str) -> str:
@@ -117,28 +71,8 @@ def frame(payloads: Sequence[str], newline: str = "\n") -> bytes:
 
 # --- replies as data ----------------------------------------------------------------------------
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Reply:
-    """A scripted response and what it means.
-
-    Attributes:
-        status, headers, body: what goes on the wire.
-        text: the reply text the body's token events carry before its end marker.
-        ends: the body holds an end marker (``[DONE]`` / ``stream-end``).
-        label: what the reply is, for failure messages.
-    """
-
-    status: int
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
-    text: str = ""
-    ends: bool = False
-    label: str = ""
-
-
 _token_text = st.text(
-    st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=0, max_size=12
+    st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=0, max_size=12
 )
 
 
@@ -261,76 +195,7 @@ def check_event(event: object) -> None:
         assert event.reason in ("stop", "conversation_limit")
 
 
-# --- a plain driver ------------------------------------------------------------------------------
-
-Chunker = Callable[[bytes], Sequence[bytes]]
-Outcome = tuple[tuple[Event, ...], tuple[str, str, str] | None]
-
-
-@dataclass
-class Script:
-    """Replies per request kind for one turn, taken in order."""
-
-    replies: dict[str, list[Reply]] = field(default_factory=dict)
-
-    def take(self, kind: str) -> Reply:
-        """The next reply scripted for ``kind``."""
-        queue = self.replies.get(kind)
-        assert queue, f"no scripted reply for a {kind} request"
-        return queue.pop(0)
-
-
-def request_kind(request: HttpRequest) -> str:
-    """``page``, ``status`` or ``chat`` from a request's URL."""
-    path = urlsplit(request.url).path
-    if path.endswith("/duckchat/v1/status"):
-        return "status"
-    if path.endswith("/chat"):
-        return "chat"
-    return "page"
-
-
-def new_session(
-    provider: str, *, seed: int = 0, **options: object
-) -> tuple[ChatSession, FakeClock]:
-    """A session with a fake clock, a seeded RNG and a pacer on that clock."""
-    clock = FakeClock()
-    session = providers.get(provider).new_session(
-        clock=clock, rng=random.Random(seed), pacer=Pacer(clock=clock), **options
-    )
-    return session, clock
-
-
-def drive_turn(
-    session: ChatSession, clock: FakeClock, script: Script, chunker: Chunker, max_steps: int = 50
-) -> Outcome:
-    """Run a started turn against ``script`` the way an adapter does; returns the events and
-    the error (type name, message, partial text) if one ended the turn."""
-    events: list[Event] = []
-
-    def drain() -> None:
-        while (event := session.next_event()) is not NEED_DATA:
-            events.append(event)
-
-    try:
-        for _ in range(max_steps):
-            step = session.next_step()
-            if isinstance(step, TurnComplete):
-                return tuple(events), None
-            if isinstance(step, Sleep):
-                clock.now += step.seconds
-                continue
-            reply = script.take(request_kind(step))
-            session.receive_response_head(reply.status, reply.headers)
-            drain()
-            for chunk in chunker(reply.body):
-                session.receive_data(chunk)
-                drain()
-            session.receive_eof()
-            drain()
-        raise AssertionError("the turn did not end")
-    except SansioChatError as error:
-        return tuple(events), (type(error).__name__, str(error), error.partial_text)
+# --- scripted turns ------------------------------------------------------------------------------
 
 
 def ddg_first_turn(chat: Reply, challenge: str = CHALLENGES[0]) -> Script:

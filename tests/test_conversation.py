@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sansio_chat import Conversation, LocalProtocolError, Message, format_prompt, last_user_message
-from sansio_chat._conversation import coerce_messages, utf16_length
+from sansio_chat import (
+    Conversation,
+    LocalProtocolError,
+    Message,
+    format_prompt,
+    last_user_message,
+    providers,
+)
+from sansio_chat._conversation import coerce_messages
+from sansio_chat._text import utf16_length
+from sansio_chat.providers.ddg import DuckDuckGoState
+
+FORMAT_1 = Path(__file__).parent / "data" / "conversation_format1.json"
 
 
 def test_message_is_a_frozen_value() -> None:
@@ -99,18 +114,22 @@ def test_utf16_length() -> None:
     assert utf16_length("") == 0
 
 
-FULL = Conversation(
-    provider="ddg",
-    model="gpt-4o-mini",
-    messages=(
-        Message(role="user", content="Привет 😀"),
-        Message(role="assistant", content='a "quote"\n'),
-    ),
+FULL_STATE = DuckDuckGoState(
     fe_version="serp_1-ab",
     vqd="4-83645609328624947555923623796318577259",
     vqd_hash_1="ZnVuY3Rpb24=",
     cookies=(("ah", "secret-cookie"), ("l", "wt")),
-    exhausted=True,
+)
+FULL = FULL_STATE.store(
+    Conversation(
+        provider="ddg",
+        model="gpt-4o-mini",
+        messages=(
+            Message(role="user", content="Привет 😀"),
+            Message(role="assistant", content='a "quote"\n'),
+        ),
+        exhausted=True,
+    )
 )
 
 
@@ -121,35 +140,65 @@ def test_json_round_trip_is_exact() -> None:
     assert Conversation.from_dict(FULL.to_dict()) == FULL
     assert Conversation.from_json(FULL.to_json(indent=2)) == FULL
     assert Conversation.from_json(text.encode()) == FULL
+    assert hash(Conversation.from_json(text)) == hash(FULL)
 
 
 def test_to_dict_layout() -> None:
     assert FULL.to_dict() == {
-        "format": 1,
+        "format": 2,
         "provider": "ddg",
         "model": "gpt-4o-mini",
         "messages": [
             {"role": "user", "content": "Привет 😀"},
             {"role": "assistant", "content": 'a "quote"\n'},
         ],
-        "fe_version": "serp_1-ab",
-        "vqd": "4-83645609328624947555923623796318577259",
-        "vqd_hash_1": "ZnVuY3Rpb24=",
-        "cookies": [["ah", "secret-cookie"], ["l", "wt"]],
+        "state": {
+            "ddg": {
+                "fe_version": "serp_1-ab",
+                "vqd": "4-83645609328624947555923623796318577259",
+                "vqd_hash_1": "ZnVuY3Rpb24=",
+                "cookies": [["ah", "secret-cookie"], ["l", "wt"]],
+            }
+        },
         "exhausted": True,
     }
 
 
+def test_a_file_in_format_1_is_read_into_the_provider_state() -> None:
+    # Written by the format-1 code (top-level fe_version, vqd, vqd_hash_1, cookies).
+    old = Conversation.from_json(FORMAT_1.read_text(encoding="utf-8"))
+    assert old == replace(FULL, exhausted=False)
+    assert DuckDuckGoState.of(old) == FULL_STATE
+    assert Conversation.from_json(old.to_json()) == old
+    assert old.to_dict()["format"] == 2
+    session = providers.get("ddg").new_session(conversation=old, solver=lambda js, h: "solved")
+    session.start_turn("again")
+    request = session.next_step()
+    assert request.header("x-vqd-4") == FULL_STATE.vqd  # type: ignore[union-attr]
+    assert request.header("x-fe-version") == "serp_1-ab"  # type: ignore[union-attr]
+
+
+def test_state_of_another_owner_round_trips_and_is_left_alone() -> None:
+    c = Conversation(provider="ddg", model="m", state={"next": {"id": "c-1", "keys": [1, 2.5]}})
+    assert Conversation.from_json(c.to_json()) == c
+    assert c.state_of("next") == {"id": "c-1", "keys": (1, 2.5)}
+    assert c.state_of("ddg") == {}
+    d = DuckDuckGoState(vqd="4-1").store(c)
+    assert d.state_of("next") == c.state_of("next")
+    assert DuckDuckGoState.of(d).vqd == "4-1"
+    assert DuckDuckGoState().store(d).state == {"next": c.state_of("next")}
+
+
 def test_repr_redacts_tokens_and_cookie_values() -> None:
-    text = repr(FULL)
-    assert "4-8364" not in text
-    assert "ZnVuY3Rpb24=" not in text
-    assert "secret-cookie" not in text
-    assert "Привет" not in text
-    assert "<redacted>" in text
-    assert "ah=<redacted>" in text
-    assert "gpt-4o-mini" in text
-    assert "vqd=''" in repr(Conversation(provider="ddg", model="m"))
+    for text in (repr(FULL), repr(FULL_STATE)):
+        assert "4-8364" not in text
+        assert "ZnVuY3Rpb24=" not in text
+        assert "secret-cookie" not in text
+        assert "<redacted>" in text
+    assert "Привет" not in repr(FULL)
+    assert "gpt-4o-mini" in repr(FULL)
+    assert "ah=<redacted>" in repr(FULL_STATE)
+    assert "vqd=''" in repr(DuckDuckGoState.of(Conversation(provider="ddg", model="m")))
 
 
 @pytest.mark.parametrize(
@@ -164,6 +213,13 @@ def test_repr_redacts_tokens_and_cookie_values() -> None:
         '{"provider":"ddg","model":"m","vqd":5}',
         '{"provider":"ddg","model":"m","exhausted":"yes"}',
         '{"provider":"ddg","model":"m","format":99}',
+        '{"provider":"ddg","model":"m","format":true}',
+        '{"format":2,"provider":"ddg","model":"m","state":[]}',
+        '{"format":2,"provider":"ddg","model":"m","state":{"ddg":"x"}}',
+        '{"format":2,"provider":"ddg","model":"m","state":{"ddg":{"a":'
+        + "[" * 40
+        + "]" * 40
+        + "}}}",
     ],
 )
 def test_from_json_rejects_malformed_input(bad: str) -> None:
@@ -171,9 +227,20 @@ def test_from_json_rejects_malformed_input(bad: str) -> None:
         Conversation.from_json(bad)
 
 
+@pytest.mark.parametrize(
+    "entry",
+    [{"vqd": 5}, {"cookies": [["a"]]}, {"cookies": "a=b"}, {"fe_version": None}, {"vqd4": "x"}],
+)
+def test_a_malformed_ddg_state_is_refused_when_a_session_resumes(entry: object) -> None:
+    text = '{"format":2,"provider":"ddg","model":"gpt-4o-mini","state":{"ddg":%s}}'
+    c = Conversation.from_json(text % json.dumps(entry))
+    with pytest.raises(LocalProtocolError):
+        providers.get("ddg").new_session(conversation=c)
+
+
 def test_from_dict_accepts_cookie_mapping_and_defaults() -> None:
     c = Conversation.from_dict({"provider": "ddg", "model": "m", "cookies": {"a": "1"}})
-    assert c.cookies == (("a", "1"),)
+    assert DuckDuckGoState.of(c).cookies == (("a", "1"),)
     assert c.messages == ()
     assert not c.exhausted
 
@@ -203,14 +270,13 @@ def test_round_trip_property(
     cookies: list[tuple[str, str]],
     exhausted: bool,
 ) -> None:
-    c = Conversation(
-        provider="darkai",
-        model="gpt-4o",
-        messages=tuple(Message(role=r, content=t) for r, t in messages),
-        vqd=vqd,
-        vqd_hash_1=challenge,
-        cookies=tuple(cookies),
-        exhausted=exhausted,
+    c = DuckDuckGoState(vqd=vqd, vqd_hash_1=challenge, cookies=tuple(cookies)).store(
+        Conversation(
+            provider="darkai",
+            model="gpt-4o",
+            messages=tuple(Message(role=r, content=t) for r, t in messages),
+            exhausted=exhausted,
+        )
     )
     assert Conversation.from_json(c.to_json()) == c
 
@@ -219,11 +285,12 @@ def test_round_trip_property(
     "kwargs",
     [
         {"provider": 1},
-        {"vqd": None},
         {"exhausted": "no"},
-        {"cookies": [("a",)]},
-        {"cookies": [("a", 1)]},
-        {"cookies": "a=b"},
+        {"state": "a=b"},
+        {"state": {"ddg": 5}},
+        {"state": {"ddg": {"v": object()}}},
+        {"state": {"ddg": {"v": float("nan")}}},
+        {"state": {"ddg": {1: "x"}}},
     ],
 )
 def test_constructor_validates(kwargs: dict[str, object]) -> None:
@@ -232,8 +299,22 @@ def test_constructor_validates(kwargs: dict[str, object]) -> None:
         Conversation(**fields)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"vqd": None},
+        {"cookies": [("a",)]},
+        {"cookies": [("a", 1)]},
+        {"cookies": "a=b"},
+    ],
+)
+def test_ddg_state_constructor_validates(kwargs: dict[str, object]) -> None:
+    with pytest.raises(LocalProtocolError):
+        DuckDuckGoState(**kwargs)  # type: ignore[arg-type]
+
+
 def test_constructor_accepts_a_cookie_mapping() -> None:
-    c = Conversation(provider="ddg", model="m", cookies={"a": "1"})  # type: ignore[arg-type]
+    c = DuckDuckGoState(cookies={"a": "1"})  # type: ignore[arg-type]
     assert c.cookies == (("a", "1"),)
 
 

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sansio_chat import Finished, TitleEvent, TokenEvent
+from sansio_chat.providers.ddg import DuckDuckGoState
 from session_driver import (
     FE_PAGE,
     SSE,
@@ -96,5 +97,5 @@ def test_page_chunking() -> None:
     session.start_turn("Hi")
     t = drive(session, clock, first_turn_replies(token("x")), split=bytewise)
     assert t.error is None
-    assert session.conversation.fe_version.startswith("serp_")
+    assert DuckDuckGoState.of(session.conversation).fe_version.startswith("serp_")
     assert FE_PAGE  # the page went through byte by byte

@@ -4,6 +4,7 @@ emulator agree on every exchange, in both dialects, with the real challenge solv
 from __future__ import annotations
 
 import random
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -68,7 +69,7 @@ def setup(provider: str = "ddg", **config: object) -> tuple[ChatSession, Emulato
     clock = FakeClock()
     server_dialect = config.get("dialect", "2025-03")
     client_dialect = "2024" if server_dialect == "2024" else "2025-03"
-    options = {"dialect": client_dialect} if provider == "ddg" else {}
+    options: dict[str, Any] = {"dialect": client_dialect} if provider == "ddg" else {}
     session = providers.get(provider).new_session(
         base_url=BASE,
         pacer=Pacer(clock=clock),

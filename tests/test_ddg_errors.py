@@ -23,6 +23,7 @@ from sansio_chat import (
     TokenEvent,
 )
 from sansio_chat.providers import ddg
+from sansio_chat.providers.ddg import DuckDuckGoState, wire
 from session_driver import (
     CHALLENGE,
     FE_PAGE,
@@ -204,7 +205,7 @@ def test_conversation_limit_marks_the_conversation_exhausted() -> None:
     # Only the flag changed: no messages were added.
     assert session.conversation.exhausted
     assert session.conversation.messages == before.messages
-    assert session.conversation.vqd == before.vqd
+    assert DuckDuckGoState.of(session.conversation).vqd == DuckDuckGoState.of(before).vqd
     with pytest.raises(ConversationLimitError) as info:
         session.start_turn("three")
     assert info.value.status is None
@@ -520,7 +521,7 @@ def test_cookie_without_value_pair_is_skipped() -> None:
     session.start_turn("Hi")
     status = Reply(200, (*STATUS.headers, ("set-cookie", "garbage"), ("set-cookie", "a=1")))
     t = drive(session, clock, [PAGE, status, OK])
-    assert session.conversation.cookies == (("a", "1"),)
+    assert DuckDuckGoState.of(session.conversation).cookies == (("a", "1"),)
     assert t.error is None
 
 
@@ -536,16 +537,16 @@ def test_cookie_without_value_pair_is_skipped() -> None:
     ],
 )
 def test_parse_retry_after(value: str | None, expected: float | None) -> None:
-    assert ddg.parse_retry_after(value) == expected
+    assert wire.parse_retry_after(value) == expected
 
 
 def test_small_parsers() -> None:
-    assert ddg.parse_set_cookie("novalue") is None
-    assert ddg.parse_set_cookie("=x") is None
-    assert ddg.parse_set_cookie(" a = b ; Path=/") == ("a", "b")
-    assert ddg.parse_error_body(b"[1]") == ("", None)
-    assert ddg.parse_error_body(b"<html>") == ("", None)
-    assert ddg.parse_error_body(b'{"type":"T","status":"429"}') == ("T", None)
-    assert ddg.parse_stream_data(' {"message":"x"}') == ddg.StreamItem(kind="token", text="x")
-    assert ddg.parse_stream_data(' {"message":""}') == ddg.StreamItem(kind="ignore")
-    assert ddg.parse_stream_data('{"action":"error"}') == ddg.StreamItem(kind="error")
+    assert wire.parse_set_cookie("novalue") is None
+    assert wire.parse_set_cookie("=x") is None
+    assert wire.parse_set_cookie(" a = b ; Path=/") == ("a", "b")
+    assert wire.parse_error_body(b"[1]") == ("", None)
+    assert wire.parse_error_body(b"<html>") == ("", None)
+    assert wire.parse_error_body(b'{"type":"T","status":"429"}') == ("T", None)
+    assert wire.parse_stream_data(' {"message":"x"}') == "x"
+    assert wire.parse_stream_data(' {"message":""}') == wire.StreamItem(kind="ignore")
+    assert wire.parse_stream_data('{"action":"error"}') == wire.StreamItem(kind="error")

@@ -13,6 +13,7 @@ import pytest
 
 from sansio_chat import ChallengeError, State
 from sansio_chat.providers import ddg
+from sansio_chat.providers.ddg import wire
 from session_driver import FE_PAGE, Reply, drive, first_turn_replies, new_session, token
 
 GARBAGE_JS = base64.b64encode(b"(function(){ return 'no snippet, no offset'; })()").decode()
@@ -45,13 +46,10 @@ def test_unsolvable_fresh_challenge_raises_instead_of_1000_and_1_2(challenge: st
 
 def test_a_stale_stored_challenge_is_replaced_by_a_fresh_one() -> None:
     from sansio_chat import Conversation
+    from sansio_chat.providers.ddg import DuckDuckGoState
 
-    conversation = Conversation(
-        provider="ddg",
-        model="gpt-4o-mini",
-        fe_version="serp_1-ab",
-        vqd="4-1",
-        vqd_hash_1=GARBAGE_JS,
+    conversation = DuckDuckGoState(fe_version="serp_1-ab", vqd="4-1", vqd_hash_1=GARBAGE_JS).store(
+        Conversation(provider="ddg", model="gpt-4o-mini")
     )
     session, clock = new_session(solver=None, conversation=conversation)
     session.start_turn("Hi")
@@ -83,7 +81,7 @@ def test_a_failing_custom_solver_becomes_a_challenge_error() -> None:
 
 def test_page_without_markers_raises_instead_of_empty_fe_version() -> None:
     with pytest.raises(ddg.MissingMarkerError) as info:
-        ddg.parse_fe_version("<html></html>")
+        wire.parse_fe_version("<html></html>")
     assert info.value.marker == "__DDG_BE_VERSION__"
 
 

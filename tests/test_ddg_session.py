@@ -17,6 +17,7 @@ from sansio_chat import (
     VqdUpdate,
 )
 from sansio_chat.providers import ddg
+from sansio_chat.providers.ddg import DuckDuckGoState, dialects, wire
 from sansio_chat.providers.ddg_challenge import build_x_vqd_hash_1
 from session_driver import (
     CHALLENGE,
@@ -120,13 +121,10 @@ def test_first_turn_exact_requests_and_events() -> None:
     # Three requests to one host: two pacing sleeps of the full interval.
     assert t.sleeps == [1.5, 1.5]
     assert session.state is State.IDLE
-    assert session.conversation == Conversation(
-        provider="ddg",
-        model="gpt-4o-mini",
-        messages=session.conversation.messages,
-        fe_version=FE_VERSION,
-        vqd="4-222",
-        vqd_hash_1=CHALLENGE,
+    assert session.conversation == DuckDuckGoState(
+        fe_version=FE_VERSION, vqd="4-222", vqd_hash_1=CHALLENGE
+    ).store(
+        Conversation(provider="ddg", model="gpt-4o-mini", messages=session.conversation.messages)
     )
     assert [m.to_dict() for m in session.conversation.messages] == [
         {"role": "user", "content": "Hello"},
@@ -167,7 +165,7 @@ def test_second_turn_uses_rotated_token_and_new_challenge() -> None:
         ),
     )
     assert VqdUpdate(vqd="4-222", vqd_hash_1=CHALLENGE_2) in t1.events
-    assert session.conversation.vqd_hash_1 == CHALLENGE_2
+    assert DuckDuckGoState.of(session.conversation).vqd_hash_1 == CHALLENGE_2
     session.start_turn([{"role": "user", "content": "two"}])
     t2 = drive(session, clock, [sse_reply(token("B"), headers=(("x-vqd-4", "4-333"),))])
     assert t2.error is None
@@ -182,9 +180,9 @@ def test_second_turn_uses_rotated_token_and_new_challenge() -> None:
             {"role": "user", "content": "two"},
         ],
     }
-    assert session.conversation.vqd == "4-333"
+    assert DuckDuckGoState.of(session.conversation).vqd == "4-333"
     # No new challenge in the second reply: the previous one stays.
-    assert session.conversation.vqd_hash_1 == CHALLENGE_2
+    assert DuckDuckGoState.of(session.conversation).vqd_hash_1 == CHALLENGE_2
     assert len(session.conversation.messages) == 4
 
 
@@ -193,8 +191,8 @@ def test_reply_without_new_token_keeps_old_values() -> None:
     session.start_turn("one")
     t1 = drive(session, clock, first_turn_replies(token("A"), chat_headers=()))
     assert not [e for e in t1.events if isinstance(e, VqdUpdate)]
-    assert session.conversation.vqd == "4-111"
-    assert session.conversation.vqd_hash_1 == CHALLENGE
+    assert DuckDuckGoState.of(session.conversation).vqd == "4-111"
+    assert DuckDuckGoState.of(session.conversation).vqd_hash_1 == CHALLENGE
     session.start_turn("two")
     t2 = drive(session, clock, [sse_reply(token("B"))])
     assert t2.requests[0].header("x-vqd-4") == "4-111"
@@ -227,17 +225,17 @@ def test_dialect_2024_has_no_page_and_no_challenge() -> None:
     assert chat.header("x-vqd-4") == "4-1"
     assert chat.header("x-vqd-hash-1") is None
     assert chat.header("x-fe-version") is None
-    assert session.conversation.vqd == "4-2"
+    assert DuckDuckGoState.of(session.conversation).vqd == "4-2"
 
 
 def test_dialect_value_objects() -> None:
-    assert ddg.DIALECTS["2024"] is ddg.DIALECT_2024
-    assert ddg.DEFAULT_DIALECT is ddg.DIALECT_2025_03
-    assert not ddg.DIALECT_2024.challenge
-    assert ddg.DIALECT_2025_03.fe_version
+    assert ddg.DIALECTS["2024"] is dialects.DIALECT_2024
+    assert ddg.DEFAULT_DIALECT is dialects.DIALECT_2025_03
+    assert not dialects.DIALECT_2024.challenge
+    assert dialects.DIALECT_2025_03.fe_version
     with pytest.raises(AttributeError):
-        ddg.DIALECT_2024.challenge = True  # type: ignore[misc]
-    session, _clock = new_session(dialect=ddg.DIALECT_2024)
+        dialects.DIALECT_2024.challenge = True  # type: ignore[misc]
+    session, _clock = new_session(dialect=dialects.DIALECT_2024)
     session.start_turn("Hi")
     assert session.next_step().url.endswith("/status")  # type: ignore[union-attr]
 
@@ -271,7 +269,7 @@ def test_cookies_are_kept_per_conversation_and_committed() -> None:
     )
     t = drive(session, clock, replies)
     assert t.requests[2].header("cookie") == "dcs=1; dcm=3; ah=xx-yy; l=wt-wt"
-    assert session.conversation.cookies == (("ah", "xx-yy"), ("l", "wt-wt"))
+    assert DuckDuckGoState.of(session.conversation).cookies == (("ah", "xx-yy"), ("l", "wt-wt"))
     other, _ = new_session()
     other.start_turn("Hi")
     assert other.next_step().header("cookie") is None  # type: ignore[union-attr]
@@ -343,50 +341,52 @@ def test_fe_version_is_fetched_once_per_session() -> None:
     session, clock = new_session()
     session.start_turn("one")
     drive(session, clock, first_turn_replies(token("A")))
-    assert session.conversation.fe_version == FE_VERSION
+    assert DuckDuckGoState.of(session.conversation).fe_version == FE_VERSION
     session.start_turn("two")
     t = drive(session, clock, [sse_reply(token("B"))])
     assert [r.method for r in t.requests] == ["POST"]
 
 
 def test_page_markers_parse() -> None:
-    assert ddg.parse_fe_version(FE_PAGE.decode()) == FE_VERSION
+    assert wire.parse_fe_version(FE_PAGE.decode()) == FE_VERSION
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("[DONE]", ddg.StreamItem(kind="done")),
-        ("[DONE][LIMIT_CONVERSATION]", ddg.StreamItem(kind="done", limit=True)),
-        ("[PING]", ddg.StreamItem(kind="ignore")),
-        ("[CHAT_TITLE:a b]", ddg.StreamItem(kind="title", text="a b")),
-        ('{"message":"x"}', ddg.StreamItem(kind="token", text="x")),
-        ('{"message":""}', ddg.StreamItem(kind="ignore")),
-        ('{"role":"assistant"}', ddg.StreamItem(kind="ignore")),
+        ("[DONE]", wire.StreamItem(kind="done")),
+        ("[DONE][LIMIT_CONVERSATION]", wire.StreamItem(kind="done", limit=True)),
+        ("[PING]", wire.StreamItem(kind="ignore")),
+        ("[CHAT_TITLE:a b]", wire.StreamItem(kind="title", text="a b")),
+        ('{"message":"x"}', "x"),
+        ('{"message":""}', wire.StreamItem(kind="ignore")),
+        ('{"role":"assistant"}', wire.StreamItem(kind="ignore")),
         (
             '{"action":"error","status":429,"type":"ERR_RATE_LIMIT"}',
-            ddg.StreamItem(kind="error", status=429, error_type="ERR_RATE_LIMIT"),
+            wire.StreamItem(kind="error", status=429, error_type="ERR_RATE_LIMIT"),
         ),
     ],
 )
-def test_parse_stream_data(text: str, expected: ddg.StreamItem) -> None:
-    assert ddg.parse_stream_data(text) == expected
+def test_parse_stream_data(text: str, expected: wire.StreamItem) -> None:
+    assert wire.parse_stream_data(text) == expected
 
 
 def test_chat_body_is_compact_and_keeps_unicode() -> None:
     from sansio_chat import Message
 
-    body = ddg.chat_body("o3-mini", [Message(role="user", content="привет 👋")])
+    body = wire.chat_body("o3-mini", [Message(role="user", content="привет 👋")])
     assert body == '{"model":"o3-mini","messages":[{"role":"user","content":"привет 👋"}]}'.encode()
 
 
 def test_fe_version_option_skips_the_page() -> None:
     session, clock = new_session(fe_version=FE_VERSION)
-    assert session.conversation.fe_version == ""  # known to the session, not yet committed
+    assert (
+        DuckDuckGoState.of(session.conversation).fe_version == ""
+    )  # known to the session, not yet committed
     session.start_turn("Hi")
     t = drive(session, clock, first_turn_replies(token("x"))[1:])
     assert [r.url.rsplit("/", 1)[-1] for r in t.requests] == ["status", "chat"]
     assert t.requests[1].header("x-fe-version") == FE_VERSION
-    assert session.conversation.fe_version == FE_VERSION
+    assert DuckDuckGoState.of(session.conversation).fe_version == FE_VERSION
     with pytest.raises(LocalProtocolError):
         new_session(fe_version=5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, MutableMapping, Sequence
 from typing import Any, TypeAlias
 
 import anyio
@@ -370,13 +370,13 @@ async def test_body_over_limit_is_413() -> None:
 
 async def test_streamed_body_over_limit_without_length_is_413() -> None:
     app, _ = make_app(max_body_bytes=100)
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
     chunks = [b"{" + b" " * 60, b" " * 60 + b"}"]
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": chunks.pop(0), "more_body": bool(chunks)}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     scope = {
@@ -664,7 +664,7 @@ async def infinite_tokens(closed: list[bool]) -> AsyncIterator[TokenEvent]:
 @pytest.mark.parametrize("stream", [False, True])
 async def test_client_disconnect_closes_upstream(stream: bool) -> None:
     closed: list[bool] = []
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
     disconnect = anyio.Event()
 
     class Endless(FakeUpstream):
@@ -684,7 +684,7 @@ async def test_client_disconnect_closes_upstream(stream: bool) -> None:
         await disconnect.wait()
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
         if len(sent) >= 5:
             disconnect.set()
@@ -716,12 +716,12 @@ async def test_client_disconnect_closes_upstream(stream: bool) -> None:
 async def test_lifespan_closes_upstream() -> None:
     app, fake = make_app()
     incoming = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
         return incoming.pop(0)
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     await app({"type": "lifespan"}, receive, send)

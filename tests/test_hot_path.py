@@ -17,9 +17,10 @@ from hypothesis import strategies as st
 import sansio_chat._json as json_module
 from sansio_chat import TRANSITIONS, Input, SansioChatError, ServerSentEvent, State
 from sansio_chat._json import loads_exact
-from sansio_chat._session import Decision, Exchange, ReadSSE
+from sansio_chat._session import Decision
 from sansio_chat._state import _ROWS, StateMachine
-from sansio_chat.providers import darkai, ddg
+from sansio_chat.providers import darkai
+from sansio_chat.providers.ddg import wire
 from session_driver import SSE, Reply, chunks_of, drive, first_turn_replies, new_session, token
 
 assert json_module.loads_fast is not None, "the test environment installs orjson"
@@ -210,7 +211,7 @@ DARKAI_PAYLOADS = [
 def test_sessions_behave_the_same_on_both_json_paths(
     monkeypatch: pytest.MonkeyPatch, provider: str, payload: str, end: str, split: int
 ) -> None:
-    module = ddg if provider == "ddg" else darkai
+    module = wire if provider == "ddg" else darkai
     first = token("a") if provider == "ddg" else '{"event":"text-chunk","data":{"text":"a"}}'
     payloads = [first, payload, first, end]
     results = []
@@ -221,34 +222,11 @@ def test_sessions_behave_the_same_on_both_json_paths(
 
 
 def test_a_huge_in_stream_error_status_is_read_exactly() -> None:
-    item = ddg.parse_stream_data(f'{{"action":"error","status":{BIG},"type":"ERR_X"}}')
-    assert item == ddg.StreamItem(kind="error", status=int(BIG), error_type="ERR_X")
+    item = wire.parse_stream_data(f'{{"action":"error","status":{BIG},"type":"ERR_X"}}')
+    assert item == wire.StreamItem(kind="error", status=int(BIG), error_type="ERR_X")
 
 
 # --- the batched hand-off and the state rows ---------------------------------------------
-
-
-class _Recording(Exchange):
-    def __init__(self, stop_at: str) -> None:
-        self.stop_at = stop_at
-        self.seen: list[str] = []
-
-    def on_head(self, status: int, headers: object) -> ReadSSE:  # type: ignore[override]
-        return ReadSSE()
-
-    def on_event(self, event: ServerSentEvent) -> Decision | None:
-        self.seen.append(event.data)
-        return Decision.next() if event.data == self.stop_at else None
-
-
-def test_on_events_by_default_hands_out_events_until_a_decision() -> None:
-    events = [ServerSentEvent(data=d) for d in ("a", "b", "c")]
-    exchange = _Recording(stop_at="b")
-    assert exchange.on_events(events) == Decision.next()
-    assert exchange.seen == ["a", "b"]
-    exchange = _Recording(stop_at="z")
-    assert exchange.on_events(events) is None
-    assert exchange.seen == ["a", "b", "c"]
 
 
 @pytest.mark.parametrize("provider", ["ddg", "darkai"])
@@ -311,7 +289,7 @@ def test_chat_exchanges_take_single_events_too(provider: str) -> None:
     session.receive_response_head(200, SSE)
     exchange = session._exchange
     assert exchange is not None
-    results = [exchange.on_event(ServerSentEvent(data=p)) for p in payloads]
+    results = [exchange.on_events([ServerSentEvent(data=p)]) for p in payloads]
     assert results[:-1] == [None] * (len(payloads) - 1)
     assert session._ctx is not None
     assert session._ctx.partial_text == "a"

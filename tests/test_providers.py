@@ -13,6 +13,7 @@ from sansio_chat import (
     providers,
 )
 from sansio_chat.providers import UnknownProviderError, ddg
+from sansio_chat.providers.ddg import DuckDuckGoState
 
 
 def test_names_and_get() -> None:
@@ -84,11 +85,11 @@ def test_new_session_defaults() -> None:
 
 
 def test_new_session_with_conversation_and_model_override() -> None:
-    conv = Conversation(provider="ddg", model="o3-mini", vqd="4-1")
+    conv = DuckDuckGoState(vqd="4-1").store(Conversation(provider="ddg", model="o3-mini"))
     assert providers.get("ddg").new_session(conversation=conv).conversation is conv
     switched = providers.get("ddg").new_session("gpt-4", conversation=conv).conversation
     assert switched.model == "gpt-4o-mini"
-    assert switched.vqd == "4-1"
+    assert DuckDuckGoState.of(switched).vqd == "4-1"
 
 
 def test_new_session_refuses_foreign_conversation() -> None:

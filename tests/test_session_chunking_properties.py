@@ -13,16 +13,8 @@ from hypothesis import strategies as st
 
 from sansio_chat import Finished, TokenEvent
 from sansio_chat.testing import chunkings
-from strategies import (
-    Outcome,
-    Reply,
-    Script,
-    darkai_streams,
-    ddg_first_turn,
-    ddg_streams,
-    drive_turn,
-    new_session,
-)
+from session_driver import Outcome, Reply, Script, drive_turn, new_session
+from strategies import darkai_streams, ddg_first_turn, ddg_streams
 
 
 def _chunker(chat: Reply, chunks: list[bytes] | None) -> Callable[[bytes], list[bytes]]:
@@ -35,14 +27,14 @@ def _chunker(chat: Reply, chunks: list[bytes] | None) -> Callable[[bytes], list[
 
 
 def _run_ddg(chat: Reply, chunks: list[bytes] | None) -> tuple[Outcome, str]:
-    session, clock = new_session("ddg")
+    session, clock = new_session("ddg", fake_solving=False)
     session.start_turn("Hi")
     outcome = drive_turn(session, clock, ddg_first_turn(chat), _chunker(chat, chunks))
     return outcome, session.conversation.to_json()
 
 
 def _run_darkai(chat: Reply, chunks: list[bytes] | None) -> tuple[Outcome, str]:
-    session, clock = new_session("darkai")
+    session, clock = new_session("darkai", fake_solving=False)
     session.start_turn("Hi")
     outcome = drive_turn(session, clock, Script({"chat": [chat]}), _chunker(chat, chunks))
     return outcome, session.conversation.to_json()

@@ -57,25 +57,28 @@ from sansio_chat import (
     format_prompt,
     providers,
 )
+from sansio_chat.providers.ddg import DuckDuckGoState
 from sansio_chat.providers.ddg_challenge import build_x_vqd_hash_1
 from sansio_chat.testing import reference_decode
-from strategies import (
-    BAD_CHALLENGES,
-    CHALLENGES,
-    DARKAI_END,
+from session_driver import (
     FE_PAGE,
     FE_VERSION,
     FakeClock,
     Reply,
+    ddg_error,
+    ddg_token,
+    request_kind,
+)
+from strategies import (
+    BAD_CHALLENGES,
+    CHALLENGES,
+    DARKAI_END,
     check_event,
     check_request,
     check_sleep,
     darkai_chunk,
     darkai_final,
-    ddg_error,
-    ddg_token,
     frame,
-    request_kind,
 )
 
 IDLE_STATES = (State.IDLE, State.DONE, State.ERROR)
@@ -127,7 +130,7 @@ def _utf16(text: str) -> int:
 
 # --- the fake server --------------------------------------------------------------------------
 
-_token_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8)
+_token_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=8)
 _retry_after = st.sampled_from([None, "0", "1", "7.5", "1e3", "-3", "nan", "inf", "soon"])
 _headers_noise = st.sampled_from(
     [(), (("X-Extra", " spaced "),), (("set-cookie", "sid=abc; Path=/"),), (("Set-Cookie", "x"),)]
@@ -304,7 +307,7 @@ class SessionMachine(RuleBasedStateMachine):
         self._reset_model()
 
     def _new_session(self, conversation: Conversation | None, seed: int) -> ChatSession:
-        options: dict[str, object] = {"dialect": self.dialect} if self.provider == "ddg" else {}
+        options: dict[str, Any] = {"dialect": self.dialect} if self.provider == "ddg" else {}
         return providers.get(self.provider).new_session(
             conversation=conversation,
             pacer=Pacer(clock=self.clock),
@@ -315,8 +318,8 @@ class SessionMachine(RuleBasedStateMachine):
     def _reset_model(self) -> None:
         conversation = self.session.conversation
         # What the session holds between turns (committed or cached from a failed turn).
-        self.vqd = conversation.vqd
-        self.challenge = conversation.vqd_hash_1
+        self.vqd = DuckDuckGoState.of(conversation).vqd
+        self.challenge = DuckDuckGoState.of(conversation).vqd_hash_1
         self.expected_state = State.IDLE
         self.outside_json = conversation.to_json()
         self._end_turn_model()
@@ -397,10 +400,10 @@ class SessionMachine(RuleBasedStateMachine):
         assert after.exhausted == (event.reason == "conversation_limit")
         assert (after.provider, after.model) == (before.provider, before.model)
         if self.provider == "ddg":
-            assert after.vqd == self.vqd
+            assert DuckDuckGoState.of(after).vqd == self.vqd
             if self.dialect == "2025-03":
-                assert after.vqd_hash_1 == self.challenge
-                assert after.fe_version == FE_VERSION
+                assert DuckDuckGoState.of(after).vqd_hash_1 == self.challenge
+                assert DuckDuckGoState.of(after).fe_version == FE_VERSION
         self.outside_json = after.to_json()
         note(f"turn finished: {event.reason}")
 

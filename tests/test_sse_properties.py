@@ -37,7 +37,7 @@ def plain_encode(events: Sequence[ServerSentEvent], newline: str) -> bytes:
     def field(name: str, value: str) -> str:
         return f"{name}: {value}" if value.startswith(" ") else f"{name}:{value}"
 
-    out = []
+    out: list[str] = []
     for event in events:
         out.extend(field("data", line) for line in event.data.split("\n"))
         out.append(field("event", event.event))
@@ -192,7 +192,7 @@ class CountingBuffer(bytearray):
     def _count(self, extra: int = 0) -> None:
         CountingBuffer.work += len(self) + extra
 
-    def __iadd__(self, other: Any) -> CountingBuffer:
+    def __iadd__(self, other: Any) -> CountingBuffer:  # type: ignore[misc]
         CountingBuffer.work += len(other)
         return super().__iadd__(other)
 

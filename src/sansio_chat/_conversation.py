@@ -7,8 +7,10 @@ finishes, so a failed turn leaves the committed conversation exactly as it was.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import TypeAlias
 
 from ._errors import LocalProtocolError
@@ -20,17 +22,17 @@ __all__ = [
     "Message",
     "MessageLike",
     "MessagesLike",
+    "ProviderState",
     "coerce_messages",
     "format_prompt",
     "last_user_message",
-    "utf16_length",
 ]
 
 ROLES: tuple[str, ...] = ("system", "user", "assistant")
 """The roles a message may have."""
 
 # Version of the ``to_dict()`` layout; ``from_dict()`` refuses layouts it does not know.
-_FORMAT = 1
+_FORMAT = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,13 +146,83 @@ def last_user_message(messages: Sequence[MessageLike]) -> str:
     return "\n".join(reversed(run))
 
 
-def utf16_length(text: str) -> int:
-    """Length of ``text`` in UTF-16 code units, as JavaScript's ``length`` counts it."""
-    return len(text.encode("utf-16-le")) // 2
+ProviderState: TypeAlias = "Mapping[str, Mapping[str, object]]"
+"""Provider-owned state of a conversation: ``{owner name: {key: JSON value}}``."""
+
+# Format 1 kept DuckDuckGo's values as top-level keys; they are read into the state of the
+# file's provider (format 2 keeps every provider's values under ``state``).
+_LEGACY_KEYS = ("fe_version", "vqd", "vqd_hash_1", "cookies")
+_MAX_STATE_DEPTH = 16
 
 
-def _redact(value: str) -> str:
-    return "''" if not value else "'<redacted>'"
+def _freeze(value: object, where: str, depth: int = 0) -> object:
+    """A deep read-only copy of a JSON-compatible value (lists become tuples)."""
+    if depth > _MAX_STATE_DEPTH:
+        raise LocalProtocolError(f"{where} is nested too deeply")
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise LocalProtocolError(f"{where} holds a non-finite number")
+        return value
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(item, where, depth + 1) for item in value)
+    if isinstance(value, Mapping):
+        if not all(isinstance(key, str) for key in value):
+            raise LocalProtocolError(f"{where} has a key that is not a str")
+        return MappingProxyType({k: _freeze(v, where, depth + 1) for k, v in value.items()})
+    raise LocalProtocolError(f"{where} holds a {type(value).__name__}, not a JSON value")
+
+
+def _thaw(value: object) -> object:
+    """The JSON-ready (mutable) form of a :func:`_freeze` result."""
+    if isinstance(value, tuple):
+        return [_thaw(item) for item in value]
+    if isinstance(value, Mapping):
+        return {key: _thaw(item) for key, item in value.items()}
+    return value
+
+
+def _freeze_state(state: object) -> MappingProxyType[str, MappingProxyType[str, object]]:
+    if not isinstance(state, Mapping):
+        raise LocalProtocolError("Conversation.state must map owner names to JSON objects")
+    frozen: dict[str, MappingProxyType[str, object]] = {}
+    for owner, value in state.items():
+        if not isinstance(owner, str) or not isinstance(value, Mapping):
+            raise LocalProtocolError("Conversation.state must map owner names to JSON objects")
+        entry = _freeze(value, f"Conversation.state[{owner!r}]")
+        assert isinstance(entry, MappingProxyType)
+        if entry:
+            frozen[owner] = entry
+    return MappingProxyType(frozen)
+
+
+def _legacy_state(data: Mapping[str, object]) -> dict[str, object]:
+    """The provider state of a format-1 file (top-level ``fe_version``, ``vqd``, ...)."""
+    state: dict[str, object] = {}
+    for key in ("fe_version", "vqd", "vqd_hash_1"):
+        value = data.get(key, "")
+        if not isinstance(value, str):
+            raise LocalProtocolError(f"conversation: {key!r} must be a str")
+        if value:
+            state[key] = value
+    raw_cookies = data.get("cookies", [])
+    if isinstance(raw_cookies, Mapping):
+        raw_cookies = list(raw_cookies.items())
+    if not isinstance(raw_cookies, list):
+        raise LocalProtocolError("conversation: 'cookies' must be a list of pairs")
+    cookies: list[list[str]] = []
+    for pair in raw_cookies:
+        if (
+            not isinstance(pair, (list, tuple))
+            or len(pair) != 2
+            or not all(isinstance(part, str) for part in pair)
+        ):
+            raise LocalProtocolError("conversation: each cookie must be a [name, value] pair")
+        cookies.append([pair[0], pair[1]])
+    if cookies:
+        state["cookies"] = cookies
+    return state
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
@@ -162,27 +234,24 @@ class Conversation:
             the right provider.
         model: the model id.
         messages: the committed messages, oldest first.
-        fe_version: DuckDuckGo's ``x-fe-version`` (``""`` until fetched).
-        vqd: the ``x-vqd-4`` token the next turn sends (``""`` until fetched).
-        vqd_hash_1: the ``x-vqd-hash-1`` challenge (base64 JavaScript) the next turn solves.
-        cookies: cookies the service set for this conversation, as ``(name, value)`` pairs.
+        state: what providers keep between turns (tokens, challenges, cookies, ...), as
+            ``{owner: {key: JSON value}}``; the owner is a provider name. The core never reads
+            it: each provider reads and writes its own entry (e.g.
+            :class:`sansio_chat.providers.ddg.DuckDuckGoState`).
         exhausted: the service said this conversation takes no further turn.
 
-    ``repr()`` redacts the tokens and cookie values. ``to_dict()``/``from_dict()`` and
-    ``to_json()``/``from_json()`` round-trip exactly.
+    ``repr()`` shows the state's keys, never its values. ``to_dict()``/``from_dict()`` and
+    ``to_json()``/``from_json()`` round-trip exactly; ``from_dict()`` also reads format 1.
     """
 
     provider: str
     model: str
     messages: tuple[Message, ...] = ()
-    fe_version: str = ""
-    vqd: str = ""
-    vqd_hash_1: str = ""
-    cookies: tuple[tuple[str, str], ...] = field(default=())
+    state: ProviderState = field(default_factory=lambda: MappingProxyType({}))
     exhausted: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("provider", "model", "fe_version", "vqd", "vqd_hash_1"):
+        for name in ("provider", "model"):
             if not isinstance(getattr(self, name), str):
                 raise LocalProtocolError(f"Conversation.{name} must be a str")
         if not isinstance(self.exhausted, bool):
@@ -191,30 +260,35 @@ class Conversation:
             isinstance(m, Message) for m in self.messages
         ):
             object.__setattr__(self, "messages", coerce_messages(self.messages))
-        cookies = self.cookies
-        if isinstance(cookies, Mapping):
-            cookies = tuple(cookies.items())
-        if not isinstance(cookies, (tuple, list)) or not all(
-            isinstance(pair, (tuple, list))
-            and len(pair) == 2
-            and all(isinstance(part, str) for part in pair)
-            for pair in cookies
-        ):
-            raise LocalProtocolError("Conversation.cookies must be (name, value) str pairs")
-        object.__setattr__(self, "cookies", tuple((str(n), str(v)) for n, v in cookies))
+        object.__setattr__(self, "state", _freeze_state(self.state))
+
+    def __hash__(self) -> int:
+        state = json.dumps(_thaw(self.state), sort_keys=True)
+        return hash((self.provider, self.model, self.messages, state, self.exhausted))
 
     def __repr__(self) -> str:
-        cookies = ", ".join(f"{name}=<redacted>" for name, _ in self.cookies)
+        state = ", ".join(
+            f"{owner!r}: <redacted> [{', '.join(sorted(entry))}]"
+            for owner, entry in self.state.items()
+        )
         return (
             f"Conversation(provider={self.provider!r}, model={self.model!r}, "
-            f"messages=<{len(self.messages)} messages>, fe_version={self.fe_version!r}, "
-            f"vqd={_redact(self.vqd)}, vqd_hash_1={_redact(self.vqd_hash_1)}, "
-            f"cookies=[{cookies}], exhausted={self.exhausted!r})"
+            f"messages=<{len(self.messages)} messages>, state={{{state}}}, "
+            f"exhausted={self.exhausted!r})"
         )
 
     def with_messages(self, messages: Iterable[MessageLike]) -> Conversation:
         """Return a copy with ``messages`` appended (validated)."""
         return replace(self, messages=self.messages + coerce_messages(list(messages)))
+
+    def state_of(self, owner: str) -> Mapping[str, object]:
+        """The state ``owner`` keeps in this conversation (empty when none), read-only."""
+        return self.state.get(owner, MappingProxyType({}))
+
+    def with_state(self, owner: str, entry: Mapping[str, object]) -> Conversation:
+        """Return a copy whose state of ``owner`` is ``entry`` (an empty one removes it)."""
+        state = {**self.state, owner: entry}
+        return replace(self, state=state)
 
     def to_dict(self) -> dict[str, object]:
         """Return a JSON-ready dict (the inverse of :meth:`from_dict`)."""
@@ -223,65 +297,44 @@ class Conversation:
             "provider": self.provider,
             "model": self.model,
             "messages": [m.to_dict() for m in self.messages],
-            "fe_version": self.fe_version,
-            "vqd": self.vqd,
-            "vqd_hash_1": self.vqd_hash_1,
-            "cookies": [list(pair) for pair in self.cookies],
+            "state": _thaw(self.state),
             "exhausted": self.exhausted,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Conversation:
-        """Rebuild a conversation from :meth:`to_dict` output.
+        """Rebuild a conversation from :meth:`to_dict` output (or a format-1 dict).
 
         Raises :class:`~sansio_chat.LocalProtocolError` for a malformed dict.
         """
         if not isinstance(data, Mapping):
             raise LocalProtocolError("a conversation must be a JSON object")
-        if data.get("format", _FORMAT) != _FORMAT:
+        legacy = any(key in data for key in _LEGACY_KEYS)
+        version = data.get("format", 1 if legacy else _FORMAT)
+        if version not in (1, _FORMAT) or isinstance(version, bool):
             raise LocalProtocolError(f"unknown conversation format {data.get('format')!r}")
         for key in ("provider", "model"):
             if not isinstance(data.get(key), str):
                 raise LocalProtocolError(f"conversation: {key!r} must be a str")
+        provider, model = data["provider"], data["model"]
+        assert isinstance(provider, str)
+        assert isinstance(model, str)
         raw_messages = data.get("messages", [])
         if not isinstance(raw_messages, list):
             raise LocalProtocolError("conversation: 'messages' must be a list")
         messages = tuple(_coerce_one(item, i) for i, item in enumerate(raw_messages))
-        raw_cookies = data.get("cookies", [])
-        if isinstance(raw_cookies, Mapping):
-            raw_cookies = list(raw_cookies.items())
-        if not isinstance(raw_cookies, list):
-            raise LocalProtocolError("conversation: 'cookies' must be a list of pairs")
-        cookies: list[tuple[str, str]] = []
-        for pair in raw_cookies:
-            if (
-                not isinstance(pair, (list, tuple))
-                or len(pair) != 2
-                or not all(isinstance(part, str) for part in pair)
-            ):
-                raise LocalProtocolError("conversation: each cookie must be a [name, value] pair")
-            cookies.append((pair[0], pair[1]))
-        texts: dict[str, str] = {}
-        for key in ("fe_version", "vqd", "vqd_hash_1"):
-            value = data.get(key, "")
-            if not isinstance(value, str):
-                raise LocalProtocolError(f"conversation: {key!r} must be a str")
-            texts[key] = value
+        if version == 1:
+            state: Mapping[str, Mapping[str, object]] = {provider: _legacy_state(data)}
+        else:
+            raw_state = data.get("state", {})
+            if not isinstance(raw_state, Mapping):
+                raise LocalProtocolError("conversation: 'state' must be a JSON object")
+            state = raw_state  # each entry is checked by the constructor
         exhausted = data.get("exhausted", False)
         if not isinstance(exhausted, bool):
             raise LocalProtocolError("conversation: 'exhausted' must be a bool")
-        provider, model = data["provider"], data["model"]
-        assert isinstance(provider, str)
-        assert isinstance(model, str)
         return cls(
-            provider=provider,
-            model=model,
-            messages=messages,
-            fe_version=texts["fe_version"],
-            vqd=texts["vqd"],
-            vqd_hash_1=texts["vqd_hash_1"],
-            cookies=tuple(cookies),
-            exhausted=exhausted,
+            provider=provider, model=model, messages=messages, state=state, exhausted=exhausted
         )
 
     def to_json(self, *, indent: int | None = None) -> str:

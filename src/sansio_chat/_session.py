@@ -2,9 +2,13 @@
 
 The session knows HTTP exchanges, bodies, the event queue, pacing and the state table; a
 provider supplies the rules of a turn (which request comes next and what a response means)
-through the small :class:`ProviderRules` / :class:`ProviderTurn` / :class:`Exchange`
-interfaces below. Parsing happens only in :meth:`ChatSession.next_event`; the
-``receive_*`` methods only buffer.
+through the small :class:`ProviderRules` / :class:`ProviderTurn` / :class:`ProviderExchange`
+interfaces below; it knows no provider by name. Parsing happens only in
+:meth:`ChatSession.next_event`; the ``receive_*`` methods only buffer.
+
+Why one file of this length: the provider interface, the turn context and the session loop
+are one contract read together (what the session calls when, and what a provider may do
+then), the way h11 keeps its connection in one module.
 """
 
 from __future__ import annotations
@@ -29,15 +33,14 @@ from ._state import Input, State, StateMachine
 __all__ = [
     "ChatSession",
     "Decision",
-    "Exchange",
     "Headers",
     "Limits",
+    "ProviderExchange",
     "ProviderRules",
     "ProviderTurn",
     "ReadBody",
     "ReadSSE",
     "TurnContext",
-    "header_value",
     "header_values",
 ]
 
@@ -71,14 +74,6 @@ class Limits:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise LocalProtocolError(f"Limits.{name} must be an int >= 1, not {value!r}")
-
-
-def header_value(headers: Headers, name: str) -> str | None:
-    """The first value of header ``name`` (lower-case), or ``None``."""
-    for key, value in headers:
-        if key == name:
-            return value
-    return None
 
 
 def header_values(headers: Headers, name: str) -> list[str]:
@@ -131,13 +126,13 @@ class Decision:
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReadSSE:
-    """Read the body as a server-sent event stream (``Exchange.on_event``/``on_eof``)."""
+    """Read the body as a server-sent event stream (``ProviderExchange.on_events``/``on_eof``)."""
 
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReadBody:
-    """Buffer the body, then call ``Exchange.on_body``.
+    """Buffer the body, then call ``ProviderExchange.on_body``.
 
     Attributes:
         purpose: ``"page"`` (bounded by ``Limits.max_page_bytes``) or ``"error"`` (bounded
@@ -150,7 +145,7 @@ class ReadBody:
 HeadResult: TypeAlias = "Decision | ReadSSE | ReadBody"
 
 
-class Exchange(ABC):
+class ProviderExchange(ABC):
     """One HTTP exchange of a turn: its request and the rules for its response.
 
     Every method may raise a :class:`~sansio_chat.SansioChatError`; the session delivers it
@@ -163,21 +158,12 @@ class Exchange(ABC):
     def on_head(self, status: int, headers: Headers) -> HeadResult:
         """Read the status and headers; say how to read the body (or decide now)."""
 
-    def on_event(self, event: ServerSentEvent) -> Decision | None:
-        """One server-sent event of a ``ReadSSE`` body; return a decision to stop reading."""
-        raise NotImplementedError
-
     def on_events(self, events: list[ServerSentEvent]) -> Decision | None:
-        """The events one chunk completed, in order; the first decision stops reading.
+        """The events of a ``ReadSSE`` body that one chunk completed, in order.
 
-        The events after the deciding one are dropped. The default hands each event to
-        :meth:`on_event`; an exchange may override it with a faster loop that means the same.
+        Return a decision to stop reading; the events after the deciding one are dropped.
         """
-        for event in events:
-            decision = self.on_event(event)
-            if decision is not None:
-                return decision
-        return None
+        raise NotImplementedError
 
     def on_eof(self) -> Decision:
         """The ``ReadSSE`` body ended without a decision."""
@@ -195,7 +181,7 @@ class ProviderTurn(ABC):
     """The provider's state for one turn; it plans the exchanges."""
 
     @abstractmethod
-    def next_exchange(self) -> Exchange:
+    def next_exchange(self) -> ProviderExchange:
         """The next exchange to perform (called at turn start and after each ``NEXT``/``RETRY``)."""
 
 
@@ -369,8 +355,8 @@ class ChatSession:
         self._queue: deque[Event | _Control] = deque()
         self._ctx: TurnContext | None = None
         self._turn: ProviderTurn | None = None
-        self._planned: Exchange | None = None
-        self._exchange: Exchange | None = None
+        self._planned: ProviderExchange | None = None
+        self._exchange: ProviderExchange | None = None
         self._reset_exchange()
 
     def _reset_exchange(self) -> None:
@@ -554,7 +540,8 @@ class ChatSession:
                     assert self._transition is not None
                     self._machine.process(self._transition)
                 elif state is State.ERROR:
-                    self._machine.check(Input.RECV_DATA, "call next_event()")
+                    # The failed turn's error was raised already; nothing more comes out.
+                    self._machine.refuse("call next_event()")
                 return NEED_DATA
         item = queue.popleft()
         if type(item) is _Control:
@@ -629,7 +616,7 @@ class ChatSession:
             self._pending.clear()
             self._queue.append(_Control(error=error, commit=ctx.commit_on_error))
 
-    def _buffer_body(self, exchange: Exchange, data: bytes) -> None:
+    def _buffer_body(self, exchange: ProviderExchange, data: bytes) -> None:
         assert self._body is not None
         room = self._body_limit - len(self._body)
         self._body += data[:room]
@@ -637,7 +624,7 @@ class ChatSession:
             received = len(self._body) + len(data) - room
             self._settle(exchange.on_body(bytes(self._body), received))
 
-    def _dispatch(self, exchange: Exchange, events: list[ServerSentEvent]) -> bool:
+    def _dispatch(self, exchange: ProviderExchange, events: list[ServerSentEvent]) -> bool:
         """Hand ``events`` to the exchange until one settles it; return whether one did."""
         if events:
             decision = exchange.on_events(events)

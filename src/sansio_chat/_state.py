@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from enum import Enum
 from types import MappingProxyType
+from typing import NoReturn
 
 from ._errors import LocalProtocolError
 
@@ -153,11 +154,18 @@ class StateMachine:
         """
         target = self._row.get(event)
         if target is None:
-            raise LocalProtocolError(
-                f"cannot {action} in state {self._state.name}: {_HINTS[self._state]}",
-                state=self._state.name,
-            )
+            self.refuse(action)
         return target
+
+    def refuse(self, action: str) -> NoReturn:
+        """Raise ``LocalProtocolError``: ``action`` is not possible in the current state.
+
+        For calls the table has no input for (such as ``next_event()`` after an error).
+        """
+        raise LocalProtocolError(
+            f"cannot {action} in state {self._state.name}: {_HINTS[self._state]}",
+            state=self._state.name,
+        )
 
     def process(self, event: Input, action: str | None = None) -> State:
         """Apply ``event``; raise ``LocalProtocolError`` (state unchanged) if not allowed."""

@@ -1,5 +1,8 @@
 """Hypothesis strategies for server-sent event streams, to fuzz any SSE consumer.
 
+(One public module of this length on purpose: users import one name, ``sansio_chat.testing``;
+the strategies build on each other and share the stream model.)
+
 Needs hypothesis, an optional extra: ``pip install "sansio-chat[hypothesis]"``.
 
 - :func:`server_sent_events` — single :class:`~sansio_chat.ServerSentEvent` values that an

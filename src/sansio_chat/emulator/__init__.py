@@ -2,12 +2,14 @@
 
 An :class:`Emulator` takes an :class:`EmulatorRequest` and answers a :class:`ResponsePlan`:
 the status, the headers, and the body as actions (:class:`Write`, :class:`Stall`,
-:class:`Reset`). ``sansio_chat.adapters.emulator_app`` carries the plans out over HTTP.
+:class:`Reset`). The adapters serve the plans over HTTP; nothing here imports them.
 """
 
 from __future__ import annotations
 
-from ._ddg import DIALECTS, error_body, utf16_length
+from sansio_chat._text import utf16_length
+
+from ._ddg import DIALECTS, error_body
 from ._emulator import Emulator, EmulatorConfig, Exchange, RateLimit, parse_rate_limit
 from ._faults import Fault, FaultSyntaxError, parse_fault
 from ._plan import Action, EmulatorRequest, Reset, ResponsePlan, Stall, Write

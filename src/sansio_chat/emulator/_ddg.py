@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, final
 
+from sansio_chat._text import utf16_length
+
 from ._faults import Fault, shape_body
 from ._plan import EmulatorRequest, ResponsePlan, Write, whole_reply
 from ._replies import reply_tokens
@@ -29,7 +31,6 @@ __all__ = [
     "MODELS_2025",
     "DdgService",
     "error_body",
-    "utf16_length",
 ]
 
 DIALECTS: tuple[str, ...] = ("2024", "2025-03", "2025-03-lenient")
@@ -56,11 +57,6 @@ _FE_VERSION = re.compile(r"^serp_\d{8}_\d{6}_ET-[0-9a-f]+$")
 _MAX_TOKENS = 100_000
 _JSON = ("content-type", "application/json")
 _STATUS_BODY = b'{"status":"0","secondaryStatus":"0","statusV2":0}'
-
-
-def utf16_length(text: str) -> int:
-    """The length JavaScript reports for ``text`` (UTF-16 code units)."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
 
 
 def _compact(value: object) -> bytes:

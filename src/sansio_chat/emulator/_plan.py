@@ -98,11 +98,7 @@ class ResponsePlan:
 
     def header(self, name: str) -> str | None:
         """The value of header ``name`` (case-insensitive), or ``None``."""
-        wanted = name.lower()
-        for key, value in self.headers:
-            if key == wanted:
-                return value
-        return None
+        return find_header(self.headers, name)
 
     def body_bytes(self) -> bytes:
         """All bytes the body writes, concatenated (what a client receives before any reset)."""

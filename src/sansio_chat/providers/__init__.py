@@ -1,4 +1,8 @@
-"""The provider catalogue: ``get("ddg")`` or ``get("darkai")``.
+"""The providers: each chat service's protocol rules on top of the core session, and the
+catalogue, ``get("ddg")`` or ``get("darkai")``.
+
+One module (``darkai.py``) or package (``ddg/``) per service; ``_base.py`` is what every
+provider object offers. Providers import the core, never the emulator or the adapters.
 
 Each provider object describes its service (``label``, ``url``, ``working``, models, ...),
 validates model names and starts sessions with ``new_session(...)``.

@@ -26,9 +26,9 @@ from sansio_chat._http import HttpRequest
 from sansio_chat._json import loads
 from sansio_chat._session import (
     Decision,
-    Exchange,
     Headers,
     HeadResult,
+    ProviderExchange,
     ProviderRules,
     ProviderTurn,
     ReadBody,
@@ -46,9 +46,7 @@ __all__ = [
     "MODEL_ALIASES",
     "USER_AGENT",
     "DarkAIProvider",
-    "StreamItem",
     "chat_request",
-    "parse_stream_data",
 ]
 
 DEFAULT_BASE_URL = "https://darkai.foundation"
@@ -79,15 +77,15 @@ def chat_request(
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StreamItem:
-    """What one ``data:`` payload of the reply means.
+    """What one ``data:`` payload of the reply means, when it is not a text-chunk.
 
     Attributes:
-        kind: ``"token"`` (a text-chunk), ``"final"`` (final-response, the whole text),
-            ``"end"`` (stream-end) or ``"ignore"``.
-        text: the text of a token or final item.
+        kind: ``"final"`` (final-response, the whole text), ``"end"`` (stream-end) or
+            ``"ignore"``.
+        text: the text of a final item.
     """
 
-    kind: Literal["token", "final", "end", "ignore"]
+    kind: Literal["final", "end", "ignore"]
     text: str = ""
 
 
@@ -103,17 +101,11 @@ _END = StreamItem(kind="end")
 _IGNORE = StreamItem(kind="ignore")
 
 
-def parse_stream_data(data: str) -> StreamItem:
-    """Interpret one event's data; malformed JSON raises ``RemoteProtocolError``.
-
-    ``text-chunk`` → ``token``; ``final-response`` → ``final`` (the whole text);
-    ``stream-end`` → ``end``; any other event → ``ignore``.
+def parse_stream_data(data: str) -> StreamItem | str:
+    """Interpret one event's data: a ``text-chunk`` is its bare text, anything else a
+    :class:`StreamItem` (``final-response`` → ``final``, ``stream-end`` → ``end``, any other
+    event → ``ignore``). Malformed JSON raises ``RemoteProtocolError``.
     """
-    item = _classify(data)
-    return StreamItem(kind="token", text=item) if isinstance(item, str) else item
-
-
-def _classify(data: str) -> StreamItem | str:
     # The hot path of a reply: a text-chunk comes back as its bare text, with no object built.
     try:
         payload = loads(data)
@@ -152,7 +144,7 @@ class _Turn(ProviderTurn):
         self.rules = rules
         self.ctx = ctx
 
-    def next_exchange(self) -> Exchange:
+    def next_exchange(self) -> ProviderExchange:
         request = chat_request(
             self.rules.base_url,
             model=self.ctx.conversation.model,
@@ -162,7 +154,7 @@ class _Turn(ProviderTurn):
         return _ChatExchange(self.ctx, request)
 
 
-class _ChatExchange(Exchange):
+class _ChatExchange(ProviderExchange):
     def __init__(self, ctx: TurnContext, request: HttpRequest) -> None:
         self.ctx = ctx
         self.request = request
@@ -174,14 +166,11 @@ class _ChatExchange(Exchange):
             return ReadBody(purpose="error")
         return ReadSSE()
 
-    def on_event(self, event: ServerSentEvent) -> Decision | None:
-        return self.on_events([event])
-
     def on_events(self, events: list[ServerSentEvent]) -> Decision | None:
         # The session hands over every event a chunk completed: the per-event path of a reply.
         token = self.ctx.token
         for event in events:
-            item = _classify(event.data)
+            item = parse_stream_data(event.data)
             if type(item) is str:
                 token(item)
                 continue
