@@ -18,15 +18,20 @@ from urllib.parse import urlsplit
 
 from sansio_chat import (
     DEFAULT_MIN_INTERVAL,
+    ChallengeResult,
     ChatSession,
     Event,
     HttpRequest,
     Pacer,
     SansioChatError,
     Sleep,
+    SolveChallenge,
     TurnComplete,
     providers,
 )
+
+Solve = Callable[[SolveChallenge], "ChallengeResult | str"]
+"""A stand-in for a driver's challenge solver: a result, or a failure reason."""
 
 UA_HEADERS_SEEN: list[Mapping[str, str]] = []
 
@@ -142,6 +147,7 @@ class Transcript:
     """What happened during one driven turn."""
 
     requests: list[HttpRequest] = field(default_factory=list)
+    solves: list[SolveChallenge] = field(default_factory=list)
     sleeps: list[float] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     error: SansioChatError | None = None
@@ -183,10 +189,12 @@ class Script:
 
 
 def request_kind(request: HttpRequest) -> str:
-    """``page``, ``status`` or ``chat`` from a request's URL."""
+    """``page``, ``status``, ``models`` or ``chat`` from a request's URL."""
     path = urlsplit(request.url).path
     if path.endswith("/duckchat/v1/status"):
         return "status"
+    if path.endswith("/duckchat/v1/models"):
+        return "models"
     if path.endswith("/chat"):
         return "chat"
     return "page"
@@ -199,11 +207,13 @@ def drive(
     *,
     split: Splitter = whole,
     max_steps: int = 200,
+    solve: Solve | None = None,
 ) -> Transcript:
     """Run the turn already started on ``session``; never raises a ``SansioChatError`` (it is
     recorded in the transcript).
 
-    ``replies`` answers the requests in order (each must be used), or by request kind.
+    ``replies`` answers the requests in order (each must be used), or by request kind;
+    ``solve`` answers ``SolveChallenge`` steps.
     """
     script = replies if isinstance(replies, Script) else None
     queue = [] if isinstance(replies, Script) else list(replies)
@@ -218,6 +228,16 @@ def drive(
                 assert step.seconds > 0
                 out.sleeps.append(step.seconds)
                 clock.now += step.seconds
+                continue
+            if isinstance(step, SolveChallenge):
+                assert solve is not None, "a SolveChallenge step, and no solver"
+                out.solves.append(step)
+                answer = solve(step)
+                if isinstance(answer, str):
+                    session.receive_challenge_failure(answer)
+                else:
+                    session.receive_challenge_result(answer)
+                out.events.extend(session.events())
                 continue
             assert isinstance(step, HttpRequest)
             out.requests.append(step)
@@ -245,11 +265,16 @@ Outcome = tuple[tuple[Event, ...], tuple[str, str, str] | None]
 
 
 def drive_turn(
-    session: ChatSession, clock: FakeClock, script: Script, chunker: Splitter, max_steps: int = 50
+    session: ChatSession,
+    clock: FakeClock,
+    script: Script,
+    chunker: Splitter,
+    max_steps: int = 50,
+    solve: Solve | None = None,
 ) -> Outcome:
     """:func:`drive` as a comparable value: the events and the error (type name, message,
     partial text) if one ended the turn."""
-    out = drive(session, clock, script, split=chunker, max_steps=max_steps)
+    out = drive(session, clock, script, split=chunker, max_steps=max_steps, solve=solve)
     error = out.error
     if error is None:
         return tuple(out.events), None
@@ -267,7 +292,7 @@ def new_session(
     """A session with a fake clock, a seeded RNG and a pacer on that clock; for ddg the fake
     solver unless ``fake_solving`` is false (then the real one)."""
     clock = FakeClock()
-    if provider == "ddg" and fake_solving:
+    if provider == "ddg" and fake_solving and options.get("dialect") != "2026":
         options.setdefault("solver", fake_solver)
     session = providers.get(provider).new_session(
         clock=clock,

@@ -86,7 +86,7 @@ def _altered(value: dict[str, Any], rng: random.Random) -> dict[str, Any]:
 
 
 def _run(
-    seed: int, count: int, page_changes: dict[str, str], families: list[str] | None = None
+    seed: int, count: int, page_changes: dict[str, Any], families: list[str] | None = None
 ) -> None:
     chromium = require_chromium()
     master = random.Random(seed)

@@ -13,19 +13,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sansio_chat import ChallengeError, Message, RemoteProtocolError
-from sansio_chat.providers._ddg2026 import (
+from sansio_chat.providers.ddg.markers import StreamMarker, parse_marker
+from sansio_chat.providers.ddg.models import ModelInfo, parse_models
+from sansio_chat.providers.ddg.proof import build_proof, js_string
+from sansio_chat.providers.ddg.wire2026 import (
     DurableKey,
-    ModelInfo,
-    StreamMarker,
-    build_proof,
     chat_body_2026,
     fe_signals,
     generate_durable_key,
     journey_id,
-    js_string,
     message_id,
-    parse_marker,
-    parse_models,
     parse_page_version,
 )
 

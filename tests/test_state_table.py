@@ -12,9 +12,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ddg2026_support import OPTIONS, Challenges, page_reply
 from sansio_chat import (
     NEED_DATA,
     TRANSITIONS,
+    ChallengeResult,
     ChatSession,
     Input,
     LocalProtocolError,
@@ -98,8 +100,27 @@ def _status(session: ChatSession) -> None:
     session.receive_response_head(200, [(b"x-vqd-4", b"4-1")])
 
 
+def reach_solving(state: State) -> ChatSession:
+    """A dialect-2026 session holding a challenge step (``SOLVE``) or its answer (``SOLVED``)."""
+    challenges = Challenges(seed=1)
+    session, _clock = new_session(**{**OPTIONS, "min_interval": 0})
+    session.start_turn("hi")
+    for reply in (page_reply(), challenges.status_reply()):
+        session.next_step()
+        session.receive_response_head(reply.status, reply.headers)
+        session.receive_data(reply.body)
+        session.receive_eof()
+        assert session.next_event() is NEED_DATA
+    step = session.next_step()
+    if state is State.SOLVED:
+        session.receive_challenge_result(challenges.solve(step))  # type: ignore[arg-type]
+    return session
+
+
 def reach(state: State) -> ChatSession:
-    """A dialect-2024 session in ``state``."""
+    """A session in ``state`` (dialect 2024, or 2026 for the challenge states)."""
+    if state in (State.SOLVE, State.SOLVED):
+        return reach_solving(state)
     session, _clock = new_session(dialect="2024", min_interval=0)
     if state is State.IDLE:
         return session
@@ -143,7 +164,15 @@ CALLS: dict[str, tuple[Callable[[ChatSession], object], set[Input]]] = {
     "start_turn": (lambda s: s.start_turn("again"), {Input.START_TURN}),
     "next_step": (
         lambda s: s.next_step(),
-        {Input.SEND_SLEEP, Input.SEND_REQUEST, Input.SEND_TURN_COMPLETE},
+        {Input.SEND_SLEEP, Input.SEND_REQUEST, Input.SEND_CHALLENGE, Input.SEND_TURN_COMPLETE},
+    ),
+    "receive_challenge_result": (
+        lambda s: s.receive_challenge_result(ChallengeResult(value={}, duration_ms=1)),
+        {Input.RECV_SOLUTION},
+    ),
+    "receive_challenge_failure": (
+        lambda s: s.receive_challenge_failure("no engine"),
+        {Input.RECV_SOLUTION},
     ),
     "receive_response_head": (lambda s: s.receive_response_head(200, []), {Input.RECV_HEAD}),
     "receive_data": (lambda s: s.receive_data(b"data: x"), {Input.RECV_DATA}),

@@ -17,6 +17,8 @@ CALLS = {
     Input.START_TURN: "start_turn()",
     Input.SEND_SLEEP: "next_step() → Sleep",
     Input.SEND_REQUEST: "next_step() → HttpRequest",
+    Input.SEND_CHALLENGE: "next_step() → SolveChallenge",
+    Input.RECV_SOLUTION: "receive_challenge_result() / receive_challenge_failure()",
     Input.SEND_TURN_COMPLETE: "next_step() → TurnComplete",
     Input.RECV_HEAD: "receive_response_head()",
     Input.RECV_DATA: "receive_data()",
@@ -60,6 +62,8 @@ def _doc(state: State) -> str:
         State.AWAIT_HEAD: "waiting for receive_response_head()",
         State.RECV_BODY: "receiving the body; next_event() parses it",
         State.RECV_EOF: "body ended; next_event() drains and settles the exchange",
+        State.SOLVE: "a challenge script was handed out; its answer is expected",
+        State.SOLVED: "the answer arrived; next_event() settles it",
         State.DONE: "reply finished and committed; next_step() → TurnComplete",
         State.ERROR: "the turn failed (absorbing); start_turn() begins a new one",
     }

@@ -1,7 +1,8 @@
 """The session's step vocabulary: what a driver must do next.
 
-``ChatSession.next_step()`` returns one of :class:`HttpRequest`, :class:`Sleep` or
-:class:`TurnComplete`; ``next_event()`` returns an event or :data:`NEED_DATA`.
+``ChatSession.next_step()`` returns one of :class:`HttpRequest`, :class:`Sleep`,
+:class:`~sansio_chat.SolveChallenge` or :class:`TurnComplete`; ``next_event()`` returns an
+event or :data:`NEED_DATA`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Literal, TypeVar, final
+
+from ._challenge import SolveChallenge
 
 __all__ = ["NEED_DATA", "HttpRequest", "Sleep", "Step", "TurnComplete", "find_header"]
 
@@ -69,7 +72,8 @@ class TurnComplete:
     """The turn is over: the reply has been delivered and committed to the conversation."""
 
 
-Step = HttpRequest | Sleep | TurnComplete
+Step = HttpRequest | Sleep | SolveChallenge | TurnComplete
+"""What ``next_step()`` returns."""
 
 
 class _Sentinel(Enum):

@@ -6,7 +6,7 @@ through the small :class:`ProviderRules` / :class:`ProviderTurn` / :class:`Provi
 interfaces below; it knows no provider by name. Parsing happens only in
 :meth:`ChatSession.next_event`; the ``receive_*`` methods only buffer.
 
-Why one file of this length: the provider interface, the turn context and the session loop
+Why this file is long: the provider interface, the turn context and the session loop
 are one contract read together (what the session calls when, and what a provider may do
 then), the way h11 keeps its connection in one module.
 """
@@ -22,8 +22,9 @@ from enum import Enum
 from typing import Literal, TypeAlias, final
 from urllib.parse import urlsplit
 
+from ._challenge import ChallengeResult, SolveChallenge
 from ._conversation import Conversation, Message, MessagesLike, coerce_messages
-from ._errors import ConversationLimitError, LocalProtocolError, SansioChatError
+from ._errors import ChallengeError, ConversationLimitError, LocalProtocolError, SansioChatError
 from ._events import Event, Finished, FinishReason, RateLimited, TokenEvent
 from ._http import NEED_DATA, HttpRequest, Sleep, Step, TurnComplete, _Sentinel
 from ._pacing import Backoff, Pacer
@@ -35,6 +36,7 @@ __all__ = [
     "Decision",
     "Headers",
     "Limits",
+    "ProviderChallenge",
     "ProviderExchange",
     "ProviderRules",
     "ProviderTurn",
@@ -111,6 +113,7 @@ class Decision:
     delay: float = 0.0
     reason: FinishReason = "stop"
     conversation: Conversation | None = None
+    stop_reason: str = ""
 
     @classmethod
     def next(cls) -> Decision:
@@ -118,9 +121,16 @@ class Decision:
         return cls(kind=DecisionKind.NEXT)
 
     @classmethod
-    def finish(cls, conversation: Conversation, reason: FinishReason = "stop") -> Decision:
+    def finish(
+        cls, conversation: Conversation, reason: FinishReason = "stop", stop_reason: str = ""
+    ) -> Decision:
         """The reply is complete; commit ``conversation``."""
-        return cls(kind=DecisionKind.FINISH, reason=reason, conversation=conversation)
+        return cls(
+            kind=DecisionKind.FINISH,
+            reason=reason,
+            conversation=conversation,
+            stop_reason=stop_reason,
+        )
 
 
 @final
@@ -177,11 +187,31 @@ class ProviderExchange(ABC):
         raise NotImplementedError
 
 
+class ProviderChallenge(ABC):
+    """A script challenge the driver must evaluate before the turn can go on.
+
+    The session hands out :attr:`step`; the driver's answer reaches :meth:`on_result` or
+    :meth:`on_failure`, after which the session asks the turn for its next exchange.
+    Both may raise a :class:`~sansio_chat.SansioChatError`, which the session delivers
+    from ``next_event()``.
+    """
+
+    step: SolveChallenge
+
+    @abstractmethod
+    def on_result(self, result: ChallengeResult) -> None:
+        """The script resolved to ``result``."""
+
+    @abstractmethod
+    def on_failure(self, reason: str) -> None:
+        """The driver could not evaluate the script."""
+
+
 class ProviderTurn(ABC):
     """The provider's state for one turn; it plans the exchanges."""
 
     @abstractmethod
-    def next_exchange(self) -> ProviderExchange:
+    def next_exchange(self) -> ProviderExchange | ProviderChallenge:
         """The next exchange to perform (called at turn start and after each ``NEXT``/``RETRY``)."""
 
 
@@ -355,8 +385,9 @@ class ChatSession:
         self._queue: deque[Event | _Control] = deque()
         self._ctx: TurnContext | None = None
         self._turn: ProviderTurn | None = None
-        self._planned: ProviderExchange | None = None
+        self._planned: ProviderExchange | ProviderChallenge | None = None
         self._exchange: ProviderExchange | None = None
+        self._challenge: ProviderChallenge | None = None
         self._reset_exchange()
 
     def _reset_exchange(self) -> None:
@@ -453,14 +484,19 @@ class ChatSession:
         """
         state = self._machine.state
         if state is State.SEND:
-            assert self._planned is not None
-            request = self._planned.request
+            planned = self._planned
+            assert planned is not None
+            if isinstance(planned, ProviderChallenge):
+                self._machine.process(Input.SEND_CHALLENGE)
+                self._challenge, self._planned = planned, None
+                return planned.step
+            request = planned.request
             wait = self._pacer.reserve(urlsplit(request.url).netloc)
             if wait > 0:
                 self._machine.process(Input.SEND_SLEEP)
                 return Sleep(seconds=wait)
             self._machine.process(Input.SEND_REQUEST)
-            self._exchange, self._planned = self._planned, None
+            self._exchange, self._planned = planned, None
             assert self._ctx is not None
             self._ctx.new_attempt()
             self._reset_exchange()
@@ -474,6 +510,57 @@ class ChatSession:
             return TurnComplete()
         self._machine.check(Input.SEND_REQUEST, "call next_step()")
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def receive_challenge_result(self, result: ChallengeResult) -> None:
+        """The answer to the last ``SolveChallenge``: what the script resolved to.
+
+        Then drain ``next_event()``: a result the session cannot use raises
+        :class:`~sansio_chat.ChallengeError` from there.
+        """
+        self._machine.check(Input.RECV_SOLUTION, "receive a challenge result")
+        if not isinstance(result, ChallengeResult):
+            raise LocalProtocolError(
+                f"result must be a ChallengeResult, not {type(result).__name__}",
+                state=self._machine.state.name,
+            )
+        self._machine.process(Input.RECV_SOLUTION)
+        challenge = self._challenge
+        assert challenge is not None
+        self._answer(lambda: challenge.on_result(result))
+
+    def receive_challenge_failure(self, reason: str) -> None:
+        """The driver could not evaluate the last ``SolveChallenge`` (``reason`` says why).
+
+        Then drain ``next_event()``: it raises :class:`~sansio_chat.ChallengeError` unless
+        the session can fetch a fresh challenge and ask again.
+        """
+        self._machine.check(Input.RECV_SOLUTION, "receive a challenge failure")
+        if not isinstance(reason, str):
+            raise LocalProtocolError(
+                f"reason must be a str, not {type(reason).__name__}",
+                state=self._machine.state.name,
+            )
+        self._machine.process(Input.RECV_SOLUTION)
+        challenge = self._challenge
+        assert challenge is not None
+        self._answer(lambda: challenge.on_failure(reason))
+
+    def _answer(self, deliver: Callable[[], None]) -> None:
+        ctx = self._ctx
+        assert ctx is not None
+        self._challenge = None
+        try:
+            try:
+                deliver()
+            except SansioChatError:
+                raise
+            except Exception as exc:  # a provider bug must not escape untyped
+                raise ChallengeError(f"the challenge answer could not be used: {exc!r}") from exc
+            self._settle(Decision.next())
+        except SansioChatError as error:
+            if not error.partial_text:
+                error.partial_text = ctx.partial_text
+            self._queue.append(_Control(error=error, commit=ctx.commit_on_error))
 
     def receive_response_head(
         self, status: int, headers: Iterable[tuple[str | bytes, str | bytes]]
@@ -519,7 +606,7 @@ class ChatSession:
         self._machine.process(Input.ABORT, "abort the turn")
         if self._machine.state is State.ERROR:
             self._queue.clear()
-            self._planned = self._exchange = None
+            self._planned = self._exchange = self._challenge = None
             self._ctx = self._turn = None
 
     def next_event(self) -> Event | _NeedData:
@@ -536,7 +623,7 @@ class ChatSession:
             ):
                 self._pump()
             if not queue:
-                if state is State.RECV_EOF:
+                if state is State.RECV_EOF or state is State.SOLVED:
                     assert self._transition is not None
                     self._machine.process(self._transition)
                 elif state is State.ERROR:
@@ -555,7 +642,7 @@ class ChatSession:
             item.error.state = self._machine.state.name
             self._machine.process(Input.REMOTE_ERROR)
             self._queue.clear()
-            self._planned = self._exchange = None
+            self._planned = self._exchange = self._challenge = None
             self._ctx = self._turn = None
             raise item.error
         assert item.event is not None
@@ -641,7 +728,10 @@ class ChatSession:
         if decision.kind is DecisionKind.FINISH:
             assert decision.conversation is not None
             self._queue.append(
-                _Control(event=Finished(reason=decision.reason), commit=decision.conversation)
+                _Control(
+                    event=Finished(reason=decision.reason, stop_reason=decision.stop_reason),
+                    commit=decision.conversation,
+                )
             )
             self._transition = Input.TURN_DONE
             return

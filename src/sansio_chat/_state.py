@@ -36,6 +36,10 @@ class State(Enum):
     """Receiving the response body: ``receive_data()``, ``receive_eof()``, ``next_event()``."""
     RECV_EOF = "RECV_EOF"
     """The body ended; ``next_event()`` drains what is left and settles the exchange."""
+    SOLVE = "SOLVE"
+    """A challenge script was handed out (``SolveChallenge``); its answer is expected."""
+    SOLVED = "SOLVED"
+    """The challenge was answered; ``next_event()`` settles it (the next request, or an error)."""
     DONE = "DONE"
     """The reply finished and was committed; ``next_step()`` returns ``TurnComplete``."""
     ERROR = "ERROR"
@@ -53,6 +57,10 @@ class Input(Enum):
     """``next_step()`` returned a ``Sleep``."""
     SEND_REQUEST = "SEND_REQUEST"
     """``next_step()`` returned an ``HttpRequest``."""
+    SEND_CHALLENGE = "SEND_CHALLENGE"
+    """``next_step()`` returned a ``SolveChallenge``."""
+    RECV_SOLUTION = "RECV_SOLUTION"
+    """``receive_challenge_result()`` or ``receive_challenge_failure()``."""
     SEND_TURN_COMPLETE = "SEND_TURN_COMPLETE"
     """``next_step()`` returned ``TurnComplete``."""
     RECV_HEAD = "RECV_HEAD"
@@ -82,6 +90,10 @@ TRANSITIONS: MappingProxyType[tuple[State, Input], State] = MappingProxyType(
         (_S.ERROR, _I.START_TURN): _S.SEND,
         (_S.SEND, _I.SEND_SLEEP): _S.SEND,
         (_S.SEND, _I.SEND_REQUEST): _S.AWAIT_HEAD,
+        (_S.SEND, _I.SEND_CHALLENGE): _S.SOLVE,
+        (_S.SOLVE, _I.RECV_SOLUTION): _S.SOLVED,
+        (_S.SOLVED, _I.EXCHANGE_DONE): _S.SEND,
+        (_S.SOLVED, _I.REMOTE_ERROR): _S.ERROR,
         (_S.BACKOFF, _I.SEND_SLEEP): _S.SEND,
         (_S.AWAIT_HEAD, _I.RECV_HEAD): _S.RECV_BODY,
         (_S.RECV_BODY, _I.RECV_DATA): _S.RECV_BODY,
@@ -98,6 +110,8 @@ TRANSITIONS: MappingProxyType[tuple[State, Input], State] = MappingProxyType(
         (_S.AWAIT_HEAD, _I.ABORT): _S.ERROR,
         (_S.RECV_BODY, _I.ABORT): _S.ERROR,
         (_S.RECV_EOF, _I.ABORT): _S.ERROR,
+        (_S.SOLVE, _I.ABORT): _S.ERROR,
+        (_S.SOLVED, _I.ABORT): _S.ERROR,
         (_S.DONE, _I.ABORT): _S.DONE,
         (_S.ERROR, _I.ABORT): _S.ERROR,
     }
@@ -123,6 +137,8 @@ _HINTS: MappingProxyType[State, str] = MappingProxyType(
         _S.AWAIT_HEAD: "send the request, then call receive_response_head()",
         _S.RECV_BODY: "feed the body with receive_data(), then receive_eof()",
         _S.RECV_EOF: "drain next_event() until NEED_DATA",
+        _S.SOLVE: "evaluate the SolveChallenge, then call receive_challenge_result()",
+        _S.SOLVED: "drain next_event() until NEED_DATA",
         _S.DONE: "call next_step() (TurnComplete) or start_turn()",
         _S.ERROR: "the turn failed; call start_turn() to begin a new one",
     }

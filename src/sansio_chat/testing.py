@@ -1,7 +1,7 @@
 """Hypothesis strategies for server-sent event streams, to fuzz any SSE consumer.
 
-(One public module of this length on purpose: users import one name, ``sansio_chat.testing``;
-the strategies build on each other and share the stream model.)
+Why this file is long: users import one public name, ``sansio_chat.testing``; the strategies
+build on each other and share one stream model.
 
 Needs hypothesis, an optional extra: ``pip install "sansio-chat[hypothesis]"``.
 

@@ -116,8 +116,10 @@ class Provider(ABC):
             limits: buffering limits (default ``Limits()``).
             **options: provider options (see the provider's module).
         """
+        options = self._session_options(conversation, dict(options))
+        validate = self._model_validator(options)
         if conversation is None:
-            conversation = Conversation(provider=self.name, model=self.validate_model(model))
+            conversation = Conversation(provider=self.name, model=validate(model))
         else:
             if not isinstance(conversation, Conversation):
                 raise LocalProtocolError("conversation must be a Conversation")
@@ -126,23 +128,49 @@ class Provider(ABC):
                     f"this conversation belongs to provider {conversation.provider!r}, "
                     f"not {self.name!r}"
                 )
-            wanted = self.validate_model(model or conversation.model)
+            wanted = validate(model or conversation.model)
             if wanted != conversation.model:
                 conversation = replace(conversation, model=wanted)
-        base = normalize_base_url(self.default_base_url if base_url is None else base_url)
+        if base_url is None:
+            base_url = self._default_base_url(options)
+        base = normalize_base_url(base_url)
         if pacer is None:
             pacer = Pacer(clock=clock if clock is not None else time.monotonic)
+        if rng is None:
+            rng = random.Random()
         if backoff is None:
             backoff = Backoff(rng=rng)
         limits = limits if limits is not None else Limits()
-        rules = self._rules(conversation=conversation, base_url=base, options=dict(options))
+        rules = self._rules(conversation=conversation, base_url=base, options=options, rng=rng)
         return ChatSession(rules, conversation, pacer=pacer, backoff=backoff, limits=limits)
+
+    def _session_options(
+        self, conversation: Conversation | None, options: dict[str, object]
+    ) -> dict[str, object]:
+        """The options of ``new_session`` completed from a continued conversation."""
+        return options
+
+    def _model_validator(self, options: Mapping[str, object]) -> Callable[[str | None], str]:
+        """How ``new_session`` checks a model, given the session's options."""
+        return self.validate_model
+
+    def _default_base_url(self, options: Mapping[str, object]) -> str:
+        """Where requests go when ``new_session`` gets no ``base_url``."""
+        return self.default_base_url
 
     @abstractmethod
     def _rules(
-        self, *, conversation: Conversation, base_url: str, options: dict[str, object]
+        self,
+        *,
+        conversation: Conversation,
+        base_url: str,
+        options: dict[str, object],
+        rng: random.Random,
     ) -> ProviderRules:
-        """Build this provider's rules; refuse unknown ``options`` with LocalProtocolError."""
+        """Build this provider's rules; refuse unknown ``options`` with LocalProtocolError.
+
+        ``rng`` is the session's random source (per-request values such as ids come from it).
+        """
 
     def __repr__(self) -> str:
         return f"<Provider {self.name!r} ({self.label}) working={self.working}>"

@@ -11,6 +11,7 @@ ignored.
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
@@ -215,7 +216,12 @@ class DarkAIProvider(Provider):
     default_base_url = DEFAULT_BASE_URL
 
     def _rules(
-        self, *, conversation: Conversation, base_url: str, options: dict[str, object]
+        self,
+        *,
+        conversation: Conversation,
+        base_url: str,
+        options: dict[str, object],
+        rng: random.Random,
     ) -> ProviderRules:
         user_agent = options.pop("user_agent", USER_AGENT)
         if not isinstance(user_agent, str) or not user_agent:

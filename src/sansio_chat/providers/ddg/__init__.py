@@ -2,8 +2,12 @@
 connection:
 
 - :mod:`.dialects`: the protocol eras as data (:class:`Dialect`, :data:`DIALECTS`);
+- :mod:`.eras`: which era a reply belongs to (:class:`DialectMismatchError`);
 - :mod:`.wire`: values, request builders and parsers of replies and page markers;
-- :mod:`.turn`: the session rules, the turn plan and its exchanges;
+- :mod:`.turn`: the session rules, the turn plan and its exchanges (``2024``, ``2025-03``);
+- :mod:`.turn2026`, :mod:`.exchanges2026`, :mod:`.wire2026`, :mod:`.proof`,
+  :mod:`.markers`, :mod:`.models`: dialect ``2026`` (duck.ai): the turn with its script
+  challenge step, its exchanges, wire values, the proof, the stream markers and the models;
 - :mod:`.state`: what a conversation keeps between turns (``Conversation.state["ddg"]``);
 - :mod:`.provider`: the catalogue entry (models, ``new_session`` options).
 
@@ -14,8 +18,11 @@ what users need; tests reach into the role modules for the rest.
 from __future__ import annotations
 
 from sansio_chat.providers.ddg.dialects import DEFAULT_DIALECT, DIALECTS, Dialect
+from sansio_chat.providers.ddg.eras import DialectMismatchError
+from sansio_chat.providers.ddg.models import ModelInfo, parse_models
 from sansio_chat.providers.ddg.provider import (
     DEFAULT_MODEL,
+    DEFAULT_MODEL_2026,
     MODEL_ALIASES,
     MODELS,
     DuckDuckGoProvider,
@@ -29,13 +36,16 @@ from sansio_chat.providers.ddg.wire import (
     MissingHeaderError,
     MissingMarkerError,
 )
+from sansio_chat.providers.ddg.wire2026 import BROWSER_2026, DurableKey, models_request
 from sansio_chat.providers.ddg_challenge import ChallengeSolver
 
 __all__ = [
     "BROWSER",
+    "BROWSER_2026",
     "DEFAULT_BASE_URL",
     "DEFAULT_DIALECT",
     "DEFAULT_MODEL",
+    "DEFAULT_MODEL_2026",
     "DIALECTS",
     "INPUT_CHAR_LIMIT",
     "MODELS",
@@ -43,8 +53,13 @@ __all__ = [
     "Browser",
     "ChallengeSolver",
     "Dialect",
+    "DialectMismatchError",
     "DuckDuckGoProvider",
     "DuckDuckGoState",
+    "DurableKey",
     "MissingHeaderError",
     "MissingMarkerError",
+    "ModelInfo",
+    "models_request",
+    "parse_models",
 ]

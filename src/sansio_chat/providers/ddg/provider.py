@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import random
+import re
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from types import MappingProxyType
 
 from sansio_chat._conversation import Conversation
-from sansio_chat._errors import LocalProtocolError
+from sansio_chat._errors import LocalProtocolError, ModelNotSupportedError
 from sansio_chat._session import ProviderRules
 from sansio_chat.providers._base import Provider, check_no_options
 from sansio_chat.providers.ddg.dialects import DEFAULT_DIALECT, DIALECTS, Dialect
+from sansio_chat.providers.ddg.models import MODEL_ALIASES_2026, MODELS_2026, RETIRED_MODELS
 from sansio_chat.providers.ddg.state import DuckDuckGoState
 from sansio_chat.providers.ddg.turn import Rules
+from sansio_chat.providers.ddg.turn2026 import Rules2026
 from sansio_chat.providers.ddg.wire import BROWSER, DEFAULT_BASE_URL, INPUT_CHAR_LIMIT, Browser
+from sansio_chat.providers.ddg.wire2026 import (
+    BROWSER_2026,
+    REASONING_EFFORTS,
+    generate_durable_key,
+    parse_brands,
+)
 
-__all__ = ["DEFAULT_MODEL", "MODELS", "MODEL_ALIASES", "DuckDuckGoProvider"]
+__all__ = ["DEFAULT_MODEL", "DEFAULT_MODEL_2026", "MODELS", "MODEL_ALIASES", "DuckDuckGoProvider"]
 
 DEFAULT_MODEL = "gpt-4o-mini"
 MODELS: tuple[str, ...] = (
@@ -24,6 +36,9 @@ MODELS: tuple[str, ...] = (
     "o3-mini",
     "mistralai/Mistral-Small-24B-Instruct-2501",
 )
+DEFAULT_MODEL_2026 = "gpt-5.4-mini"
+# A model id the chat body may carry: printable ASCII without spaces, of a sane length.
+_MODEL_ID = re.compile(r"[\x21-\x7e]{1,128}")
 MODEL_ALIASES = MappingProxyType(
     {
         "gpt-4": "gpt-4o-mini",
@@ -39,11 +54,19 @@ MODEL_ALIASES = MappingProxyType(
 class DuckDuckGoProvider(Provider):
     """DuckDuckGo AI Chat.
 
-    Options of ``new_session``: ``dialect`` (``"2024"``, ``"2025-03"`` (default) or a
-    :class:`Dialect`), ``solver`` (a :data:`ChallengeSolver`; default: the pure solver of
-    :mod:`sansio_chat.providers.ddg_challenge`), ``browser`` (a :class:`Browser`),
-    ``fe_version`` (an fe-version another session of the client already fetched: the page
-    is fetched once per client, not once per conversation; a conversation's own wins).
+    Options of ``new_session``: ``dialect`` (``"2024"``, ``"2025-03"`` (default),
+    ``"2026"`` or a :class:`Dialect`), ``browser`` (a :class:`Browser`: one identity for the
+    ``user-agent`` and ``sec-ch-ua*`` headers and, in ``2026``, for the page a challenge
+    sees), ``fe_version`` (an fe-version another session of the client already fetched: the
+    page is fetched once per client, not once per conversation; a conversation's own wins).
+
+    Dialect ``2025-03`` only: ``solver`` (a :data:`ChallengeSolver`; default: the pure solver
+    of :mod:`sansio_chat.providers.ddg_challenge`). Dialect ``2026`` only: ``key_source`` (a
+    callable returning a :class:`~sansio_chat.providers.ddg.wire2026.DurableKey`; default: a
+    fresh 2048-bit RSA key from ``cryptography``), ``keep_private_key`` (store the private
+    half in the conversation; default ``False``: sending needs only the public half),
+    ``reasoning_effort`` (``"none"``, ``"minimal"``, ``"low"`` or ``"medium"``) and
+    ``wall_clock`` (epoch seconds for the ``x-fe-signals`` log; default :func:`time.time`).
     """
 
     name = "ddg"
@@ -60,35 +83,134 @@ class DuckDuckGoProvider(Provider):
     input_char_limit = INPUT_CHAR_LIMIT
     dialects = DIALECTS
 
-    def _rules(
-        self, *, conversation: Conversation, base_url: str, options: dict[str, object]
-    ) -> ProviderRules:
-        dialect = options.pop("dialect", DEFAULT_DIALECT)
+    def dialect(self, dialect: object = None) -> Dialect:
+        """The :class:`Dialect` named by ``dialect`` (``None``: the default)."""
+        if dialect is None:
+            return DEFAULT_DIALECT
         if isinstance(dialect, str):
             if dialect not in DIALECTS:
                 raise LocalProtocolError(
                     f"unknown dialect {dialect!r}; known dialects: {', '.join(DIALECTS)}"
                 )
-            dialect = DIALECTS[dialect]
+            return DIALECTS[dialect]
         if not isinstance(dialect, Dialect):
             raise LocalProtocolError("dialect must be a dialect name or a Dialect")
-        solver = options.pop("solver", None)
-        if solver is not None and not callable(solver):
-            raise LocalProtocolError("solver must be a callable (challenge_js, headers) -> str")
-        browser = options.pop("browser", BROWSER)
+        return dialect
+
+    def validate_model(self, model: str | None = None, dialect: object = None) -> str:
+        """The model id for ``model`` in ``dialect`` (default: the default dialect).
+
+        In ``2024``/``2025-03`` only the built-in ids and aliases are accepted. In ``2026`` the
+        live list decides: aliases map onto the built-in list, ids the service retired raise
+        :class:`~sansio_chat.ModelNotSupportedError` at once, and any other id is sent (a
+        refusal then names the live models).
+        """
+        era = self.dialect(dialect)
+        if not era.script_challenge:
+            return super().validate_model(model)
+        if model is None or model == "":
+            return DEFAULT_MODEL_2026
+        if not isinstance(model, str):
+            raise LocalProtocolError(f"model must be a str, not {type(model).__name__}")
+        for candidate in MODEL_ALIASES_2026.get(model, ()):
+            if candidate in MODELS_2026:
+                return candidate
+        if model in RETIRED_MODELS or _MODEL_ID.fullmatch(model) is None:
+            raise ModelNotSupportedError(model, MODELS_2026, provider=self.name)
+        return model
+
+    def _session_options(
+        self, conversation: Conversation | None, options: dict[str, object]
+    ) -> dict[str, object]:
+        # A conversation keeps the dialect it was held in: continuing it speaks that dialect,
+        # and asking for another one is an error naming both.
+        if isinstance(conversation, Conversation) and conversation.provider == self.name:
+            stored = DuckDuckGoState.of(conversation).dialect
+            if stored:
+                asked = options.get("dialect")
+                if asked is None:
+                    options["dialect"] = stored
+                elif self.dialect(asked).name != stored:
+                    raise LocalProtocolError(
+                        f"this conversation speaks dialect {stored!r}; it cannot continue in "
+                        f"dialect {self.dialect(asked).name!r}"
+                    )
+        return options
+
+    def _model_validator(self, options: Mapping[str, object]) -> Callable[[str | None], str]:
+        era = self.dialect(options.get("dialect"))
+        return lambda model: self.validate_model(model, era)
+
+    def _default_base_url(self, options: Mapping[str, object]) -> str:
+        return self.dialect(options.get("dialect")).base_url
+
+    def _rules(
+        self,
+        *,
+        conversation: Conversation,
+        base_url: str,
+        options: dict[str, object],
+        rng: random.Random,
+    ) -> ProviderRules:
+        dialect = self.dialect(options.pop("dialect", None))
+        default_browser = BROWSER_2026 if dialect.script_challenge else BROWSER
+        browser = options.pop("browser", default_browser)
         if not isinstance(browser, Browser):
             raise LocalProtocolError("browser must be a Browser")
         fe_version = options.pop("fe_version", "")
         if not isinstance(fe_version, str):
             raise LocalProtocolError("fe_version must be a str")
-        check_no_options(self.name, options)
         state = DuckDuckGoState.of(conversation)
         if fe_version and not state.fe_version:
             state = replace(state, fe_version=fe_version)
+        if dialect.script_challenge:
+            return self._rules_2026(state, base_url, dialect, browser, options, rng)
+        solver = options.pop("solver", None)
+        if solver is not None and not callable(solver):
+            raise LocalProtocolError("solver must be a callable (challenge_js, headers) -> str")
+        check_no_options(self.name, options)
         return Rules(
+            state=state, base_url=base_url, dialect=dialect, browser=browser, solver=solver
+        )
+
+    def _rules_2026(
+        self,
+        state: DuckDuckGoState,
+        base_url: str,
+        dialect: Dialect,
+        browser: Browser,
+        options: dict[str, object],
+        rng: random.Random,
+    ) -> ProviderRules:
+        parse_brands(browser.sec_ch_ua)  # the page must be able to describe this browser
+        key_source = options.pop("key_source", generate_durable_key)
+        if not callable(key_source):
+            raise LocalProtocolError("key_source must be a callable returning a DurableKey")
+        keep_private_key = options.pop("keep_private_key", False)
+        if not isinstance(keep_private_key, bool):
+            raise LocalProtocolError("keep_private_key must be a bool")
+        effort = options.pop("reasoning_effort", "none")
+        if effort not in REASONING_EFFORTS:
+            raise LocalProtocolError(
+                f"reasoning_effort must be one of {', '.join(REASONING_EFFORTS)}, not {effort!r}"
+            )
+        wall_clock = options.pop("wall_clock", time.time)
+        if not callable(wall_clock):
+            raise LocalProtocolError("wall_clock must be a callable returning epoch seconds")
+        if "solver" in options:
+            raise LocalProtocolError(
+                "dialect 2026 takes no solver option: the session asks for the challenge's "
+                "result with a SolveChallenge step, which a driver answers"
+            )
+        check_no_options(self.name, options)
+        return Rules2026(
             state=state,
             base_url=base_url,
             dialect=dialect,
             browser=browser,
-            solver=solver,
+            rng=rng,
+            wall_clock=wall_clock,
+            key_source=key_source,
+            keep_private_key=keep_private_key,
+            reasoning_effort=str(effort),
         )

@@ -14,6 +14,19 @@ OWNER = "ddg"
 """The key of this state in ``Conversation.state`` (the provider's name)."""
 
 
+_TEXT_FIELDS = (
+    "fe_version",
+    "vqd",
+    "vqd_hash_1",
+    "dialect",
+    "conversation_id",
+    "key_n",
+    "key_e",
+    "key_private",
+)
+_FIELDS = frozenset((*_TEXT_FIELDS, "cookies"))
+
+
 def _redact(value: str) -> str:
     return "''" if not value else "'<redacted>'"
 
@@ -27,17 +40,30 @@ class DuckDuckGoState:
         vqd: the ``x-vqd-4`` token the next turn sends (``""`` until fetched).
         vqd_hash_1: the ``x-vqd-hash-1`` challenge (base64 JavaScript) the next turn solves.
         cookies: cookies the service set for this conversation, as ``(name, value)`` pairs.
+        dialect: the dialect this conversation speaks (``""``: the session's).
+        conversation_id: dialect ``2026``: the ``durableStream`` conversation id.
+        key_n: dialect ``2026``: the public modulus of the conversation's RSA-OAEP key
+            (base64url), sent with every turn.
+        key_e: its public exponent (base64url).
+        key_private: the private key as PKCS#8 PEM, kept only when asked for
+            (``keep_private_key=True``); the client never needs it to chat.
 
-    ``repr()`` redacts the tokens and cookie values. Empty values are not stored.
+    ``repr()`` redacts the tokens, cookie values and the private key. Empty values are not
+    stored.
     """
 
     fe_version: str = ""
     vqd: str = ""
     vqd_hash_1: str = ""
     cookies: tuple[tuple[str, str], ...] = ()
+    dialect: str = ""
+    conversation_id: str = ""
+    key_n: str = ""
+    key_e: str = ""
+    key_private: str = ""
 
     def __post_init__(self) -> None:
-        for name in ("fe_version", "vqd", "vqd_hash_1"):
+        for name in _TEXT_FIELDS:
             if not isinstance(getattr(self, name), str):
                 raise LocalProtocolError(f"the ddg conversation state: {name!r} must be a str")
         cookies = self.cookies
@@ -58,33 +84,30 @@ class DuckDuckGoState:
         cookies = ", ".join(f"{name}=<redacted>" for name, _ in self.cookies)
         return (
             f"DuckDuckGoState(fe_version={self.fe_version!r}, vqd={_redact(self.vqd)}, "
-            f"vqd_hash_1={_redact(self.vqd_hash_1)}, cookies=[{cookies}])"
+            f"vqd_hash_1={_redact(self.vqd_hash_1)}, cookies=[{cookies}], "
+            f"dialect={self.dialect!r}, conversation_id={self.conversation_id!r}, "
+            f"key_private={_redact(self.key_private)})"
         )
 
     @classmethod
     def of(cls, conversation: Conversation) -> DuckDuckGoState:
         """Read the state from ``conversation``; malformed state raises LocalProtocolError."""
         entry = conversation.state_of(OWNER)
-        unknown = set(entry) - {"fe_version", "vqd", "vqd_hash_1", "cookies"}
+        unknown = set(entry) - _FIELDS
         if unknown:
             raise LocalProtocolError(
                 f"the ddg conversation state has unknown keys: {', '.join(sorted(unknown))}"
             )
+        values = {name: entry.get(name, "") for name in _TEXT_FIELDS}
         return cls(
-            fe_version=entry.get("fe_version", ""),  # type: ignore[arg-type]
-            vqd=entry.get("vqd", ""),  # type: ignore[arg-type]
-            vqd_hash_1=entry.get("vqd_hash_1", ""),  # type: ignore[arg-type]
             cookies=entry.get("cookies", ()),  # type: ignore[arg-type]
+            **values,  # type: ignore[arg-type]
         )
 
     def to_dict(self) -> dict[str, object]:
         """The JSON-ready entry (empty values left out)."""
-        entry: dict[str, object] = {
-            "fe_version": self.fe_version,
-            "vqd": self.vqd,
-            "vqd_hash_1": self.vqd_hash_1,
-            "cookies": [list(pair) for pair in self.cookies],
-        }
+        entry: dict[str, object] = {name: getattr(self, name) for name in _TEXT_FIELDS}
+        entry["cookies"] = [list(pair) for pair in self.cookies]
         return {key: value for key, value in entry.items() if value}
 
     def store(self, conversation: Conversation) -> Conversation:

@@ -28,6 +28,7 @@ from sansio_chat._session import (
     Decision,
     Headers,
     HeadResult,
+    ProviderChallenge,
     ProviderExchange,
     ProviderRules,
     ProviderTurn,
@@ -57,7 +58,7 @@ from sansio_chat.providers.ddg.wire import (
 )
 from sansio_chat.providers.ddg_challenge import ChallengeSolver, decode_challenge, solve_challenge
 
-__all__ = ["Rules"]
+__all__ = ["ChatExchange", "Rules", "Turn"]
 
 
 class Rules(ProviderRules):
@@ -89,6 +90,10 @@ class Rules(ProviderRules):
         self._solved: tuple[str, str] | None = None
 
     def begin_turn(self, ctx: TurnContext) -> ProviderTurn:
+        return Turn(self, ctx, self.check_input(ctx))
+
+    def check_input(self, ctx: TurnContext) -> int:
+        """The size of the turn's messages (UTF-16 code units), refused above the limit."""
         size = sum(utf16_length(m.content) for m in ctx.messages)
         if size > INPUT_CHAR_LIMIT:
             raise InputLimitError(
@@ -98,7 +103,7 @@ class Rules(ProviderRules):
                 observed=size,
                 error_type="ERR_INPUT_LIMIT",
             )
-        return _Turn(self, ctx, size)
+        return size
 
     def solve(self) -> str:
         """The solution of the current challenge (solved once per challenge)."""
@@ -138,7 +143,9 @@ class Rules(ProviderRules):
         return replace(state.store(conversation), exhausted=exhausted)
 
 
-class _Turn(ProviderTurn):
+class Turn(ProviderTurn):
+    """The plan of one turn in the dialects with a token (``2024``, ``2025-03``)."""
+
     def __init__(self, rules: Rules, ctx: TurnContext, size: int) -> None:
         self.rules = rules
         self.ctx = ctx
@@ -147,7 +154,7 @@ class _Turn(ProviderTurn):
         self.status_fetched = False
         self.vqd_refreshed = False
 
-    def next_exchange(self) -> ProviderExchange:
+    def next_exchange(self) -> ProviderExchange | ProviderChallenge:
         rules = self.rules
         if rules.dialect.fe_version and not rules.fe_version:
             return _PageExchange(self)
@@ -175,7 +182,7 @@ class _Turn(ProviderTurn):
             browser=rules.browser,
             cookies=tuple(rules.cookies.items()),
         )
-        return _ChatExchange(self, request)
+        return ChatExchange(self, request)
 
     def refuse(
         self,
@@ -246,7 +253,7 @@ class _Turn(ProviderTurn):
 
 
 class _PageExchange(ProviderExchange):
-    def __init__(self, turn: _Turn) -> None:
+    def __init__(self, turn: Turn) -> None:
         self.turn = turn
         self.request = fe_version_request(turn.rules.base_url, turn.rules.browser)
         self.status = 0
@@ -270,7 +277,7 @@ class _PageExchange(ProviderExchange):
 
 
 class _StatusExchange(ProviderExchange):
-    def __init__(self, turn: _Turn) -> None:
+    def __init__(self, turn: Turn) -> None:
         self.turn = turn
         rules = turn.rules
         self.request = status_request(rules.base_url, rules.browser, tuple(rules.cookies.items()))
@@ -306,8 +313,10 @@ class _StatusExchange(ProviderExchange):
         return self.turn.refuse_body(self.status, self.headers, body, "status")
 
 
-class _ChatExchange(ProviderExchange):
-    def __init__(self, turn: _Turn, request: HttpRequest) -> None:
+class ChatExchange(ProviderExchange):
+    """The chat call: a stream of tokens and markers, or a refusal."""
+
+    def __init__(self, turn: Turn, request: HttpRequest) -> None:
         self.turn = turn
         self.token = turn.ctx.token
         self.request = request
