@@ -31,11 +31,11 @@ from dataclasses import dataclass, field
 import pytest
 
 __all__ = [
+    "SSE_HEAD",
     "Conn",
     "HostileServer",
     "Received",
     "hostile_server",
-    "SSE_HEAD",
     "respond",
     "sse_forever",
     "stall",
@@ -191,7 +191,7 @@ class HostileServer:
             conn.buffer += data
         head, _, rest = bytes(conn.buffer).partition(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
-        method, target = (lines[0].split(" ") + ["", ""])[:2]
+        method, target = [*lines[0].split(" "), "", ""][:2]
         headers = tuple(
             (name.strip().lower(), value.strip())
             for name, _, value in (line.partition(":") for line in lines[1:])

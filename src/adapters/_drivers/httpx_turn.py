@@ -9,8 +9,8 @@ reply, and turn transport failures into ``TransportError`` / ``Timeout`` at one 
 from __future__ import annotations
 
 import time
-from contextlib import aclosing
 from collections.abc import AsyncGenerator, Generator
+from contextlib import aclosing
 from typing import Any, cast
 
 import anyio
