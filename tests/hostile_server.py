@@ -109,6 +109,7 @@ class HostileServer:
         self.connections = 0
         self._stopping = threading.Event()
         self._listener = socket.create_server(("127.0.0.1", 0), backlog=64)
+        self._listener.settimeout(0.05)  # accept() wakes up to notice stop()
         self._threads: list[threading.Thread] = []
         self._socks: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -134,6 +135,8 @@ class HostileServer:
     def stop(self) -> None:
         """Stop: wake stalled handlers, close every connection, join the threads."""
         self._stopping.set()
+        for thread in self._threads[:1]:
+            thread.join(timeout=5)
         self._listener.close()
         with self._lock:
             socks = list(self._socks)
@@ -156,8 +159,11 @@ class HostileServer:
         while not self._stopping.is_set():
             try:
                 sock, _ = self._listener.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
+            sock.settimeout(None)
             with self._lock:
                 self._socks.append(sock)
                 self.connections += 1
