@@ -67,6 +67,12 @@ def _assert_ready(session: ChatSession) -> None:
     assert session.conversation == HISTORY
 
 
+async def _drain(events: AsyncGenerator[Event, None]) -> None:
+    async with aclosing(events):
+        async for _ in events:
+            pass
+
+
 AsyncDriver = Callable[[ChatSession, HostileServer, Timeouts], AsyncGenerator[Event, None]]
 
 
@@ -96,9 +102,7 @@ async def test_async_transport_error_leaves_the_session_ready(
     server = hostile_server(_reset_after_first)
     session = _session(server)
     with pytest.raises(TransportError):
-        async with aclosing(driver(session, server, Timeouts(read=5))) as turn:
-            async for _ in turn:
-                pass
+        await _drain(driver(session, server, Timeouts(read=5)))
     _assert_ready(session)
 
 
@@ -110,12 +114,11 @@ async def test_async_timeout_leaves_the_session_ready(
     server = hostile_server(_stall_after_first)
     session = _session(server)
     with pytest.raises(Timeout) as caught:
-        async with aclosing(driver(session, server, Timeouts(read=0.3))) as turn:
-            async for _ in turn:
-                pass
+        await _drain(driver(session, server, Timeouts(read=0.3)))
     assert caught.value.partial_text == "Hel"
     assert "Cancelled" not in str(caught.value)
-    assert "0.3 s" in str(caught.value) and server.url in str(caught.value)
+    assert "0.3 s" in str(caught.value)
+    assert server.url in str(caught.value)
     _assert_ready(session)
 
 
@@ -151,9 +154,8 @@ async def test_async_early_close_leaves_the_session_ready(
 
 
 def _sync_turn(session: ChatSession, timeouts: Timeouts) -> Generator[Event, None, None]:
-    with httpx.Client() as http:
-        with closing(iter_turn(session, http, "more", timeouts=timeouts)) as turn:
-            yield from turn
+    with httpx.Client() as http, closing(iter_turn(session, http, "more", timeouts=timeouts)) as t:
+        yield from t
 
 
 def test_sync_transport_error_leaves_the_session_ready(
@@ -172,7 +174,8 @@ def test_sync_timeout_leaves_the_session_ready(
     session = _session(server)
     with pytest.raises(Timeout) as caught:
         list(_sync_turn(session, Timeouts(read=0.3)))
-    assert "0.3 s" in str(caught.value) and server.url in str(caught.value)
+    assert "0.3 s" in str(caught.value)
+    assert server.url in str(caught.value)
     _assert_ready(session)
 
 
@@ -214,8 +217,7 @@ async def test_h11_never_resends_a_request_the_server_never_answers(
     server = hostile_server(lambda conn: conn.stall())
     session = _fake(server, "POST")
     with pytest.raises(Timeout, match="read timeout"):
-        async for _ in h11_driver.aiter_turn(session, "hi", timeouts=Timeouts(read=0.3)):
-            pass
+        await _drain(h11_driver.aiter_turn(session, "hi", timeouts=Timeouts(read=0.3)))
     assert server.count("POST") == 1  # was 2: the read timeout was retried
     assert session.aborted == 1
 
@@ -233,8 +235,7 @@ async def test_h11_never_resends_on_a_reused_connection_once_written(
     server = hostile_server(handler)
     session = _fake(server, "GET", "POST")
     with pytest.raises(TransportError):
-        async for _ in h11_driver.aiter_turn(session, "hi", timeouts=Timeouts(read=5)):
-            pass
+        await _drain(h11_driver.aiter_turn(session, "hi", timeouts=Timeouts(read=5)))
     assert server.count("POST") == 1
     assert server.connections == 1
 
@@ -273,14 +274,11 @@ def test_sync_absurd_wait_is_a_timeout_not_an_overflow(seconds: float) -> None:
 @pytest.mark.parametrize("seconds", [1e300, float("inf")])
 async def test_async_absurd_wait_is_a_timeout(seconds: float) -> None:
     session = FakeSession([Sleep(seconds=seconds)])
-    with anyio.fail_after(5):
-        with pytest.raises(Timeout, match="retry wait"):
-            async for _ in h11_driver.aiter_turn(session, "hi"):
-                pass
-        async with httpx.AsyncClient() as http:
-            with pytest.raises(Timeout, match="retry wait"):
-                async for _ in aiter_turn(session, http, "hi"):
-                    pass
+    with anyio.fail_after(5), pytest.raises(Timeout, match="retry wait"):
+        await _drain(h11_driver.aiter_turn(session, "hi"))
+    async with httpx.AsyncClient() as http:
+        with anyio.fail_after(5), pytest.raises(Timeout, match="retry wait"):
+            await _drain(aiter_turn(session, http, "hi"))
 
 
 def test_a_wait_past_the_total_timeout_fails_at_once() -> None:
