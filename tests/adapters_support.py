@@ -40,6 +40,7 @@ class FakeSession:
         self._eof = False
         self._text: list[str] = []
         self._done = False
+        self.aborted = 0
 
     def start_turn(self, messages: Any, /) -> None:
         self.turns.append(messages)
@@ -49,6 +50,10 @@ class FakeSession:
 
     def next_step(self) -> Step:
         return next(self._steps, TurnComplete())
+
+    def abort_turn(self) -> None:
+        self.aborted += 1
+        self._steps = iter(())
 
     def receive_response_head(self, status: int, headers: list[tuple[bytes, bytes]], /) -> None:
         self.heads.append((status, list(headers)))

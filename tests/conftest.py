@@ -15,7 +15,7 @@ settings.register_profile("quick", deadline=None, max_examples=20)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # Fixture modules owned by individual areas live beside the tests (tests/ is on sys.path).
-pytest_plugins: list[str] = ["fixtures_emulator"]
+pytest_plugins: list[str] = ["fixtures_emulator", "hostile_server"]
 
 
 @pytest.fixture(params=["asyncio", "trio"])

@@ -196,7 +196,9 @@ async def test_a_stalled_reply_hits_the_read_timeout() -> None:
             await _run(FakeSession([CHAT]), server, timeouts=Timeouts(read=0.1))
         tasks.cancel_scope.cancel()
     assert caught.value.partial_text == "Hel"
-    assert str(caught.value) == "timeout (http://svc.test): read timeout"
+    assert str(caught.value) == (
+        "read timeout (http://svc.test): 0.1 s passed waiting for http://svc.test/chat"
+    )
 
 
 @pytest.mark.anyio
@@ -283,7 +285,9 @@ async def test_a_connect_that_never_completes_hits_the_connect_timeout() -> None
     session = FakeSession([CHAT])
     with pytest.raises(Timeout) as caught:
         await _run_with(session, never, timeouts=Timeouts(connect=0.1))
-    assert str(caught.value) == "timeout (http://svc.test): connect timeout"
+    assert str(caught.value) == (
+        "connect timeout (http://svc.test): 0.1 s passed waiting for http://svc.test/chat"
+    )
 
 
 async def _run_with(session: FakeSession, connect: Any, **options: Any) -> list[object]:

@@ -201,7 +201,9 @@ async def test_async_total_timeout_stops_a_hanging_reply() -> None:
             async for _ in turn:
                 pass
     assert caught.value.partial_text == "Hel"
-    assert str(caught.value) == "total timeout expired"
+    assert str(caught.value) == (
+        "total timeout expired (http://svc.test): 0.2 s passed waiting for http://svc.test/chat"
+    )
     assert body.closed
 
 

@@ -38,29 +38,33 @@ async def aiter_turn(
     deadline = bounds.deadline(anyio.current_time())
     received: list[str] = []
     link = Link(connect or tcp, proxy, verify, bounds)
+    session.start_turn(messages)
     try:
-        session.start_turn(messages)
         while True:
             step = session.next_step()
             if isinstance(step, Sleep):
                 now = anyio.current_time()
-                await anyio.sleep(check_sleep(step.seconds, now, deadline, received))
+                await anyio.sleep(check_sleep(step.seconds, now, deadline, received, bounds))
                 continue
             if not isinstance(step, HttpRequest):
                 return
-            with map_transport_errors(step.url, received):
-                head = await within(link.request(step), deadline, received)
+            with map_transport_errors(step.url, received, bounds):
+                head = await within(link.request(step), deadline, received, bounds, step.url)
             session.receive_response_head(head.status_code, list(head.headers))
             while True:
                 for event in session.events():
                     yield track(event, received)
-                with map_transport_errors(step.url, received):
-                    chunk = await within(link.read(), deadline, received)
+                with map_transport_errors(step.url, received, bounds):
+                    chunk = await within(link.read(), deadline, received, bounds, step.url)
                 if chunk is None:
                     break
                 session.receive_data(chunk)
             session.receive_eof()
             for event in session.events():
                 yield track(event, received)
+    except BaseException:
+        # However the turn ends early, the session is told, so its next turn can start.
+        session.abort_turn()
+        raise
     finally:
         await link.aclose()

@@ -44,7 +44,7 @@ class TokenEvent(Event):
 
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class VqdUpdate(Event):
     """The service rotated the conversation token (DuckDuckGo only).
 
@@ -56,6 +56,13 @@ class VqdUpdate(Event):
 
     vqd: str
     vqd_hash_1: str
+
+    def __repr__(self) -> str:
+        # Both values are secrets of the conversation; show only whether they are set.
+        def shown(value: str) -> str:
+            return "''" if not value else "'<redacted>'"
+
+        return f"VqdUpdate(vqd={shown(self.vqd)}, vqd_hash_1={shown(self.vqd_hash_1)})"
 
 
 @final

@@ -32,8 +32,14 @@ def find_header(headers: Iterable[tuple[AnyStr_, AnyStr_]], name: AnyStr_) -> An
     return None
 
 
+SECRET_HEADERS = frozenset(
+    ("x-vqd-4", "x-vqd-hash-1", "cookie", "set-cookie", "authorization", "proxy-authorization")
+)
+"""Header names whose values are secrets of a conversation: never shown in ``repr``."""
+
+
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class HttpRequest:
     """A complete description of one HTTP request to send.
 
@@ -52,6 +58,17 @@ class HttpRequest:
     def header(self, name: str) -> str | None:
         """Return the value of header ``name`` (case-insensitive), or ``None`` when absent."""
         return find_header(self.headers, name)
+
+    def __repr__(self) -> str:
+        # The conversation token, the solved challenge and cookies stay out of logs.
+        headers = tuple(
+            (name, "<redacted>" if name.lower() in SECRET_HEADERS and value else value)
+            for name, value in self.headers
+        )
+        return (
+            f"HttpRequest(method={self.method!r}, url={self.url!r}, headers={headers!r}, "
+            f"body={self.body!r})"
+        )
 
 
 @final

@@ -19,14 +19,18 @@ from anyio.streams.tls import TLSStream
 
 from sansio_chat import HttpRequest, TransportError
 
-from .common import Timeouts, Verify, ssl_context
+from .common import PhaseTimeout, Timeouts, Verify, ssl_context
 
 __all__ = ["Connector", "Link", "tcp"]
 
 Connector = Callable[[str, int], Awaitable[ByteStream]]
 """Opens a plain byte stream to ``(host, port)``."""
 
-_RETRYABLE = (h11.RemoteProtocolError, anyio.EndOfStream, anyio.BrokenResourceError, OSError)
+# How long a kept-alive connection is watched, before a request goes out on it, for a close
+# (or stray bytes) the server sent while it was idle. Long enough for the event loop to
+# notice a FIN that has already arrived; short enough not to matter per request.
+_STALE_PROBE = 0.002
+_BROKEN = (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
 
 
 async def tcp(host: str, port: int) -> ByteStream:
@@ -39,7 +43,14 @@ async def _limited(awaitable: Awaitable[Any], seconds: float | None, what: str) 
         with anyio.fail_after(seconds):
             return await awaitable
     except TimeoutError:
-        raise TimeoutError(f"{what} timeout") from None
+        raise PhaseTimeout(f"{what} timeout", seconds) from None
+
+
+def shown_proxy(proxy: str) -> str:
+    """The proxy URL as error messages name it: without user name and password."""
+    parts = urlsplit(proxy)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname or ''}{port}"
 
 
 class Link:
@@ -56,7 +67,12 @@ class Link:
         await self.aclose()
         if self._proxy:
             proxy = urlsplit(self._proxy)
-            stream = await self._connect(proxy.hostname or "", proxy.port or 80)
+            try:
+                stream = await self._connect(proxy.hostname or "", proxy.port or 80)
+            except OSError as exc:
+                raise TransportError(
+                    f"cannot connect to proxy {shown_proxy(self._proxy)}: {exc}"
+                ) from exc
             self._stream = stream
             await _tunnel(stream, f"{host}:{port}", proxy.username, proxy.password)
         else:
@@ -74,30 +90,41 @@ class Link:
         url = urlsplit(step.url)
         key = (url.scheme, url.hostname or "", url.port or (443 if url.scheme == "https" else 80))
         reused = self._stream is not None and self._key == key
-        reused = reused and self._h11.our_state is h11.IDLE
+        reused = reused and self._h11.our_state is h11.IDLE and not await self._stale()
         if not reused:
-            await _limited(self._open(*key), self._timeouts.connect, "connect")
+            proxied = f" through proxy {shown_proxy(self._proxy)}" if self._proxy else ""
+            what = f"connect{proxied}"
+            await _limited(self._open(*key), self._timeouts.connect, what)
         headers = list(step.headers)
         if step.header("host") is None:
             headers.insert(0, ("host", url.netloc))
         if (step.body or step.method == "POST") and step.header("content-length") is None:
             headers.append(("content-length", str(len(step.body))))
         target = (url.path or "/") + (f"?{url.query}" if url.query else "")
+        # Never sent twice: once any of it may have been written, a failure is the
+        # caller's error, since the server may have acted on the request. The stale
+        # kept-alive connection is caught before writing, by _stale().
+        await self._send(h11.Request(method=step.method, target=target, headers=headers))
+        if step.body:
+            await self._send(h11.Data(data=step.body))
+        await self._send(h11.EndOfMessage())
+        while True:
+            event = await self._next()
+            if isinstance(event, h11.Response):
+                return event
+
+    async def _stale(self) -> bool:
+        """Whether the idle kept-alive connection was closed (or spoke) meanwhile."""
+        assert self._stream is not None
         try:
-            await self._send(h11.Request(method=step.method, target=target, headers=headers))
-            if step.body:
-                await self._send(h11.Data(data=step.body))
-            await self._send(h11.EndOfMessage())
-            while True:
-                event = await self._next()
-                if isinstance(event, h11.Response):
-                    return event
-        except _RETRYABLE:
-            if not reused:
-                raise
-            # The server closed the idle connection first: try once on a fresh one.
-            await self.aclose()
-            return await self.request(step)
+            with anyio.move_on_after(_STALE_PROBE):
+                await self._stream.receive(1)
+                return True  # bytes on an idle connection: it is not ours to reuse
+        except _BROKEN:
+            return True
+        except h11.RemoteProtocolError:
+            return True
+        return False
 
     async def read(self) -> bytes | None:
         """The next piece of the reply body, or ``None`` at its end."""

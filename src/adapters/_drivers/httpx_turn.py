@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncGenerator, Generator
+from contextlib import aclosing
 from typing import Any, cast
 
 import anyio
 import httpx
 
-from sansio_chat import Event, HttpRequest, Sleep, Timeout
+from sansio_chat import Event, HttpRequest, Sleep
 
-from .common import Timeouts, check_sleep, track, within
+from .common import Timeouts, check_sleep, total_timeout, track, within
 from .session_protocol import TurnSession
 from .transport_errors import map_transport_errors, transport_error
 
@@ -37,12 +38,14 @@ def _request(step: HttpRequest, connect: float | None, read: float | None) -> ht
     )
 
 
-def _left(limit: float | None, deadline: float | None, received: list[str]) -> float | None:
+def _left(
+    limit: float | None, deadline: float | None, received: list[str], limits: Timeouts, url: str
+) -> float | None:
     if deadline is None:
         return limit
     left = deadline - time.monotonic()
     if left <= 0:
-        raise Timeout("total timeout expired", partial_text="".join(received))
+        raise total_timeout(limits, url, received)
     return left if limit is None else min(limit, left)
 
 
@@ -77,43 +80,66 @@ async def aiter_turn(
     deadline = limits.deadline(anyio.current_time())
     received: list[str] = []
     session.start_turn(messages)
-    while True:
-        step = session.next_step()
-        if isinstance(step, Sleep):
-            await anyio.sleep(check_sleep(step.seconds, anyio.current_time(), deadline, received))
-            continue
-        if not isinstance(step, HttpRequest):
-            return
-        request = _request(step, limits.connect, limits.read)
-        with map_transport_errors(step.url, received):
-            response = await within(http.send(request, stream=True), deadline, received)
-        # httpx hands out generators (typed as iterators); close them, not only the reply.
-        chunks = cast("AsyncGenerator[bytes, None]", response.aiter_bytes())
-        try:
-            session.receive_response_head(response.status_code, response.headers.raw)
-            while True:
-                for event in session.events():
-                    yield track(event, received)
-                try:  # the hot loop: the same mapping as map_transport_errors, inline
-                    if deadline is None:
-                        chunk = await chunks.__anext__()
-                    else:
-                        chunk = await within(chunks.__anext__(), deadline, received)
-                except StopAsyncIteration:
-                    break
-                except Exception as exc:
-                    error = transport_error(exc, step.url, received)
-                    if error is None:
-                        raise
-                    raise error from exc
-                session.receive_data(chunk)
-            session.receive_eof()
+    # However the turn ends early (a transport error, a timeout, a cancellation, the
+    # caller closing this generator), the session is told, so its next turn can start.
+    try:
+        while True:
+            step = session.next_step()
+            if isinstance(step, Sleep):
+                wait = check_sleep(step.seconds, anyio.current_time(), deadline, received, limits)
+                await anyio.sleep(wait)
+                continue
+            if not isinstance(step, HttpRequest):
+                return
+            exchange = _exchange(session, http, step, limits, deadline, received)
+            async with aclosing(exchange):
+                async for event in exchange:
+                    yield event
+    except BaseException:
+        session.abort_turn()
+        raise
+
+
+async def _exchange(
+    session: TurnSession,
+    http: httpx.AsyncClient,
+    step: HttpRequest,
+    limits: Timeouts,
+    deadline: float | None,
+    received: list[str],
+) -> AsyncGenerator[Event, None]:
+    request = _request(step, limits.connect, limits.read)
+    with map_transport_errors(step.url, received, limits):
+        response = await within(
+            http.send(request, stream=True), deadline, received, limits, step.url
+        )
+    # httpx hands out generators (typed as iterators); close them, not only the reply.
+    chunks = cast("AsyncGenerator[bytes, None]", response.aiter_bytes())
+    try:
+        session.receive_response_head(response.status_code, response.headers.raw)
+        while True:
             for event in session.events():
                 yield track(event, received)
-        finally:
-            with anyio.CancelScope(shield=True):
-                await _unwind(chunks)
-                await response.aclose()
+            try:  # the hot loop: the same mapping as map_transport_errors, inline
+                if deadline is None:
+                    chunk = await chunks.__anext__()
+                else:
+                    chunk = await within(chunks.__anext__(), deadline, received, limits, step.url)
+            except StopAsyncIteration:
+                break
+            except Exception as exc:
+                error = transport_error(exc, step.url, received, limits)
+                if error is None:
+                    raise
+                raise error from exc
+            session.receive_data(chunk)
+        session.receive_eof()
+        for event in session.events():
+            yield track(event, received)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await _unwind(chunks)
+            await response.aclose()
 
 
 def iter_turn(
@@ -132,32 +158,48 @@ def iter_turn(
     deadline = limits.deadline(time.monotonic())
     received: list[str] = []
     session.start_turn(messages)
-    while True:
-        step = session.next_step()
-        if isinstance(step, Sleep):
-            time.sleep(check_sleep(step.seconds, time.monotonic(), deadline, received))
-            continue
-        if not isinstance(step, HttpRequest):
-            return
-        connect = _left(limits.connect, deadline, received)
-        request = _request(step, connect, _left(limits.read, deadline, received))
-        with map_transport_errors(step.url, received):
-            response = http.send(request, stream=True)
-        chunks = cast("Generator[bytes, None, None]", response.iter_bytes())
-        try:
-            session.receive_response_head(response.status_code, response.headers.raw)
-            while True:
-                for event in session.events():
-                    yield track(event, received)
-                with map_transport_errors(step.url, received):
-                    chunk = next(chunks, None)
-                if chunk is None:
-                    break
-                _left(None, deadline, received)
-                session.receive_data(chunk)
-            session.receive_eof()
+    try:
+        while True:
+            step = session.next_step()
+            if isinstance(step, Sleep):
+                time.sleep(check_sleep(step.seconds, time.monotonic(), deadline, received, limits))
+                continue
+            if not isinstance(step, HttpRequest):
+                return
+            yield from _sync_exchange(session, http, step, limits, deadline, received)
+    except BaseException:
+        session.abort_turn()
+        raise
+
+
+def _sync_exchange(
+    session: TurnSession,
+    http: httpx.Client,
+    step: HttpRequest,
+    limits: Timeouts,
+    deadline: float | None,
+    received: list[str],
+) -> Generator[Event, None, None]:
+    connect = _left(limits.connect, deadline, received, limits, step.url)
+    read = _left(limits.read, deadline, received, limits, step.url)
+    request = _request(step, connect, read)
+    with map_transport_errors(step.url, received, limits):
+        response = http.send(request, stream=True)
+    chunks = cast("Generator[bytes, None, None]", response.iter_bytes())
+    try:
+        session.receive_response_head(response.status_code, response.headers.raw)
+        while True:
             for event in session.events():
                 yield track(event, received)
-        finally:
-            chunks.close()
-            response.close()
+            with map_transport_errors(step.url, received, limits):
+                chunk = next(chunks, None)
+            if chunk is None:
+                break
+            _left(None, deadline, received, limits, step.url)
+            session.receive_data(chunk)
+        session.receive_eof()
+        for event in session.events():
+            yield track(event, received)
+    finally:
+        chunks.close()
+        response.close()

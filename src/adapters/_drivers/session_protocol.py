@@ -30,3 +30,6 @@ class TurnSession(Protocol):
 
     def events(self) -> Iterator[Event]:
         """Drain the events available now."""
+
+    def abort_turn(self) -> None:
+        """Give up the turn in progress (the driver stopped early); no-op without one."""

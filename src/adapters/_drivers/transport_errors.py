@@ -17,6 +17,8 @@ import httpx
 
 from sansio_chat import Timeout, TransportError
 
+from .common import PhaseTimeout, Timeouts, timeout_message
+
 __all__ = ["map_transport_errors", "transport_error"]
 
 # Order matters: the first matching row wins (TimeoutError is an OSError).
@@ -54,28 +56,48 @@ def _describe(exc: BaseException) -> str:
     return first or type(exc).__name__
 
 
+def _timeout_message(exc: BaseException, what: str, url: str, limits: Timeouts | None) -> str:
+    # The layers' own words for a timeout are anyio internals ("Cancelled via cancel scope
+    # 7f… by <Task …>"); say instead which timeout, how long, and where.
+    if isinstance(exc, PhaseTimeout):
+        return timeout_message(exc.what, exc.seconds, url)
+    seconds = None
+    if limits is not None:
+        connecting = what in ("connect timeout", "connection pool timeout")
+        seconds = limits.connect if connecting else limits.read
+    return timeout_message(what, seconds, url)
+
+
 def transport_error(
-    exc: BaseException, url: str, received: Sequence[str] = ()
+    exc: BaseException, url: str, received: Sequence[str] = (), limits: Timeouts | None = None
 ) -> TransportError | None:
     """The sansio-chat error for ``exc`` raised while talking to ``url`` (``None``: not ours).
 
-    ``received`` holds the reply text delivered so far; it becomes ``partial_text``.
+    ``received`` holds the reply text delivered so far; it becomes ``partial_text``;
+    ``limits`` are the timeouts in force, named in a ``Timeout``'s message.
     """
+    if isinstance(exc, TransportError):
+        return exc  # already ours (the h11 driver's proxy errors)
     for source, target, what in _TABLE:
         if isinstance(exc, source):
-            parts = urlsplit(url)
-            message = f"{what} ({parts.scheme}://{parts.netloc}): {_describe(exc)}"
+            if target is Timeout:
+                message = _timeout_message(exc, what, url, limits)
+            else:
+                parts = urlsplit(url)
+                message = f"{what} ({parts.scheme}://{parts.netloc}): {_describe(exc)}"
             return target(message, partial_text="".join(received))
     return None
 
 
 @contextmanager
-def map_transport_errors(url: str, received: Sequence[str] = ()) -> Iterator[None]:
+def map_transport_errors(
+    url: str, received: Sequence[str] = (), limits: Timeouts | None = None
+) -> Iterator[None]:
     """Re-raise a transport failure during an exchange with ``url`` as ``TransportError``."""
     try:
         yield
     except Exception as exc:
-        error = transport_error(exc, url, received)
-        if error is None:
+        error = transport_error(exc, url, received, limits)
+        if error is None or error is exc:
             raise
         raise error from exc

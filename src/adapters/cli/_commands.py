@@ -18,6 +18,7 @@ from sansio_chat import (
 )
 
 from ._output import EXIT_CODES, Failure, Output, report
+from ._types import positive_seconds, proxy_url
 
 __all__ = ["DEMO_PROMPT", "ask", "chat", "client_options", "demo", "models"]
 
@@ -29,6 +30,10 @@ def load_conversation(path: str | None) -> Conversation | None:
         return None
     try:
         return Conversation.from_json(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise Failure(
+            f"{path}: not a UTF-8 text file ({error.reason})", EXIT_CODES["usage"]
+        ) from error
     except OSError as error:
         raise Failure(f"cannot read {path}: {error}", EXIT_CODES["usage"]) from error
     except LocalProtocolError as error:
@@ -142,9 +147,12 @@ def client_options(parser: argparse.ArgumentParser, *, service: bool = True) -> 
     parser.add_argument("--model", default=None, help="a model id or alias (see `models`)")
     if service:
         parser.add_argument("--base-url", default=None, help="e.g. the emulator's URL")
-        parser.add_argument("--proxy", default=None, help="an http proxy URL")
+        parser.add_argument("--proxy", type=proxy_url, default=None, help="an http proxy URL")
         parser.add_argument(
-            "--timeout", type=float, default=None, help="connect and read timeout, seconds"
+            "--timeout",
+            type=positive_seconds,
+            default=None,
+            help="connect and read timeout, seconds",
         )
         parser.add_argument(
             "--insecure", action="store_true", help="do not verify TLS certificates"

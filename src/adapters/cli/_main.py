@@ -17,6 +17,7 @@ from sansio_chat import __version__
 from . import emulator, serve
 from ._commands import DEMO_PROMPT, ask, chat, client_options, demo, models
 from ._output import EXIT_CODES, Failure, Output, report
+from ._redact import RedactSecrets
 
 __all__ = ["EXIT_CODES", "main"]
 
@@ -138,7 +139,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         debug = bool(args.debug)
         output.as_json = bool(getattr(args, "json", False))
         if debug:
-            logging.basicConfig(level=logging.DEBUG, stream=err)
+            handler = logging.StreamHandler(err)
+            handler.addFilter(RedactSecrets())
+            logging.basicConfig(level=logging.DEBUG, handlers=[handler])
         status: int = args.command(args, output)
         return status
     except SystemExit as exit_:

@@ -20,6 +20,8 @@ from sansio_chat.emulator import (
     parse_rate_limit,
 )
 
+from ._types import port
+
 __all__ = ["DEFAULT_PORT", "add_emulator_arguments", "config_from_args", "run_emulator_from_args"]
 
 DEFAULT_PORT = 8765
@@ -31,7 +33,7 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
         "--port",
-        type=int,
+        type=port,
         default=DEFAULT_PORT,
         help=f"port (default {DEFAULT_PORT}; 0 = any free)",
     )

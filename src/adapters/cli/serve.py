@@ -17,6 +17,8 @@ from sansio_chat.adapters.serving import ServerHandle, run_forever
 
 from sansio_chat import LocalProtocolError, providers
 
+from ._types import port, positive_seconds, proxy_url
+
 if TYPE_CHECKING:
     from sansio_chat.adapters.gateway import GatewayConfig
 
@@ -45,7 +47,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
 
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    add("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    add("--port", type=port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     add(
         "--base-url",
         action="append",
@@ -64,8 +66,13 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         default=",".join(providers.names()),
         help="providers to serve, in model-resolution order (default: %(default)s)",
     )
-    add("--proxy", default=None, help="proxy URL for upstream requests")
-    add("--timeout", type=float, default=None, help="upstream connect/read timeout, seconds")
+    add("--proxy", type=proxy_url, default=None, help="proxy URL for upstream requests")
+    add(
+        "--timeout",
+        type=positive_seconds,
+        default=None,
+        help="upstream connect/read timeout, seconds",
+    )
     add("--no-verify", dest="verify", action="store_false", help="skip upstream TLS checks")
     add(
         "--min-interval",
@@ -126,10 +133,17 @@ def config_from_args(args: argparse.Namespace) -> GatewayConfig:
 
     names = tuple(name.strip() for name in str(args.providers).split(",") if name.strip())
     api_key = args.api_key if args.api_key is not None else os.environ.get(API_KEY_ENV)
+    if api_key is not None and not api_key.strip():
+        # Fail closed: an empty key is an unset shell variable far more often than a wish
+        # to serve without authentication.
+        source = "--api-key" if args.api_key is not None else f"${API_KEY_ENV}"
+        raise ValueError(
+            f"{source} is empty; give a key, or leave {source} unset to serve without one"
+        )
     return GatewayConfig(
         providers=names,
         base_url=_base_urls(list(args.base_url), names),
-        api_key=api_key or None,
+        api_key=api_key,
         max_concurrency=args.max_concurrency,
         queue_timeout=args.queue_timeout,
         max_body_bytes=args.max_body_bytes,

@@ -52,7 +52,7 @@ class GatewayConfig:
 
     providers: tuple[str, ...] = ("ddg", "darkai")
     base_url: str | Mapping[str, str] | None = None
-    api_key: str | None = None
+    api_key: str | None = dataclasses.field(default=None, repr=False)  # a secret
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     queue_timeout: float | None = DEFAULT_QUEUE_TIMEOUT
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES

@@ -1,0 +1,53 @@
+"""Option value types: a bad value is a usage error (exit 2) naming the option, no traceback."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import math
+from urllib.parse import urlsplit
+
+__all__ = ["port", "positive_seconds", "proxy_url"]
+
+
+def positive_seconds(text: str) -> float:
+    """A finite number of seconds above zero (``--timeout``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
+    return value
+
+
+def port(text: str) -> int:
+    """A TCP port, 0 to 65535 (0: any free one)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, not {value}")
+    return value
+
+
+_SOCKS = ("socks5", "socks5h")
+
+
+def proxy_url(text: str) -> str:
+    """An ``http``, ``https`` or (with the ``socksio`` package) ``socks5`` proxy URL."""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https", *_SOCKS) or not parts.hostname:
+        raise argparse.ArgumentTypeError(
+            f"not a proxy URL: {text!r} (expected e.g. http://HOST:PORT or socks5://HOST:PORT)"
+        )
+    try:
+        parts.port  # noqa: B018  (raises for a port out of range)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a proxy URL: {text!r} ({error})") from None
+    if parts.scheme in _SOCKS and importlib.util.find_spec("socksio") is None:
+        raise argparse.ArgumentTypeError(
+            "a socks5 proxy needs the socksio package (pip install 'httpx[socks]')"
+        )
+    return text
