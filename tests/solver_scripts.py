@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - JavaScript challenge text keeps one statement per line
 """Hand-written challenge scripts, one per probe family of spec/DDG-2026.md.
 
 Each is an ``(async function(){…})()`` expression like the service's challenges; the V8 tests
@@ -121,7 +122,11 @@ def random_page(rng: random.Random) -> ChallengePage:
         f"Mozilla/5.0 ({os_token}) AppleWebKit/537.36 (KHTML, like Gecko) "
         f"Chrome/{major}.0.0.0 Safari/537.36"
     )
-    brands = [("Chromium", major), ("Google Chrome", major), (rng.choice(_GREASE), rng.choice(["8", "24", "99"]))]
+    brands = [
+        ("Chromium", major),
+        ("Google Chrome", major),
+        (rng.choice(_GREASE), rng.choice(["8", "24", "99"])),
+    ]
     rng.shuffle(brands)
     langs = rng.choice([("en-US", "en"), ("de-DE", "de", "en"), ("fr-FR",)])
     return ChallengePage(

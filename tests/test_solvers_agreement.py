@@ -11,11 +11,11 @@ import random
 from collections.abc import Iterator
 
 import pytest
-from browser import require_chromium
-from solver_scripts import PROBES, STRING_TABLE, random_page
-
-from sansio_chat import SolveChallenge
 from sansio_chat.adapters.solvers import ChromiumSolver, V8Solver
+
+from browser import require_chromium
+from sansio_chat import SolveChallenge
+from solver_scripts import PROBES, STRING_TABLE, random_page
 
 pytestmark = pytest.mark.browser
 

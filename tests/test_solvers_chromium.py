@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import anyio
 import pytest
-from browser import require_chromium
-from solver_scripts import PROBES
-
-from sansio_chat import ChallengeError, ChallengePage, SolveChallenge
 from sansio_chat.adapters.solvers import ChromiumSolver, Solver
+
+from browser import require_chromium
+from sansio_chat import ChallengeError, ChallengePage, SolveChallenge
+from solver_scripts import PROBES
 
 pytestmark = pytest.mark.browser
 
@@ -61,7 +61,9 @@ def test_identity_and_page(solver: ChromiumSolver) -> None:
         "(async function(){ return window.top.__nope.x; })()",
     ],
 )
-def test_hostile_scripts_end_typed_and_browser_recovers(solver: ChromiumSolver, script: str) -> None:
+def test_hostile_scripts_end_typed_and_browser_recovers(
+    solver: ChromiumSolver, script: str
+) -> None:
     started = time.monotonic()
     with pytest.raises(ChallengeError):
         solve(solver, script)

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - JavaScript challenge text keeps one statement per line
 """V8Solver: every probe family of spec/DDG-2026.md on the page model, and hostile scripts."""
 
 from __future__ import annotations
@@ -6,10 +7,10 @@ import time
 
 import anyio
 import pytest
-from solver_scripts import PROBES, STRING_TABLE
+from sansio_chat.adapters.solvers import Solver, V8Solver, element_count
 
 from sansio_chat import ChallengeError, ChallengePage, SolveChallenge
-from sansio_chat.adapters.solvers import Solver, V8Solver, element_count
+from solver_scripts import PROBES, STRING_TABLE
 
 pytest.importorskip("py_mini_racer")
 
@@ -130,7 +131,7 @@ def test_hex_arithmetic(solver: V8Solver) -> None:
 
 
 def test_debug_xor_string(solver: V8Solver) -> None:
-    expected = "".join(chr(ord(c) ^ k) for c, k in zip("{}", (0x2A, 0x13)))
+    expected = "".join(chr(ord(c) ^ k) for c, k in zip("{}", (0x2A, 0x13), strict=True))
     assert solve(solver, PROBES["debug_xor"]) == {"debug": expected, "b64": "UW4=", "back": True}
 
 

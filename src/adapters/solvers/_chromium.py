@@ -73,7 +73,7 @@ def _page_html(page: ChallengePage) -> str:
 
 
 def _inline_script(script: str, slot: str) -> str:
-    """The ``<script>`` text the frame runs: the challenge expression, its value kept in ``slot``."""
+    """The frame's ``<script>`` text: the challenge expression, its value kept in ``slot``."""
     expression = script.rstrip().rstrip(";")
     return (
         f"try {{ window[{json.dumps(slot)}] = {{p: (\n{expression}\n)}}; }}"
@@ -195,7 +195,9 @@ class ChromiumSolver:
             try:
                 self._run(self._launch(), self.launch_timeout)
             except FutureTimeout:
-                raise ChallengeError(f"Chromium did not start within {self.launch_timeout} s") from None
+                raise ChallengeError(
+                    f"Chromium did not start within {self.launch_timeout} s"
+                ) from None
             except Exception as exc:
                 raise ChallengeError(f"Chromium could not be started: {exc}") from None
             started = time.monotonic()
@@ -204,7 +206,9 @@ class ChromiumSolver:
             except FutureTimeout:
                 # A script that blocks the page's thread: drop the browser, start anew next time.
                 self._run(self._drop_browser(), 10.0)
-                raise ChallengeError(f"the script did not settle within {self.time_limit} s") from None
+                raise ChallengeError(
+                    f"the script did not settle within {self.time_limit} s"
+                ) from None
             except ChallengeError:
                 raise
             except Exception as exc:
@@ -270,7 +274,7 @@ class ChromiumSolver:
         finally:
             try:
                 await asyncio.wait_for(context.close(), 5.0)
-            except Exception:  # noqa: S110 - a wedged page is dropped with the browser
+            except Exception:
                 pass
 
     async def _drop_browser(self) -> None:
@@ -278,7 +282,7 @@ class ChromiumSolver:
         if browser is not None:
             try:
                 await asyncio.wait_for(browser.close(), 5.0)
-            except Exception:  # noqa: S110 - the process is gone either way
+            except Exception:
                 pass
 
     async def _shutdown(self) -> None:
@@ -296,7 +300,7 @@ class ChromiumSolver:
             if self._loop is not None:
                 try:
                     self._run(self._shutdown(), 15.0)
-                except Exception:  # noqa: S110 - closing is best effort
+                except Exception:
                     pass
                 self._loop.call_soon_threadsafe(self._loop.stop)
                 if self._thread is not None:

@@ -66,7 +66,7 @@ def _walk(node: LexborNode, out: list[tuple[str, tuple[tuple[str, str], ...]]]) 
 
 
 def parse_fragment(snippet: str) -> Fragment:
-    """Parse ``snippet`` as ``div.innerHTML = snippet`` does; raise ``ChallengeError`` if too big."""
+    """Parse ``snippet`` as ``div.innerHTML = snippet`` does (``ChallengeError`` if too big)."""
     if len(snippet) > MAX_SNIPPET_CHARS:
         raise ChallengeError(f"an innerHTML snippet is longer than {MAX_SNIPPET_CHARS} characters")
     html = inner_html(snippet)
