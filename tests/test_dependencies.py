@@ -20,11 +20,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src"
 
 # Import name -> distribution name, where they differ.
-DISTRIBUTION_OF = {"sseclient": "sseclient-py"}
+DISTRIBUTION_OF = {"sseclient": "sseclient-py", "py_mini_racer": "mini-racer"}
 # Modules that import an optional extra on purpose (and say so when it is missing).
 OPTIONAL = {
     "hypothesis": "hypothesis",  # sansio_chat.testing, the `hypothesis` extra
     "orjson": "fast",  # used when installed, the `fast` extra
+    "py_mini_racer": "js",  # sansio_chat.adapters.solvers.V8Solver, the `js` extra
+    "playwright": "chromium",  # sansio_chat.adapters.solvers.ChromiumSolver, the `chromium` extra
 }
 
 
