@@ -851,3 +851,14 @@ def test_memory_bound_counts_the_pending_event_type_and_ids() -> None:
         bound = 2 * limit + 5 * limit  # + the event type + 2 ids of 2 bytes per byte
         assert held <= 2 * bound
         assert during <= 2 * bound
+
+
+def test_a_line_longer_than_a_slice_of_a_large_chunk() -> None:
+    # The limits make slices of 1 KiB: a line of 3 KiB is a slice of its own, if it fits.
+    fits = SSEDecoder(max_event_bytes=4000, max_line_bytes=4000)
+    stream = b"data: a\n\n" * 200 + b"data: " + b"x" * 3000 + b"\r\n\r\n" + b"data: b\n\n"
+    assert fits.feed(stream) == [msg("a")] * 200 + [msg("x" * 3000), msg("b")]
+    too_long = SSEDecoder(max_event_bytes=1000, max_line_bytes=1000)
+    with pytest.raises(RemoteProtocolError, match="max_line_bytes=1000") as info:
+        too_long.feed(b"data: a\n\n" * 200 + b"data: " + b"x" * 3000 + b"\n\n")
+    assert info.value.observed == 3006
