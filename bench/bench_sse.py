@@ -16,10 +16,14 @@ are driven).
 Each consumer does the same thing with every event (adds up ``len(event.data)``). The "floor"
 is the least any line-based parser must do on the same buffer: ``bytes.split`` on the line
 break and ``startswith(b"data: ")`` on every line, nothing built. Each figure is the best of
-``--repeat`` runs. Run::
+``--repeat`` interleaved runs, except the floor: it moves more than the decoders from one run
+to the next, so it is timed 3 times per round and its median is kept. ``--baseline FILE``
+loads another version of ``_sse.py`` (e.g. ``git show HEAD~1:src/sansio_chat/_sse.py``) and
+times it in the same rounds, as ``base`` and ``base iter``. Run::
 
     nice python bench/bench_sse.py            # the full table (a few minutes)
     nice python bench/bench_sse.py --quick    # smaller inputs, a smoke run
+    nice python bench/bench_sse.py --baseline /tmp/old_sse.py   # before/after in one process
 """
 
 from __future__ import annotations
@@ -28,8 +32,10 @@ import argparse
 import codecs
 import gc
 import importlib.metadata
+import importlib.util
 import json
 import platform
+import statistics
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -57,6 +63,39 @@ Events = Iterable[Any]
 
 
 # --- the decoders, each driven the way its library drives it -------------------------------
+
+
+BASELINE: Any = None  # the decoder class of --baseline, when given
+
+
+def load_baseline(path: str) -> Any:
+    """The ``SSEDecoder`` of another copy of ``_sse.py``, imported inside this package (it
+    imports ``._errors``)."""
+    spec = importlib.util.spec_from_file_location("sansio_chat._sse_baseline", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module.SSEDecoder
+
+
+def run_base_loop(chunks: Chunks) -> int:
+    decoder = BASELINE()
+    feed = decoder.feed
+    total = 0
+    for chunk in chunks:
+        for event in feed(chunk):
+            total += len(event.data)
+    decoder.close()
+    return total
+
+
+def run_base_iter(chunks: Chunks) -> int:
+    total = 0
+    for event in BASELINE().iter_events(chunks):
+        total += len(event.data)
+    return total
 
 
 def run_ours(chunks: Chunks) -> Iterator[Any]:
@@ -188,15 +227,18 @@ def best_of(repeat: int, fn: Callable[[], object]) -> float:
     return min(time_once(fn) for _ in range(repeat))
 
 
-def interleaved(repeat: int, fns: dict[str, tuple[int, Callable[[], object]]]) -> dict[str, float]:
-    """Best time of each function, running them in turns so that a busy spell of the machine
-    hits all of them alike. ``fns`` maps a name to (its number of runs, the function)."""
-    best = dict.fromkeys(fns, float("inf"))
+def interleaved(
+    repeat: int, fns: dict[str, tuple[int, Callable[[], object]]]
+) -> dict[str, list[float]]:
+    """Every time of each function, running them in turns so that a busy spell of the machine
+    hits all of them alike. ``fns`` maps a name to (its number of runs per round, 0 for one
+    run in the first round only, the function)."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
     for round_ in range(repeat):
         for name, (runs, fn) in fns.items():
-            if round_ < runs:
-                best[name] = min(best[name], time_once(fn))
-    return best
+            for _ in range(runs or (round_ == 0)):
+                times[name].append(time_once(fn))
+    return times
 
 
 def check_same(name: str, chunks: Chunks, expected: list[str]) -> None:
@@ -222,15 +264,23 @@ def row(
         check_same(name, chunks, expected)
     if run_ours_iter(chunks) != sum(map(len, expected)):
         raise SystemExit("iter_events decoded different events")
-    reps = slow_peer_repeat if n_events == 1 else repeat
+    # The quadratic peers on the 1 MiB event take seconds: they run in the first round only.
+    reps = 0 if n_events == 1 and slow_peer_repeat == 1 else 1
     fns: dict[str, tuple[int, Callable[[], object]]] = {
-        "ours": (repeat, lambda: run_ours_loop(chunks)),
-        "ours iter": (repeat, lambda: run_ours_iter(chunks)),
+        "ours": (1, lambda: run_ours_loop(chunks)),
+        "ours iter": (1, lambda: run_ours_iter(chunks)),
     }
+    if BASELINE is not None:
+        if run_base_loop(chunks) != sum(map(len, expected)):
+            raise SystemExit("the baseline decoded different events")
+        fns["base"] = (1, lambda: run_base_loop(chunks))
+        fns["base iter"] = (1, lambda: run_base_iter(chunks))
     for name, runner in PEERS.items():
         fns[name] = (reps, lambda runner=runner: consume(runner(chunks)))
-    fns["floor"] = (repeat, lambda: floor(buffer, newline))
-    timings = interleaved(repeat, fns)
+    fns["floor"] = (3, lambda: floor(buffer, newline))
+    times = interleaved(repeat, fns)
+    timings = {name: min(values) for name, values in times.items()}
+    timings["floor"] = statistics.median(times["floor"])
     result["timings"] = timings
     return result
 
@@ -284,7 +334,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small inputs, one repeat")
     parser.add_argument("--repeat", type=int, default=5, help="runs per figure (best is kept)")
+    parser.add_argument("--baseline", metavar="FILE", help="another _sse.py to time alongside")
     args = parser.parse_args()
+    global BASELINE
+    if args.baseline:
+        BASELINE = load_baseline(args.baseline)
     n_chat = 2_000 if args.quick else 20_000
     n_big = 200 if args.quick else 2_000
     repeat = 1 if args.quick else args.repeat
@@ -310,11 +364,15 @@ def main() -> None:
     specs.append((f"{n_big} × 8 KiB events / 16 KiB", big_events(n_big, 8192), 16384, b"\n"))
     specs.append(("1 × 1 MiB event / 64 B", one_huge_event(1024 * 1024), 64, b"\n"))
 
-    names = ["ours", "ours iter", *PEERS, "floor"]
+    base = ["base", "base iter"] if BASELINE is not None else []
+    names = ["ours", "ours iter", *base, *PEERS, "floor"]
     header = f"{'input / chunk':32}" + "".join(f"{n:>13}" for n in names)
     header += f"{'ours/peer':>11}{'iter/peer':>11}{'ours/floor':>12}"
+    if base:
+        header += f"{'ours/base':>11}{'iter/base':>11}"
     print("\nevents per second (higher is better); ratios of events/s to the fastest peer")
     print("ours: one feed() call per chunk; ours iter: SSEDecoder.iter_events(chunks)")
+    print("each figure the best of the rounds; the floor the median of 3 runs per round")
     print(header)
     print("-" * len(header))
     for label, buffer, size, newline in specs:
@@ -326,6 +384,9 @@ def main() -> None:
         line = f"{label:32}" + "".join(f"{fmt_rate(rates[n]):>13}" for n in names)
         line += f"{rates['ours'] / best_peer:>10.2f}×{rates['ours iter'] / best_peer:>10.2f}×"
         line += f"{rates['ours'] / rates['floor']:>12.0%}"
+        if base:
+            line += f"{rates['ours'] / rates['base']:>10.2f}×"
+            line += f"{rates['ours iter'] / rates['base iter']:>10.2f}×"
         print(line, flush=True)
         if events == 1:
             mb = result["bytes"] / 1e6

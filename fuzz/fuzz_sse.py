@@ -59,7 +59,7 @@ def _decode(chunks: list[bytes], max_event: int) -> Outcome:
             # invariant 4: what stays buffered is bounded by the limits
             # (+ 3: until the first line ends, the buffer may hold a BOM too)
             assert len(decoder._buf) <= max_line + 3, "partial line over the line limit"
-            assert decoder._event_size <= max_event + 1, "event data over the event limit"
+            assert len(decoder._data) <= max_event + 1, "event data over the event limit"
     except RemoteProtocolError as exc:
         error = exc
     if error is not None:

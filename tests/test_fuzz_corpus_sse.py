@@ -40,6 +40,14 @@ def test_the_harness_catches_a_broken_decoder(config: int, monkeypatch: pytest.M
     """The harness must notice when chunkings disagree: break CRLF across chunks on purpose."""
     from sansio_chat import _sse
 
-    monkeypatch.setattr(_sse, "_SKIP_LF", _sse._OPEN)
+    resume = _sse.SSEDecoder._resume
+
+    def forget_the_cr(self: _sse.SSEDecoder, data: bytes) -> bytes:
+        if self._phase is _sse._Phase.AFTER_CR:
+            self._phase = _sse._Phase.OPEN
+            return data  # a LF right after a chunk's last CR now ends a second line
+        return resume(self, data)
+
+    monkeypatch.setattr(_sse.SSEDecoder, "_resume", forget_the_cr)
     with pytest.raises(AssertionError):
         HARNESS.check(bytes([config]) + b"data: a\r\ndata: b\r\n\r\n")

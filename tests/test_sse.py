@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
+import tracemalloc
 
 import pytest
 
@@ -738,13 +740,21 @@ def test_a_large_chunk_with_a_cr_early_and_a_long_partial_line() -> None:
     assert decoder.feed(b"\r\n\r\n") == [msg("x" * 500)]
 
 
-def test_the_buffer_of_a_closed_decoder_refuses_bytes_however_they_are_added() -> None:
-    decoder = SSEDecoder()
-    decoder.close()
+@pytest.mark.parametrize("chunk", [b"", b"x", b"\n", b"\r", bytearray(b"x"), b"x" * 5000])
+def test_a_closed_or_failed_decoder_refuses_every_kind_of_chunk(chunk: bytes) -> None:
+    closed = SSEDecoder()
+    closed.close()
     with pytest.raises(LocalProtocolError, match="after close"):
-        decoder._buf + b"x"
+        closed.feed(chunk)
     with pytest.raises(LocalProtocolError, match="after close"):
-        decoder._buf += b"x"
+        list(closed.iter_events([chunk]))
+    failed = SSEDecoder(max_line_bytes=3)
+    with pytest.raises(RemoteProtocolError):
+        failed.feed(b"data")
+    with pytest.raises(RemoteProtocolError, match="already failed"):
+        failed.feed(chunk)
+    with pytest.raises(RemoteProtocolError, match="already failed"):
+        list(failed.iter_events([chunk]))
 
 
 def test_a_large_chunk_of_cr_line_breaks_ending_with_a_cr() -> None:
@@ -754,3 +764,101 @@ def test_a_large_chunk_of_cr_line_breaks_ending_with_a_cr() -> None:
     assert decoder.feed(run + b"data: a\r") == [msg(str(i)) for i in range(60)]
     # The LF right after the chunk's last CR completes a CRLF: it ends no second line.
     assert decoder.feed(b"\n\r\n") == [msg("a")]
+
+
+# --- bounded memory (tracemalloc) -----------------------------------------------------------
+#
+# The documented bound: between calls the decoder holds at most max_line_bytes +
+# max_event_bytes (+ the pending event type and ids, absent from these shapes); during a call
+# it allocates at most that much more than the events it returns. Measured here within 2x,
+# for every shape of input and every chunk size, including one chunk of 10 MB.
+
+MEMORY_SHAPES = {
+    "tiny data lines": b"data:\n",
+    "tiny events": b"data: x\n\n",
+    "long line": b"data: " + b"x" * 4093 + b"y",
+    "cr only": b"\r",
+    "lf only": b"\n",
+    "crlf": b"data: x\r\ndata:\r\n\r\n",
+    "mixed": b"data: a\rdata:\n\r\n: c\r\r\nid: 1\n",
+    "comments": b":\n: comment\r\n",
+}
+
+
+def memory_use(stream: bytes, size: int, **limits: int) -> tuple[int, int]:
+    """(most held between calls, most allocated during a call but the input and the output),
+    feeding ``stream`` in chunks of ``size`` bytes; a limit error ends the stream."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        decoder = SSEDecoder(**limits)
+        base = tracemalloc.get_traced_memory()[0]
+        held = during = 0
+        for start in range(0, len(stream), size):
+            chunk = stream[start : start + size]
+            tracemalloc.reset_peak()
+            failed = False
+            try:
+                events = decoder.feed(chunk)
+            except RemoteProtocolError:
+                events, failed = [], True
+            peak = tracemalloc.get_traced_memory()[1]
+            with_output = tracemalloc.get_traced_memory()[0]
+            del events
+            without_output = tracemalloc.get_traced_memory()[0]
+            del chunk
+            now = tracemalloc.get_traced_memory()[0]
+            chunk_bytes = without_output - now
+            held = max(held, now - base)
+            during = max(during, peak - chunk_bytes - (with_output - without_output) - base)
+            if failed:
+                break  # the decoder holds nothing more from here on
+        return held, during
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("shape", MEMORY_SHAPES, ids=list(MEMORY_SHAPES))
+@pytest.mark.parametrize(
+    ("size", "total", "limit"),
+    [
+        pytest.param(1, 96 * 1024, 8 * 1024, id="1 B"),
+        pytest.param(7, 160 * 1024, 8 * 1024, id="7 B"),
+        pytest.param(64 * 1024, 4 * 10**6, 1024 * 1024, id="64 KiB"),
+        pytest.param(1024 * 1024, 4 * 10**6, 1024 * 1024, id="1 MiB"),
+        pytest.param(10**7, 10**7, 1024 * 1024, id="10 MB"),
+    ],
+)
+def test_memory_stays_within_the_documented_bound(
+    shape: str, size: int, total: int, limit: int
+) -> None:
+    piece = MEMORY_SHAPES[shape]
+    stream = piece * (total // len(piece))
+    held, during = memory_use(stream, size, max_event_bytes=limit, max_line_bytes=limit)
+    bound = 2 * limit  # max_line_bytes + max_event_bytes
+    assert held <= 2 * bound, f"held {held} bytes between calls"
+    assert during <= 2 * bound, f"allocated {during} bytes during a call"
+
+
+def test_memory_bound_counts_the_pending_event_type_and_ids() -> None:
+    # A long event type and two long ids (the committed one and a new pending one) are
+    # held too: each at most one line, the ids decoded to str (up to 2 bytes per byte).
+    limit = 64 * 1024
+    line = b"\xff" * (limit - 4)
+    stream = b"id: " + line + b"\n\nid: " + line[1:] + b"\nevent:" + line[:-4] + b"\ndata:\n"
+    for size in (7, len(stream)):
+        held, during = memory_use(stream, size, max_event_bytes=limit, max_line_bytes=limit)
+        bound = 2 * limit + 5 * limit  # + the event type + 2 ids of 2 bytes per byte
+        assert held <= 2 * bound
+        assert during <= 2 * bound
+
+
+def test_a_line_longer_than_a_slice_of_a_large_chunk() -> None:
+    # The limits make slices of 1 KiB: a line of 3 KiB is a slice of its own, if it fits.
+    fits = SSEDecoder(max_event_bytes=4000, max_line_bytes=4000)
+    stream = b"data: a\n\n" * 200 + b"data: " + b"x" * 3000 + b"\r\n\r\n" + b"data: b\n\n"
+    assert fits.feed(stream) == [msg("a")] * 200 + [msg("x" * 3000), msg("b")]
+    too_long = SSEDecoder(max_event_bytes=1000, max_line_bytes=1000)
+    with pytest.raises(RemoteProtocolError, match="max_line_bytes=1000") as info:
+        too_long.feed(b"data: a\n\n" * 200 + b"data: " + b"x" * 3000 + b"\n\n")
+    assert info.value.observed == 3006

@@ -6,23 +6,22 @@ lines end at CRLF, LF or CR, one UTF-8 BOM is dropped at the start of the stream
 decoded as UTF-8 with replacement. The contract is in ``spec/SSE.md``; the choices the standard
 leaves open are documented on :class:`SSEDecoder`.
 
-Speed: a stream that is nothing but ``data: …`` lines each followed by a blank line (what chat
-services send) is recognised a whole chunk at a time with a few C-level ``bytes`` operations and
-decoded with one ``bytes.decode`` per chunk. In a small chunk, CRLFs and lone CRs are made LFs
-first (one C call), and the usual ways an event ends in a small chunk have paths of their own in
-:meth:`SSEDecoder.feed`. Everything else takes a line-by-line path that still touches each byte
-a constant number of times. The pending
+Two paths: a chunk that completes no line is appended to the partial line (with tiny chunks
+that is most calls); the complete lines of a chunk are interpreted in slices of bounded size,
+a slice that is nothing but ``data: …`` lines each followed by a blank line (what chat services
+send) at once with a few C-level ``bytes``/``str`` operations, any other line by line. The
 partial line is only ever appended to, never rescanned, so feeding ``N`` bytes in any chunking
-costs ``O(N)``.
+costs ``O(N)``, and no step allocates more than a slice's worth of objects.
 """
 
 from __future__ import annotations
 
+import enum
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Any, Final, final
+from typing import Final, final
 
 from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 
@@ -34,27 +33,37 @@ __all__ = ["DEFAULT_MAX_EVENT_BYTES", "SSEDecoder", "ServerSentEvent"]
 DEFAULT_MAX_EVENT_BYTES: Final = 1024 * 1024
 
 _BOM: Final = b"\xef\xbb\xbf"
-# Lines are cut from the decoder's bytearray buffer, or from bytes when it was empty.
-_Bytes = bytes | bytearray
 _DATA: Final = b"data: "
 # Chromium ignores a `retry` value that does not fit in an unsigned 64-bit integer; so do we,
 # which also keeps int() away from its digit-count limit.
 _RETRY_MAX: Final = 2**64 - 1
-# Below this many events a chunk's events are built one by one; above, column-wise with map().
+# Below this many events a run's events are built one by one; above, column-wise with map().
 _BULK_MIN: Final = 8
 # Below this many bytes of complete lines, going line by line costs less than preparing the
-# run path (small chunks, one event at a time).
+# run path.
 _SMALL_RUN: Final = 400
 # From this size of the first event on, a run of events is cut with memchr-based find().
 _LONG_EVENT: Final = 512
+# The complete lines of a chunk are interpreted at most this many bytes at a time (cut at a
+# line break; a longer line is one slice of its own), and at most 1/16 of the decoder's limits:
+# a line costs a Python object of about 40-60 bytes, so a slice of 3-byte lines takes up to
+# ~16 times its size while it is being interpreted.
+_MAX_SLICE: Final = 64 * 1024
+_MIN_SLICE: Final = 1024
 
-# SSEDecoder._phase: anything but _OPEN sends the next chunk with a line break to _feed()'s
-# slow start.
-_OPEN: Final = 0
-_START: Final = 1  # no line complete yet: a BOM may still be in the buffer
-_SKIP_LF: Final = 2  # the last chunk ended with CR: a LF starting the next one ends no line
-_CLOSED: Final = 3
-_FAILED: Final = 4
+
+class _Phase(enum.Enum):
+    """Where the decoder is; anything but ``OPEN`` sends a chunk with a line break to
+    :meth:`SSEDecoder._resume` first."""
+
+    OPEN = "open"
+    START = "start"  # no line complete yet: a BOM may still be in the buffer
+    AFTER_CR = "after CR"  # the last chunk ended with CR: a LF starting the next one ends no line
+    CLOSED = "closed"
+    FAILED = "failed"
+
+
+_OPEN: Final = _Phase.OPEN
 
 
 @final
@@ -77,79 +86,50 @@ class ServerSentEvent:
     retry: int | None = None
 
 
-# The generated __init__ of a frozen dataclass sets each field through object.__setattr__,
-# which costs more than all the rest of the decoding of a short event. The decoder fills the
-# same slots on an instance of _Unfrozen, a class of the same layout without the frozen
-# __setattr__, then makes it a ServerSentEvent by setting __class__ (which Python allows
-# between classes of the same layout): the result is indistinguishable from a constructed one.
+# The decoder's fast constructor. The generated __init__ of a frozen dataclass sets each field
+# through object.__setattr__ by name, which costs more than all the rest of the decoding of a
+# short event; these fill the same slots through the slots' own setters (what
+# object.__setattr__ ends up calling). The result is an ordinary ServerSentEvent: same type,
+# equality, hash and repr, still frozen.
 _new: Final = object.__new__
-
-
-class _Unfrozen:
-    """A :class:`ServerSentEvent` under construction: the same slots, plain attributes."""
-
-    __slots__ = ServerSentEvent.__slots__
-    event: str
-    data: str
-    id: str
-    retry: int | None
+_set_event, _set_data, _set_id, _set_retry = (
+    ServerSentEvent.__dict__[name].__set__ for name in ("event", "data", "id", "retry")
+)
 
 
 def _new_event(event_type: str, data: str, id: str, retry: int | None) -> ServerSentEvent:
-    event: Any = _new(_Unfrozen)
-    event.event = event_type
-    event.data = data
-    event.id = id
-    event.retry = retry
-    event.__class__ = ServerSentEvent
-    return event  # type: ignore[no-any-return]
-
-
-# Many events at once are built column by column with map(), through the slots' setters.
-_slot_setters: Final[dict[str, Callable[[ServerSentEvent, Any], None]]] = {
-    name: ServerSentEvent.__dict__[name].__set__ for name in ("event", "data", "id", "retry")
-}
+    """``ServerSentEvent(event=event_type, data=data, id=id, retry=retry)``, faster."""
+    event: ServerSentEvent = _new(ServerSentEvent)
+    _set_event(event, event_type)
+    _set_data(event, data)
+    _set_id(event, id)
+    _set_retry(event, retry)
+    return event
 
 
 def _make_message_events(
     datas: list[str], id: str, retry: int | None, out: list[ServerSentEvent]
 ) -> None:
-    """Append one ``message`` event per item of ``datas`` to ``out``."""
+    """Append one ``message`` event per item of ``datas`` to ``out``: many at once are built
+    column by column, each setter mapped over all of them."""
     n = len(datas)
     if n < _BULK_MIN:
         for data in datas:
             out.append(_new_event("message", data, id, retry))
         return
     events: list[ServerSentEvent] = list(map(_new, repeat(ServerSentEvent, n)))
-    deque(map(_slot_setters["event"], events, repeat("message", n)), 0)
-    deque(map(_slot_setters["data"], events, datas), 0)
-    deque(map(_slot_setters["id"], events, repeat(id, n)), 0)
-    deque(map(_slot_setters["retry"], events, repeat(retry, n)), 0)
+    deque(map(_set_event, events, repeat("message", n)), 0)
+    deque(map(_set_data, events, datas), 0)
+    deque(map(_set_id, events, repeat(id, n)), 0)
+    deque(map(_set_retry, events, repeat(retry, n)), 0)
     out += events
 
 
-def _decode(raw: _Bytes) -> str:
+def _decode(raw: bytes | bytearray) -> str:
     return raw.decode("utf-8", "replace")
 
 
-class _Refused(bytearray):
-    """The buffer of a closed or failed decoder: adding bytes to it (``+`` or ``+=``) raises
-    ``refusal()``."""
-
-    __slots__ = ("_refusal",)
-
-    def __init__(self, refusal: Callable[[], ProtocolError]) -> None:
-        super().__init__()
-        self._refusal = refusal
-
-    def __add__(self, other: Any) -> bytearray:
-        raise self._refusal()
-
-    def __iadd__(self, other: Any) -> _Refused:
-        raise self._refusal()
-
-
-def _split_run(text: _Bytes, end: int, nl: bytes) -> list[str] | None:
+def _split_run(text: bytes, end: int, nl: bytes) -> list[str] | None:
     """The data of each event in ``text[:end]`` if it is ``data: X`` + ``nl`` + ``nl``
     repeated with no CR or LF in any X, else ``None``."""
     body = str(memoryview(text)[6 : end - 2 * len(nl)], "utf-8", "replace")
@@ -204,8 +184,14 @@ class SSEDecoder:
     Exceeding a limit raises :class:`~sansio_chat.RemoteProtocolError` with ``limit`` and
     ``observed`` set; the decoder is then unusable (further :meth:`feed` calls raise the same
     way, :meth:`close` returns ``[]``). Events decoded earlier in the failing call are lost.
-    Memory held between calls stays below ``max_line_bytes + max_event_bytes`` plus the
-    small ``event`` and ``id`` values, whatever the input.
+
+    Memory, whatever the input and its chunking (``L`` = ``max_line_bytes``, ``E`` =
+    ``max_event_bytes``): between calls the decoder holds at most ``L + E`` bytes (the partial
+    line and the pending event's data) plus what the server chose to keep pending: the event
+    type (at most ``L`` bytes) and the last event id, pending and committed (each a ``str`` of
+    at most ``L`` characters, at most ``2 L`` bytes). During a call it allocates at most about
+    ``L + E`` more, besides the chunk given and the events returned, however large the chunk:
+    the chunk is never copied whole. A few KiB of fixed overhead come on top.
 
     Attributes:
         ended_mid_event: after :meth:`close`, whether the stream ended inside an event: a
@@ -221,7 +207,6 @@ class SSEDecoder:
         "_buf_limit",
         "_data",
         "_error",
-        "_event_size",
         "_event_type",
         "_fast_max",
         "_field_seen",
@@ -229,6 +214,7 @@ class SSEDecoder:
         "_max_event",
         "_max_line",
         "_phase",
+        "_slice",
         "ended_mid_event",
         "last_event_id",
         "retry",
@@ -251,13 +237,16 @@ class SSEDecoder:
         self._max_line = max_line_bytes
         # A run of complete `data: ` events no longer than this needs no per-line size check.
         self._fast_max = min(max_event_bytes, max_line_bytes)
-        self._phase = _START
+        self._slice = max(_MIN_SLICE, min(_MAX_SLICE, (max_event_bytes + max_line_bytes) // 16))
+        self._phase = _Phase.START
         self._buf = bytearray()  # the partial line at the end of the input so far
-        # The most the buffer may hold: max_line_bytes, + 3 while it starts with a BOM.
+        # The most the buffer may hold: max_line_bytes, + 3 while it starts with a BOM, -1
+        # once closed or failed (so that the check every append makes refuses any input).
         self._buf_limit = max_line_bytes
-        self._data: list[_Bytes] = []  # the event's `data` values, not yet decoded
-        self._event_size = 0  # len(b"\n".join(self._data)) + 1, or 0 when there is none
-        self._event_type: _Bytes = b""
+        # The event's `data` values, each followed by LF, as the standard builds its data
+        # buffer: its length is what max_event_bytes bounds, + 1.
+        self._data = bytearray()
+        self._event_type = b""
         self._field_seen = False  # a non-comment line came after the last blank line
         self._id_buffer = ""
         self._error: RemoteProtocolError | None = None
@@ -274,68 +263,51 @@ class SSEDecoder:
         """
         if data.__class__ is not bytes:  # (cheaper than type(data) in CPython 3.11)
             data = _as_bytes(data)
-        # With small chunks the fixed cost of a call is most of the work, so the common cases
-        # are all here, without a further call. `13 in data` is a memchr (`b"\r" in data`
-        # would first try the argument as an integer and pay for a TypeError).
-        if 13 in data:
-            if self._phase:
-                if self._phase != _SKIP_LF:
-                    return self._feed(data)
-                self._phase = _OPEN
-                if data[0] == 10 and not self._buf:
-                    data = data[1:]  # the LF of a CRLF split across chunks
-            if len(data) >= _SMALL_RUN:
-                return self._feed_cr(data)
-            # In a small chunk every CRLF becomes one LF (one C call); then the LF paths
-            # below serve CRLF streams too. A CR left over is a line break of its own.
-            data = data.replace(b"\r\n", b"\n")
-            if 13 in data:
-                return self._feed_lone_cr(data)
-        buf = self._buf
-        if 10 not in data:
-            # No line ends here. A closed or failed decoder's buffer refuses the +=.
+        # `13 in data` is a memchr (`b"\r" in data` would first try the argument as an
+        # integer and pay for a TypeError).
+        if 13 not in data and 10 not in data:
+            # No line ends here: with tiny chunks, most calls.
+            buf = self._buf
+            if len(buf) + len(data) > self._buf_limit:
+                return self._overflow(data)
             buf += data
-            if len(buf) > self._buf_limit:
-                self._too_long(len(buf))
             return []
-        if self._phase:
-            if self._phase != _SKIP_LF:
-                return self._feed(data)
-            self._phase = _OPEN
-            if data[0] == 10 and not buf:
-                return self.feed(data[1:])  # the LF of a CRLF split across chunks
-        # From here on the buffer holds one partial line, with no CR or LF, and data has LF
-        # line breaks only. The small chunks have paths of their own for the usual ways an
-        # event ends in them (on a large chunk, partition() would cost more than it saves).
+        if self._phase is not _OPEN:
+            return self.feed(self._resume(data))
         if len(data) < _SMALL_RUN:
+            # With small chunks the fixed cost of a call is most of the work: the usual ways
+            # an event ends in a small chunk are decoded here, without a further call. Their
+            # CRLFs are made LFs first (one C call); a lone CR takes the general path.
+            if 13 in data:
+                lf_only = data.replace(b"\r\n", b"\n")
+                if 13 in lf_only:
+                    return self._cut_lines(data)
+                data = lf_only
+            buf = self._buf  # one partial line, no CR or LF in it
             head, blank, rest = data.partition(b"\n\n")
             if blank and 10 not in head and 10 not in rest:
-                # The chunk's only line breaks are the two LFs after a line: how most events
-                # end. No field since the last blank line means that no data and no event
-                # type are pending.
+                # The only line breaks end a line and then the event: how most events end.
+                # No field since the last blank line means no data or event type pending.
                 buf += head
                 if not self._field_seen and buf.startswith(_DATA) and len(buf) <= self._fast_max:
                     del buf[: len(_DATA)]
-                    event: Any = _new(_Unfrozen)  # as in _new_event(), without a call
-                    event.event = "message"
-                    event.data = buf.decode("utf-8", "replace")
-                    event.id = self.last_event_id = self._id_buffer
-                    event.retry = self.retry
-                    event.__class__ = ServerSentEvent
-                    out = [event]
+                    self.last_event_id = last_id = self._id_buffer
+                    out = [
+                        _new_event("message", buf.decode("utf-8", "replace"), last_id, self.retry)
+                    ]
                 else:
                     buf += blank
                     out = []
-                    self._lines(buf, out)
+                    self._lines(bytes(buf), out)
                 buf.clear()
+                if len(rest) > self._buf_limit:
+                    self._too_long(len(rest))
                 buf += rest
-                if len(buf) > self._buf_limit:
-                    self._too_long(len(buf))
                 return out
             if not blank and data.count(10) == 1:
                 if data[-1] == 10:
-                    # The chunk ends a line: often the data line of an event whose blank
-                    # line comes in the next chunk.
+                    # The chunk ends a line: often the data line of an event whose blank line
+                    # comes in the next chunk.
                     buf += data
                     out = []
                     if (
@@ -343,39 +315,29 @@ class SSEDecoder:
                         and buf.startswith(_DATA)
                         and len(buf) <= self._fast_max
                     ):
-                        self._data.append(buf[len(_DATA) : -1])
-                        self._event_size = len(buf) - len(_DATA)
+                        self._data = buf[len(_DATA) :]  # the value and its LF
                         self._field_seen = True
                     else:
-                        self._lines(buf, out)
+                        self._lines(bytes(buf), out)
                     buf.clear()
                     return out
-                if data[0] == 10 and not buf:
-                    # The chunk starts with a blank line: an event of one data line ends.
-                    pending = self._data
-                    if len(pending) == 1 and not self._event_type:
-                        value = pending[0].decode("utf-8", "replace")
-                        out = [_new_event("message", value, self._id_buffer, self.retry)]
-                        self.last_event_id = self._id_buffer
-                        self._data = []
-                        self._event_size = 0
-                        self._field_seen = False
-                        buf += data[1:]
-                        if len(buf) > self._buf_limit:
-                            self._too_long(len(buf))
-                        return out
-        return self._cut_lines(data, data.rfind(10), False)
-
-    def _feed_lone_cr(self, data: bytes) -> list[ServerSentEvent]:
-        """:meth:`feed` for a chunk whose CRs are all lone (its CRLFs already made LFs).
-
-        Each lone CR is a line break, as a LF is. One that ends the chunk may be the first
-        half of a CRLF split across chunks: a LF right after it then ends no line."""
-        ends_with_cr = data[-1] == 13
-        out = self.feed(data.replace(b"\r", b"\n"))
-        if ends_with_cr:
-            self._phase = _SKIP_LF
-        return out
+                pending = self._data
+                if data[0] == 10 and not buf and pending and not self._event_type:
+                    # The chunk starts with the blank line that ends an event.
+                    del pending[-1]
+                    self.last_event_id = last_id = self._id_buffer
+                    out = [
+                        _new_event(
+                            "message", pending.decode("utf-8", "replace"), last_id, self.retry
+                        )
+                    ]
+                    pending.clear()
+                    self._field_seen = False
+                    if len(data) - 1 > self._buf_limit:
+                        self._too_long(len(data) - 1)
+                    buf += data[1:]
+                    return out
+        return self._cut_lines(data)
 
     def iter_events(self, chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
         """Feed the chunks of ``chunks`` in order, yield each event as it completes, and
@@ -390,9 +352,10 @@ class SSEDecoder:
         for data in chunks:
             if data.__class__ is bytes and 13 not in data and 10 not in data:
                 buf = self._buf  # (read each time: close() replaces it)
-                buf += data
-                if len(buf) > self._buf_limit:
-                    self._too_long(len(buf))
+                if len(buf) + len(data) > self._buf_limit:
+                    self._overflow(data)
+                else:
+                    buf += data
             else:
                 yield from feed(data)
         self.close()
@@ -401,25 +364,30 @@ class SSEDecoder:
         """Mark the end of the stream. Returns ``[]``: the standard dispatches nothing at the
         end (an unfinished event is dropped); :attr:`ended_mid_event` tells whether one was.
         Calling it again does nothing."""
-        if self._phase == _CLOSED:
+        if self._phase is _Phase.CLOSED:
             return []
-        if self._phase == _FAILED:
+        if self._phase is _Phase.FAILED:
             self.ended_mid_event = True
         else:
             pending = bytes(self._buf)
-            if self._phase == _START and pending.startswith(_BOM):
+            if self._phase is _Phase.START and pending.startswith(_BOM):
                 pending = pending[len(_BOM) :]
             self.ended_mid_event = self._field_seen or (pending[:1] not in (b"", b":"))
-        self._phase = _CLOSED
-        self._buf = _Refused(self._refusal)
-        self._data = []
-        self._event_size = 0
+        self._stop(_Phase.CLOSED)
         return []
+
+    def _stop(self, phase: _Phase) -> None:
+        """Close or fail: drop what is held, refuse any further input."""
+        self._phase = phase
+        self._buf = bytearray()
+        self._buf_limit = -1
+        self._data = bytearray()
+        self._event_type = b""
 
     def _refusal(self) -> ProtocolError:
         """The error for input to a closed or failed decoder."""
         error = self._error
-        if self._phase == _CLOSED or error is None:
+        if self._phase is _Phase.CLOSED or error is None:
             return LocalProtocolError("SSEDecoder.feed() called after close()")
         return RemoteProtocolError(
             f"the event stream already failed: {error}",
@@ -427,12 +395,35 @@ class SSEDecoder:
             observed=error.observed,
         )
 
-    def _feed(self, data: bytes) -> list[ServerSentEvent]:
-        """:meth:`feed` for a chunk with a line break while the decoder is starting, closed
-        or failed. It leaves the rest to :meth:`feed`, calling it again."""
-        if self._phase != _START:
+    def _overflow(self, data: bytes) -> list[ServerSentEvent]:
+        """``data``, which completes no line, would take the buffer past its limit: refuse
+        it, unless the excess is a BOM before the first line (which does not count)."""
+        if self._buf_limit < 0:
+            raise self._refusal()
+        buf = self._buf
+        observed = len(buf) + len(data)
+        if self._phase is _Phase.START and (bytes(buf[:3]) + data[:3]).startswith(_BOM):
+            observed -= len(_BOM)
+            if observed <= self._max_line:
+                self._buf_limit = self._max_line + len(_BOM)
+                buf += data
+                return []
+        self._too_long(observed)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _resume(self, data: bytes) -> bytes:
+        """Leave a phase other than ``OPEN`` on a chunk with a line break; returns what is
+        left of the chunk to decode."""
+        phase = self._phase
+        if phase is _Phase.AFTER_CR:
+            self._phase = _OPEN
+            if data[0] == 10 and not self._buf:
+                return data[1:]  # the LF of a CRLF split across chunks
+            return data
+        if phase is not _Phase.START:
             raise self._refusal()
         # The first line ends in this chunk: now a BOM can be told apart.
+        self._phase = _OPEN
         buf = self._buf
         self._buf_limit = self._max_line
         held = len(buf)
@@ -441,62 +432,72 @@ class SSEDecoder:
                 del buf[: len(_BOM)]
         elif _BOM.startswith(bytes(buf)) and data.startswith(_BOM[held:]):
             buf.clear()
-            data = data[len(_BOM) - held :]
-        self._phase = _OPEN
-        return self.feed(data)
+            return data[len(_BOM) - held :]
+        return data
 
-    def _feed_cr(self, data: bytes) -> list[ServerSentEvent]:
-        """:meth:`feed` for a large chunk with a CR: its lines are cut as they come, CRLFs
-        included (replace() would cost more than all the rest on a chunk of CRLF lines)."""
+    def _cut_lines(self, data: bytes) -> list[ServerSentEvent]:
+        """Interpret the complete lines of the buffer + ``data``, a slice at a time, and keep
+        the partial line after them."""
         end = data.rfind(10)
         cr = data.rfind(13)
         if cr > end:
             end = cr
-        if cr + 1 == len(data):
-            self._phase = _SKIP_LF
-        return self._cut_lines(data, end, True)
-
-    def _cut_lines(self, data: bytes, end: int, has_cr: bool) -> list[ServerSentEvent]:
-        """Decode the lines that end at or before ``data[end]`` (the last line break of the
-        chunk) and keep the rest as the partial line; ``has_cr``: whether ``data`` holds a CR."""
+            if cr + 1 == len(data):
+                self._phase = _Phase.AFTER_CR
         buf = self._buf
-        cut = len(buf) + end + 1  # the complete lines are buf[:cut]
-        buf += data
-        text = buf[:cut]
-        del buf[:cut]
         out: list[ServerSentEvent] = []
-        if cut >= _SMALL_RUN:
-            self._complete_lines(text, has_cr, out)
-        else:
-            self._lines(text, out)
-        if len(buf) > self._buf_limit:
-            self._too_long(len(buf))
+        start = 0
+        while start <= end:
+            stop = end + 1
+            if stop - start > self._slice:
+                stop = self._slice_end(data, start)
+            if start or not buf:
+                text = data[start:stop] if start or stop < len(data) else data
+            else:
+                text = bytes(buf) + data[:stop]
+                buf.clear()
+            if len(text) >= _SMALL_RUN:
+                self._complete_lines(text, out)
+            else:
+                self._lines(text, out)
+            start = stop
+        if len(data) - start > self._buf_limit:
+            self._too_long(len(data) - start)
+        buf += data[start:]
         return out
+
+    def _slice_end(self, data: bytes, start: int) -> int:
+        """Where the slice of ``data`` from ``start`` ends: after the last line break within
+        the slice size, or after the line that starts there if it is longer."""
+        limit = start + self._slice
+        stop = max(data.rfind(10, start, limit), data.rfind(13, start, limit))
+        if stop < 0:
+            # One line longer than a slice: it must still fit the line limit.
+            lf = data.find(10, limit)
+            cr = data.find(13, limit)
+            stop = lf if cr < 0 or 0 <= lf < cr else cr
+            size = stop - start + (len(self._buf) if start == 0 else 0)
+            if size > self._max_line:
+                self._too_long(size)
+        if data[stop] == 13 and data[stop + 1 : stop + 2] == b"\n":
+            stop += 1  # a CRLF is one line break: never cut between its halves
+        return stop + 1
 
     def _fail(self, message: str, limit: int, observed: int) -> None:
         self._error = RemoteProtocolError(message, limit=limit, observed=observed)
-        self._phase = _FAILED
-        self._buf = _Refused(self._refusal)
-        self._data = []
+        self._stop(_Phase.FAILED)
         raise self._error
 
     def _too_long(self, observed: int) -> None:
-        if self._phase == _START and self._buf.startswith(_BOM):
-            # The BOM before the first line does not count (this check runs only when the
-            # buffer outgrows its limit, so the common path never pays for it).
-            observed -= len(_BOM)
-            if observed <= self._max_line:
-                self._buf_limit = self._max_line + len(_BOM)
-                return
         self._fail(
             f"SSE line of at least {observed} bytes exceeds max_line_bytes={self._max_line}",
             self._max_line,
             observed,
         )
 
-    def _complete_lines(self, text: _Bytes, has_cr: bool, out: list[ServerSentEvent]) -> None:
-        """Interpret ``text``, a run of whole lines; ``has_cr``: whether it holds a CR."""
-        if has_cr:
+    def _complete_lines(self, text: bytes, out: list[ServerSentEvent]) -> None:
+        """Interpret ``text``, a run of whole lines, taking a run of plain events at once."""
+        if 13 in text:
             lf = text.find(10)
             if lf < 1 or text[lf - 1] != 13:
                 self._lines(text, out)  # CR line breaks, or mixed ones: the general path
@@ -546,52 +547,48 @@ class SSEDecoder:
         if end != size:
             self._lines(text[end:], out)
 
-    def _lines(self, text: _Bytes, out: list[ServerSentEvent]) -> None:
+    def _lines(self, text: bytes, out: list[ServerSentEvent]) -> None:
         """The standard's algorithm, one line at a time. ``text`` ends with a line break.
 
         Written for speed: with small chunks every event passes through here."""
         data = self._data
-        size = self._event_size
         seen = self._field_seen
         max_line = self._max_line
+        max_data = self._max_event + len(_DATA)  # the limit, for a whole `data: ` line
         for line in text.splitlines():  # exactly CR, LF and CRLF, as the standard wants
             if not line:
                 # A blank line: dispatch.
                 self.last_event_id = last_id = self._id_buffer
                 if data:
+                    del data[-1]  # the LF after the last value
                     event_type = self._event_type
-                    value = data[0] if len(data) == 1 else b"\n".join(data)
                     out.append(
                         _new_event(
                             event_type.decode("utf-8", "replace") if event_type else "message",
-                            value.decode("utf-8", "replace"),
+                            data.decode("utf-8", "replace"),
                             last_id,
                             self.retry,
                         )
                     )
-                    data = self._data = []
-                    size = 0
+                    data.clear()
                 self._event_type = b""
                 seen = False
             elif len(line) > max_line:
                 self._too_long(len(line))
             elif line[:6] == _DATA:
-                size += len(line) - 5
-                if size > self._max_event + 1:
-                    self._event_too_big(size - 1)
-                data.append(line[6:])
+                if len(data) + len(line) > max_data:
+                    self._event_too_big(len(data) + len(line) - len(_DATA))
+                data += line[6:]
+                data += b"\n"
                 seen = True
             elif line[0] != 0x3A:  # not a comment
-                size = self._field(line, data, size)
+                self._field(line, data)
                 seen = True
-        self._event_size = size
         self._field_seen = seen
 
-    def _field(self, line: _Bytes, data: list[_Bytes], size: int) -> int:
-        """A field line other than ``data: …``; returns the new size of the event's data."""
+    def _field(self, line: bytes, data: bytearray) -> None:
+        """A field line other than ``data: …``."""
         colon = line.find(b":")
-        field: _Bytes
-        value: _Bytes
         if colon < 0:
             field = line
             value = b""
@@ -601,10 +598,10 @@ class SSEDecoder:
             if value[:1] == b" ":
                 value = value[1:]
         if field == b"data":
-            size += len(value) + 1
-            if size > self._max_event + 1:
-                self._event_too_big(size - 1)
-            data.append(value)
+            if len(data) + len(value) > self._max_event:
+                self._event_too_big(len(data) + len(value))
+            data += value
+            data += b"\n"
         elif field == b"event":
             self._event_type = value
         elif field == b"id":
@@ -617,7 +614,6 @@ class SSEDecoder:
                 if retry <= _RETRY_MAX:
                     self.retry = retry
         # Any other field is ignored.
-        return size
 
     def _event_too_big(self, observed: int) -> None:
         self._fail(
