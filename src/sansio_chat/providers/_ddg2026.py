@@ -299,7 +299,8 @@ def js_string(value: object) -> str:
     """``String(value)`` as JavaScript computes it, for a value that came out of JSON.
 
     Strings are themselves; ``true``/``false``/``null``; numbers as ECMAScript prints
-    them (``1``, ``0.5``, ``1e+21``); an array joins its items' strings with ``,``
+    them (``1``, ``0.5``, ``1e+21``; an integer beyond 2**53 as the double nearest to it,
+    as JavaScript holds it); an array joins its items' strings with ``,``
     (``null`` items as empty); an object is ``[object Object]``.
     """
     if isinstance(value, str):
@@ -311,7 +312,13 @@ def js_string(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, int):
-        return str(value)
+        if abs(value) <= 2**53:
+            return str(value)
+        # JavaScript holds the nearest double (JSON.parse of a long integer does the same).
+        try:
+            return _js_number(float(value))
+        except OverflowError:
+            return "Infinity" if value > 0 else "-Infinity"
     if isinstance(value, float):
         return _js_number(value)
     if isinstance(value, (list, tuple)):

@@ -20,7 +20,6 @@ from sansio_chat.emulator.ddg2026._generator import (
     Challenge2026,
     generate_challenge,
 )
-from sansio_chat.emulator.ddg2026._jsvalues import js_string
 from sansio_chat.emulator.ddg2026._page import (
     DEFAULT_VERSION_SHA,
     DEFAULT_VERSION_TAG,
@@ -34,6 +33,7 @@ from sansio_chat.emulator.ddg2026._proof import (
     expected_client_hashes,
     verify_proof,
 )
+from sansio_chat.providers._ddg2026 import js_string
 
 __all__ = [
     "DEFAULT_VERSION_SHA",

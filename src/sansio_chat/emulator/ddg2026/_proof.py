@@ -6,7 +6,7 @@ A proof is base64 of compact JSON (spec/DDG-2026.md, "The challenge and the proo
      "signals": {}, "meta": {"v", "challenge_id", "timestamp", "debug",
                              "origin", "stack", "duration"}}
 
-``String(v)`` is JavaScript's (:func:`~sansio_chat.emulator.ddg2026.js_string`), and the
+``String(v)`` is JavaScript's (the core's ``js_string``, re-exported here), and the
 SHA-256 is over its UTF-8 bytes, lone surrogates replaced by U+FFFD as ``TextEncoder`` does.
 """
 
@@ -19,7 +19,7 @@ import re
 from typing import Final
 
 from sansio_chat.emulator.ddg2026._generator import PROOF_VERSION, Challenge2026
-from sansio_chat.emulator.ddg2026._jsvalues import js_string
+from sansio_chat.providers._ddg2026 import js_string
 from sansio_chat.providers.ddg_challenge import sha256_b64
 
 __all__ = ["MAX_PROOF_LENGTH", "client_hash", "expected_client_hashes", "verify_proof"]
