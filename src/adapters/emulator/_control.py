@@ -71,7 +71,7 @@ class EmulatorControl:
     def fe_version(self) -> str:
         """The ``x-fe-version`` a client should build from the page."""
         with self._lock:
-            return self._emulator.ddg.fe_version
+            return self._emulator.fe_version
 
     def expected_reply(self, prompt: str) -> str:
         """The reply text either service streams for ``prompt`` (the last user message)."""

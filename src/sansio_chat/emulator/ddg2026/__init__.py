@@ -30,6 +30,7 @@ from sansio_chat.emulator.ddg2026._page import (
 from sansio_chat.emulator.ddg2026._proof import (
     MAX_PROOF_LENGTH,
     client_hash,
+    decode_proof,
     expected_client_hashes,
     verify_proof,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "SOLVE_HOOK",
     "Challenge2026",
     "client_hash",
+    "decode_proof",
     "expected_client_hashes",
     "generate_challenge",
     "js_string",
