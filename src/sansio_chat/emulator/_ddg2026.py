@@ -10,6 +10,7 @@ does not use its challenge up (clients retry a 429 with the same proof).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import random
 from collections.abc import Callable, Sequence
@@ -100,6 +101,7 @@ class Settings2026:
 class _Issued:
     challenge: Challenge2026
     user_agent: str
+    digest: bytes
     used: bool = False
 
 
@@ -149,6 +151,16 @@ class Ddg2026Service:
     def fe_chat_hash(self) -> str:
         """The page's ``window.__DDG_FE_CHAT_HASH__``."""
         return self.version_sha[:20]
+
+    def expected_answer(self, header: str) -> dict[str, object] | None:
+        """What a clean browser resolves the challenge ``header`` to (the emulator's model),
+        or ``None`` for a header this service did not issue or has forgotten. For tests and
+        tools that stand in for a browser."""
+        digest = _digest(header.strip())
+        for issued in reversed(self.issued.values()):
+            if issued.digest == digest:
+                return issued.challenge.expected
+        return None
 
     # -- endpoints ----------------------------------------------------------------------
 
@@ -201,7 +213,9 @@ class Ddg2026Service:
         )
         # Only what the check needs is kept: the script is the bulk of a challenge.
         kept = dataclasses.replace(challenge, script="", header="", snippets=())
-        self.issued[challenge.challenge_id] = _Issued(challenge=kept, user_agent=page.user_agent)
+        self.issued[challenge.challenge_id] = _Issued(
+            challenge=kept, user_agent=page.user_agent, digest=_digest(challenge.header)
+        )
         while len(self.issued) > _MAX_CHALLENGES:
             del self.issued[next(iter(self.issued))]
         return challenge
@@ -329,6 +343,10 @@ class Ddg2026Service:
             head_delay=head_delay,
             faults=tuple(fault.spec for fault in used),
         )
+
+
+def _digest(header: str) -> bytes:
+    return hashlib.sha256(header.encode("utf-8", "replace")).digest()
 
 
 def _marker(text: str) -> bytes:
