@@ -24,6 +24,7 @@ from sansio_chat.emulator import (
     Reset,
     ResponsePlan,
     Stall,
+    Write,
     parse_fault,
 )
 from sansio_chat.emulator import _ddg2026 as service_module
@@ -166,7 +167,11 @@ def chat_headers(em: Emulator, proof: str, **change: str | None) -> tuple[tuple[
 
 
 def chat(
-    em: Emulator, proof: str, payload: dict[str, Any] | bytes | None = None, **change: str | None
+    em: Emulator,
+    proof: str,
+    payload: dict[str, Any] | bytes | None = None,
+    /,
+    **change: str | None,
 ) -> ResponsePlan:
     data = payload if isinstance(payload, bytes) else json.dumps(payload or body()).encode()
     return em.handle(request("POST", "/duckchat/v1/chat", chat_headers(em, proof, **change), data))
@@ -756,7 +761,7 @@ def test_refusal_storms_leave_the_challenge_usable(spec: str) -> None:
 
 def test_body_switches_shape_a_2026_reply() -> None:
     whole = texts(faulted("title"))
-    assert all(len(a.data) <= 7 for a in faulted("fragment").body if hasattr(a, "data"))
+    assert all(len(a.data) <= 7 for a in faulted("fragment").body if isinstance(a, Write))
     assert texts(faulted("fragment")) == texts(faulted("fragment:3")) != []
     cut = faulted("cut")
     assert texts(cut) == whole[:1]
@@ -767,7 +772,8 @@ def test_body_switches_shape_a_2026_reply() -> None:
     assert any(isinstance(a, Stall) and a.seconds == 2 for a in faulted("stall:2").body)
     assert faulted("stall:1:head").head_delay == 1
     drip = faulted("drip:0.5:10")
-    assert all(len(a.data) <= 10 and a.delay == 0.5 for a in drip.body if hasattr(a, "data"))
+    writes = [a for a in drip.body if isinstance(a, Write)]
+    assert all(len(a.data) <= 10 and a.delay == 0.5 for a in writes)
     assert len(json.loads(texts(faulted("oversized:5000"))[1])["message"]) == 5000
     assert texts(faulted("malformed"))[1].endswith(("\n", "}")) is False
     assert b"\xff" in faulted("invalid-utf8").body_bytes()
