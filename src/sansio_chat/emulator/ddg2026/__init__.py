@@ -32,9 +32,9 @@ from sansio_chat.emulator.ddg2026._proof import (
     client_hash,
     decode_proof,
     expected_client_hashes,
+    js_string,
     verify_proof,
 )
-from sansio_chat.providers._ddg2026 import js_string
 
 __all__ = [
     "DEFAULT_VERSION_SHA",

@@ -6,7 +6,8 @@ A proof is base64 of compact JSON (spec/DDG-2026.md, "The challenge and the proo
      "signals": {}, "meta": {"v", "challenge_id", "timestamp", "debug",
                              "origin", "stack", "duration"}}
 
-``String(v)`` is JavaScript's (the core's ``js_string``, re-exported here), and the
+``String(v)`` is JavaScript's: the core's ``js_string`` (re-exported here), the one
+definition, so the client hashes and the emulator checks with the same code; the
 SHA-256 is over its UTF-8 bytes, lone surrogates replaced by U+FFFD as ``TextEncoder`` does.
 """
 
@@ -27,6 +28,7 @@ __all__ = [
     "client_hash",
     "decode_proof",
     "expected_client_hashes",
+    "js_string",
     "verify_proof",
 ]
 
