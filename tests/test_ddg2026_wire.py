@@ -46,6 +46,8 @@ JS_STRING_VECTORS = [
     (None, "null"),
     (False, "false"),
     (42, "42"),
+    (2**60, "1152921504606847000"),
+    (-(2**70), "-1.1805916207174113e+21"),
     ("Mozilla/5.0", "Mozilla/5.0"),
 ]
 
@@ -302,3 +304,9 @@ def test_markers(data: str, expected: tuple[StreamMarker, ...] | None) -> None:
 def test_marker_parsing_is_total(data: str) -> None:
     result = parse_marker(data)
     assert result is None or all(isinstance(m, StreamMarker) for m in result)
+
+
+def test_a_lone_surrogate_is_hashed_as_textencoder_encodes_it() -> None:
+    value = dict(RESULT, client_hashes=["a\ud800b"])
+    proof = json.loads(base64.b64decode(build_proof(value, origin="o", duration_ms=1)))
+    assert proof["client_hashes"] == [_b64sha("a\ufffdb")]

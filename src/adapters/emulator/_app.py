@@ -78,6 +78,7 @@ class EmulatorApp:
             headers=tuple((_decode(k), _decode(v)) for k, v in scope["headers"]),
             body=bytes(body),
             client=str(client[0]) if client else "",
+            scheme=str(scope.get("scheme") or "http"),
         )
         plan = self.control.handle(request)
         gone = anyio.Event()

@@ -71,7 +71,13 @@ class EmulatorControl:
     def fe_version(self) -> str:
         """The ``x-fe-version`` a client should build from the page."""
         with self._lock:
-            return self._emulator.ddg.fe_version
+            return self._emulator.fe_version
+
+    def challenge_answer(self, header: str) -> dict[str, object] | None:
+        """Dialect ``2026``: what a clean browser resolves the challenge ``header`` (from a
+        status or chat reply) to, by the emulator's own model; ``None`` if not issued."""
+        with self._lock:
+            return self._emulator.ddg2026.expected_answer(header)
 
     def expected_reply(self, prompt: str) -> str:
         """The reply text either service streams for ``prompt`` (the last user message)."""

@@ -31,9 +31,10 @@ __all__ = [
     "MODELS_2025",
     "DdgService",
     "error_body",
+    "event_maker",
 ]
 
-DIALECTS: tuple[str, ...] = ("2024", "2025-03", "2025-03-lenient")
+DIALECTS: tuple[str, ...] = ("2024", "2025-03", "2025-03-lenient", "2026")
 # The server's own lists (spec/DDG.md "Models"; SOURCES 1.10), kept apart from the client's
 # so that a test can check that the two agree.
 MODELS_2025: tuple[str, ...] = (
@@ -303,20 +304,25 @@ class DdgService:
 
     def _event_maker(self, model: str) -> Callable[[str], bytes]:
         created = 1_743_500_000_000 + self.replies * 1_000
-        completion = "".join(
-            self.misc_rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-            for _ in range(24)
-        )
-        prefix = b'data: {"role":"assistant","message":'
-        suffix = (
-            f',"created":{created},"id":"compl_{completion}","action":"success",'
-            f'"model":{json.dumps(model)}}}\n\n'
-        ).encode()
+        return event_maker(self.misc_rng, created, model)
 
-        def make_event(text: str) -> bytes:
-            return prefix + json.dumps(text, ensure_ascii=False).encode("utf-8") + suffix
 
-        return make_event
+def event_maker(rng: random.Random, created: int, model: str) -> Callable[[str], bytes]:
+    """A builder of the reply's ``{"role":"assistant","message":…}`` events for ``model``."""
+    completion = "".join(
+        rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        for _ in range(24)
+    )
+    prefix = b'data: {"role":"assistant","message":'
+    suffix = (
+        f',"created":{created},"id":"compl_{completion}","action":"success",'
+        f'"model":{json.dumps(model)}}}\n\n'
+    ).encode()
+
+    def make_event(text: str) -> bytes:
+        return prefix + json.dumps(text, ensure_ascii=False).encode("utf-8") + suffix
+
+    return make_event
 
 
 def _parse_body(body: bytes) -> tuple[str, list[tuple[str, str]]] | None:

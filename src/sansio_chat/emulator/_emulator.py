@@ -12,6 +12,7 @@ from typing import Any, final
 
 from ._darkai import DarkAIService
 from ._ddg import DIALECTS, INPUT_LIMIT, DdgService, DdgSettings, error_body
+from ._ddg2026 import Ddg2026Service, Settings2026
 from ._faults import Fault, parse_fault, shape_body
 from ._plan import EmulatorRequest, ResponsePlan, whole_reply
 from ._replies import expected_reply
@@ -21,6 +22,7 @@ __all__ = ["Emulator", "EmulatorConfig", "Exchange", "RateLimit", "parse_rate_li
 _DDG_PAGES = ("/", "/aichat", "/duckchat")
 _STATUS_PATH = "/duckchat/v1/status"
 _DDG_CHAT_PATH = "/duckchat/v1/chat"
+_MODELS_PATH = "/duckchat/v1/models"
 _DARKAI_PATH = "/chat"
 _LOG_SIZE = 1_000
 
@@ -57,8 +59,9 @@ class EmulatorConfig:
     """How the emulator behaves. Every field may be changed while it runs.
 
     Attributes:
-        dialect: ``"2024"`` (no challenge), ``"2025-03"`` (challenge required) or
-            ``"2025-03-lenient"`` (an empty ``x-vqd-hash-1`` is accepted too).
+        dialect: ``"2024"`` (no challenge), ``"2025-03"`` (challenge required),
+            ``"2025-03-lenient"`` (an empty ``x-vqd-hash-1`` is accepted too) or ``"2026"``
+            (duck.ai: script challenges, proofs, no ``x-vqd-4``; docs/emulator.md).
         seed: fixes tokens, challenges, versions and reply text; ``None`` picks one.
         reply_tokens: how many text pieces (words) a reply has.
         delay: seconds before each body write of a reply.
@@ -155,12 +158,20 @@ class Emulator:
         seed = self._config.seed
         self.seed = random.Random().getrandbits(63) if seed is None else seed
         self.ddg = DdgService.create(self.seed)
+        self.ddg2026 = Ddg2026Service.create(self.seed)
         self.darkai = DarkAIService.create(self.seed)
 
     @property
     def config(self) -> EmulatorConfig:
         """The current configuration."""
         return self._config
+
+    @property
+    def fe_version(self) -> str:
+        """The ``x-fe-version`` a client builds from the DuckDuckGo page of the dialect."""
+        if self._config.dialect == "2026":
+            return self.ddg2026.fe_version
+        return self.ddg.fe_version
 
     def configure(self, **changes: Any) -> EmulatorConfig:
         """Change configuration fields; a new ``seed`` also forgets all issued tokens."""
@@ -237,6 +248,8 @@ class Emulator:
             endpoint, allowed = "ddg", "POST"
         elif path == _DARKAI_PATH:
             endpoint, allowed = "darkai", "POST"
+        elif path == _MODELS_PATH and self._config.dialect == "2026":
+            endpoint, allowed = "models", "GET"
         if endpoint == "other":
             return endpoint, whole_reply(404, b"Not Found", "text/plain; charset=utf-8")
         if method != allowed and not (method == "HEAD" and allowed == "GET"):
@@ -263,6 +276,8 @@ class Emulator:
                 events_per_write=config.events_per_write,
                 take_faults=take,
             )
+        if config.dialect == "2026":
+            return self._serve_2026(endpoint, request, take)
         settings = DdgSettings(
             dialect=config.dialect,
             reply_tokens=config.reply_tokens,
@@ -279,6 +294,31 @@ class Emulator:
             return self.ddg.chat(request, settings, take)
         plan = self.ddg.page() if endpoint == "page" else self.ddg.status(request, settings)
         return self._shape_simple(plan, take)
+
+    def _serve_2026(
+        self, endpoint: str, request: EmulatorRequest, take: Callable[[], tuple[Fault, ...]]
+    ) -> ResponsePlan:
+        config = self._config
+        settings = Settings2026(
+            reply_tokens=config.reply_tokens,
+            delay=config.delay,
+            conversation_limit=config.conversation_limit,
+            challenge_on_chat=config.challenge_on_chat,
+            input_limit=config.input_limit,
+            models=config.models,
+            seed=self.seed,
+            events_per_write=config.events_per_write,
+        )
+        service = self.ddg2026
+        if endpoint == "ddg":
+            return service.chat(request, settings, take)
+        if endpoint == "page":
+            plan = service.page(request)
+        elif endpoint == "models":
+            plan = service.models(settings)
+        else:
+            plan = service.status(request)
+        return self._shape_simple(plan, take) if plan.status == 200 else plan
 
     def _shape_simple(
         self, plan: ResponsePlan, take: Callable[[], tuple[Fault, ...]]

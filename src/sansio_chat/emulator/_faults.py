@@ -5,7 +5,8 @@ Syntax (one switch): ``KIND[:ARG[:ARG]][xCOUNT][@TARGET]``.
 - ``COUNT`` is how many of the next matching requests the switch affects (default 1);
   ``x*`` means every one until cleared.
 - ``TARGET`` is ``chat`` (default: both services' chat endpoints), ``ddg`` (DuckDuckGo chat),
-  ``darkai`` (DarkAI chat), ``status``, ``page`` (the fe-version page) or ``any``.
+  ``darkai`` (DarkAI chat), ``status``, ``page`` (the fe-version page), ``models``
+  (dialect ``2026``'s model list) or ``any``.
 
 Kinds:
 
@@ -30,6 +31,21 @@ Kinds:
 ``oversized[:BYTES]``  insert an event whose text is BYTES long (default 1 MiB) second
 =====================  ==================================================================
 
+Marker switches (DuckDuckGo dialect ``2026`` only; elsewhere they shape nothing):
+
+=======================  ================================================================
+``ping[:EVERY]``         a ``[PING]`` line after every EVERY reply events (default 2)
+``title[:TEXT]``         ``[CHAT_TITLE:TEXT]`` after the reply text
+``usage[:VALUE]``        ``[FIXED_COST_WINDOW_USAGE:VALUE]`` after the reply text
+``stop-reason:X``        ``[STOP_REASON:X]`` just before ``[DONE]``
+``warn-limit:N``         ``[WARN_CONVERSATION_LIMIT:N]`` after the reply text
+``limit:KIND``           ``[DONE][LIMIT_KIND]`` ends the reply (``ACCOUNT``, ``ENTITY``,
+                         ``IMAGE_GENERATIONS``, ``CONVERSATION``; the last one also ends
+                         the conversation)
+``partial-image``        an event ``{"role":"partial-image",...}`` after the first one
+``unknown-marker``       ``[SOMETHING_NEW:1]`` after the first event
+=======================  ================================================================
+
 Refusals (``418``, ``429``, ``400``, ``http``) are used up by every request they match; the
 body switches are used up only by a reply that they shaped (a 200 reply at their target).
 """
@@ -46,6 +62,8 @@ from ._plan import Action, Reset, Stall, Write
 
 __all__ = [
     "BODY_KINDS",
+    "LIMIT_KINDS",
+    "MARKER_KINDS",
     "REFUSAL_KINDS",
     "TARGETS",
     "Fault",
@@ -54,8 +72,8 @@ __all__ = [
     "shape_body",
 ]
 
-Target = Literal["chat", "ddg", "darkai", "status", "page", "any"]
-TARGETS: tuple[str, ...] = ("chat", "ddg", "darkai", "status", "page", "any")
+Target = Literal["chat", "ddg", "darkai", "status", "page", "models", "any"]
+TARGETS: tuple[str, ...] = ("chat", "ddg", "darkai", "status", "page", "models", "any")
 REFUSAL_KINDS: tuple[str, ...] = ("418", "429", "400", "http")
 BODY_KINDS: tuple[str, ...] = (
     "fragment",
@@ -67,6 +85,19 @@ BODY_KINDS: tuple[str, ...] = (
     "drip",
     "oversized",
 )
+MARKER_KINDS: tuple[str, ...] = (
+    "ping",
+    "title",
+    "usage",
+    "stop-reason",
+    "warn-limit",
+    "limit",
+    "partial-image",
+    "unknown-marker",
+)
+"""Body switches that add dialect-``2026`` marker lines (or events) to a DuckDuckGo reply."""
+LIMIT_KINDS: tuple[str, ...] = ("ACCOUNT", "ENTITY", "IMAGE_GENERATIONS", "CONVERSATION")
+"""The arguments of ``limit:KIND``."""
 _MAX_ARGS = {
     "418": 1,
     "429": 1,
@@ -80,9 +111,19 @@ _MAX_ARGS = {
     "stall": 2,
     "drip": 2,
     "oversized": 1,
+    "ping": 1,
+    "title": 1,
+    "usage": 1,
+    "stop-reason": 1,
+    "warn-limit": 1,
+    "limit": 1,
+    "partial-image": 0,
+    "unknown-marker": 0,
 }
 _SPEC = re.compile(r"^(?P<body>.+?)(?:x(?P<count>\d+|\*))?(?:@(?P<target>[a-z]+))?$")
 _TYPE = re.compile(r"^ERR_[A-Z_]+$")
+# A marker's value: printable ASCII without the closing bracket.
+_MARKER_VALUE = re.compile(r"^[\x20-\x5c\x5e-\x7e]+$")
 
 # Markers the body shapers ask the service to put into an event's text; they are replaced
 # on the wire, so they never reach a client.
@@ -99,7 +140,7 @@ class Fault:
     """One parsed fault switch.
 
     Attributes:
-        kind: one of :data:`REFUSAL_KINDS` or :data:`BODY_KINDS`.
+        kind: one of :data:`REFUSAL_KINDS`, :data:`BODY_KINDS` or :data:`MARKER_KINDS`.
         args: the ``:``-separated arguments as written.
         count: how many matching requests it affects; ``None`` for all until cleared.
         target: which requests it matches (see the module docstring).
@@ -116,6 +157,11 @@ class Fault:
     def is_refusal(self) -> bool:
         """Whether the switch replaces the reply with a refusal."""
         return self.kind in REFUSAL_KINDS
+
+    @property
+    def is_marker(self) -> bool:
+        """Whether the switch adds dialect-``2026`` markers (see :data:`MARKER_KINDS`)."""
+        return self.kind in MARKER_KINDS
 
     def matches(self, endpoint: str) -> bool:
         """Whether a request to ``endpoint`` (``ddg``, ``darkai``, ``status``, ``page``) matches."""
@@ -198,6 +244,17 @@ def _validate(fault: Fault) -> None:
             _number(fault.spec, first, integer=False)
         if second is not None and second != "head":
             _number(fault.spec, second, integer=True)
+    if fault.kind in ("stop-reason", "warn-limit", "limit") and first is None:
+        raise FaultSyntaxError(f"{fault.spec!r}: {fault.kind} needs an argument")
+    marked = fault.kind in ("title", "usage", "stop-reason")
+    if marked and first is not None and not _MARKER_VALUE.match(first):
+        raise FaultSyntaxError(f"{fault.spec!r}: the value must be printable ASCII, no ']'")
+    if fault.kind == "ping" and _number(fault.spec, first or "2", integer=True) < 1:
+        raise FaultSyntaxError(f"{fault.spec!r}: ping needs EVERY >= 1")
+    if fault.kind == "warn-limit" and first is not None:
+        _number(fault.spec, first, integer=True)
+    if fault.kind == "limit" and (first or "").upper() not in LIMIT_KINDS:
+        raise FaultSyntaxError(f"{fault.spec!r}: limit takes one of {', '.join(LIMIT_KINDS)}")
     if fault.kind == "drip":
         if first is not None:
             _number(fault.spec, first, integer=False)

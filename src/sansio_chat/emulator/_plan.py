@@ -27,6 +27,8 @@ class EmulatorRequest:
         headers: ``(name, value)`` pairs; names are compared case-insensitively.
         body: the whole request body.
         client: who sent it (the peer's address), the key of the per-client rate limit.
+        scheme: ``http`` or ``https``, as the request reached the server (with the ``Host``
+            header it makes the emulator's own origin, which dialect ``2026`` checks).
     """
 
     method: str
@@ -35,6 +37,7 @@ class EmulatorRequest:
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
     client: str = "127.0.0.1"
+    scheme: str = "http"
 
     def header(self, name: str) -> str | None:
         """The value of header ``name`` (case-insensitive; the first one), or ``None``."""
@@ -88,6 +91,8 @@ class ResponsePlan:
             properly after the last action.
         head_delay: seconds to wait before sending the status line and headers.
         faults: the fault switches that shaped this reply, as written (for logs and tests).
+        reason: why the emulator refused the request, when it says (for logs and tests;
+            never sent).
     """
 
     status: int
@@ -95,6 +100,7 @@ class ResponsePlan:
     body: tuple[Action, ...] = ()
     head_delay: float = 0.0
     faults: tuple[str, ...] = field(default=())
+    reason: str = ""
 
     def header(self, name: str) -> str | None:
         """The value of header ``name`` (case-insensitive), or ``None``."""

@@ -20,7 +20,6 @@ from sansio_chat.emulator.ddg2026._generator import (
     Challenge2026,
     generate_challenge,
 )
-from sansio_chat.emulator.ddg2026._jsvalues import js_string
 from sansio_chat.emulator.ddg2026._page import (
     DEFAULT_VERSION_SHA,
     DEFAULT_VERSION_TAG,
@@ -31,7 +30,9 @@ from sansio_chat.emulator.ddg2026._page import (
 from sansio_chat.emulator.ddg2026._proof import (
     MAX_PROOF_LENGTH,
     client_hash,
+    decode_proof,
     expected_client_hashes,
+    js_string,
     verify_proof,
 )
 
@@ -44,6 +45,7 @@ __all__ = [
     "SOLVE_HOOK",
     "Challenge2026",
     "client_hash",
+    "decode_proof",
     "expected_client_hashes",
     "generate_challenge",
     "js_string",

@@ -1,5 +1,9 @@
 """The challenge generator: random probes of the page, folded into numbers, with known answers.
 
+Why this file is long: each probe family is a pair (the JavaScript it writes, the value its
+model predicts) that must be read side by side; splitting the families from the folding and
+the final assembly would separate code that changes together.
+
 Every probe is emitted twice: as JavaScript for the browser, and as its value in a clean
 Chromium on the emulator's page (:func:`~sansio_chat.emulator.ddg2026.page_html`) described
 by a :class:`~sansio_chat.ChallengePage`. The values are computed here, by a model of each

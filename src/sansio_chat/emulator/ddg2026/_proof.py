@@ -6,7 +6,8 @@ A proof is base64 of compact JSON (spec/DDG-2026.md, "The challenge and the proo
      "signals": {}, "meta": {"v", "challenge_id", "timestamp", "debug",
                              "origin", "stack", "duration"}}
 
-``String(v)`` is JavaScript's (:func:`~sansio_chat.emulator.ddg2026.js_string`), and the
+``String(v)`` is JavaScript's: the core's ``js_string`` (re-exported here), the one
+definition, so the client hashes and the emulator checks with the same code; the
 SHA-256 is over its UTF-8 bytes, lone surrogates replaced by U+FFFD as ``TextEncoder`` does.
 """
 
@@ -19,10 +20,17 @@ import re
 from typing import Final
 
 from sansio_chat.emulator.ddg2026._generator import PROOF_VERSION, Challenge2026
-from sansio_chat.emulator.ddg2026._jsvalues import js_string
+from sansio_chat.providers.ddg.proof import js_string
 from sansio_chat.providers.ddg_challenge import sha256_b64
 
-__all__ = ["MAX_PROOF_LENGTH", "client_hash", "expected_client_hashes", "verify_proof"]
+__all__ = [
+    "MAX_PROOF_LENGTH",
+    "client_hash",
+    "decode_proof",
+    "expected_client_hashes",
+    "js_string",
+    "verify_proof",
+]
 
 MAX_PROOF_LENGTH: Final = 64 * 1024
 """The longest proof header accepted, in characters; a longer one is refused unread."""
@@ -56,8 +64,9 @@ def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return out
 
 
-def _decode(proof: str) -> dict[str, object] | str:
-    """The proof's JSON object, or why it cannot be read."""
+def decode_proof(proof: str) -> dict[str, object] | str:
+    """The proof's JSON object (base64, UTF-8, JSON without repeated keys), or why it cannot
+    be read."""
     if len(proof) > MAX_PROOF_LENGTH:
         return f"the proof is longer than {MAX_PROOF_LENGTH} characters"
     try:
@@ -88,7 +97,7 @@ def verify_proof(challenge: Challenge2026, proof: str, origin: str) -> str | Non
     them; ``meta.origin`` equal to ``origin``; ``meta.stack`` a non-empty string (at most
     8 KiB) and ``meta.duration`` decimal digits (milliseconds). Key order is not checked.
     """
-    data = _decode(proof)
+    data = decode_proof(proof)
     if isinstance(data, str):
         return data
     if set(data) != _TOP_KEYS:

@@ -69,7 +69,8 @@ def js_string(value: object) -> str:
     """``String(value)`` as JavaScript computes it, for a value that came out of JSON.
 
     Strings are themselves; ``true``/``false``/``null``; numbers as ECMAScript prints
-    them (``1``, ``0.5``, ``1e+21``); an array joins its items' strings with ``,``
+    them (``1``, ``0.5``, ``1e+21``; an integer beyond 2**53 as the double nearest to it,
+    as JavaScript holds it); an array joins its items' strings with ``,``
     (``null`` items as empty); an object is ``[object Object]``.
     """
     if isinstance(value, str):
@@ -81,7 +82,13 @@ def js_string(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, int):
-        return str(value)
+        if abs(value) <= 2**53:
+            return str(value)
+        # JavaScript holds the nearest double (JSON.parse of a long integer does the same).
+        try:
+            return _js_number(float(value))
+        except OverflowError:
+            return "Infinity" if value > 0 else "-Infinity"
     if isinstance(value, float):
         return _js_number(value)
     if isinstance(value, (list, tuple)):
@@ -89,8 +96,16 @@ def js_string(value: object) -> str:
     return "[object Object]"
 
 
+def _utf8(text: str) -> bytes:
+    # TextEncoder's UTF-8: a lone surrogate becomes U+FFFD, as in the browser that hashes.
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
+
+
 def _hash(value: object) -> str:
-    digest = hashlib.sha256(js_string(value).encode("utf-8", "surrogatepass")).digest()
+    digest = hashlib.sha256(_utf8(js_string(value))).digest()
     return base64.b64encode(digest).decode("ascii")
 
 
@@ -136,7 +151,8 @@ def build_proof(
         "meta": {**meta, "origin": origin, "stack": stack, "duration": str(round(duration_ms))},
     }
     try:
-        text = _compact(proof).encode("utf-8", "surrogatepass")
+        # ASCII JSON: the same value once decoded, and no lone surrogate can break the bytes.
+        text = json.dumps(proof, separators=(",", ":"), allow_nan=False).encode("ascii")
     except ValueError as exc:
         raise ChallengeError(f"the script's result cannot be sent: {exc}") from exc
     if len(text) > MAX_PROOF_BYTES:
