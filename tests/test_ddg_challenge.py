@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sansio_chat import ChallengeError, LocalProtocolError
@@ -488,3 +488,22 @@ def test_expected_solution_matches_solver() -> None:
     answer = decode_answer(build_x_vqd_hash_1(issued.b64, HEADERS))
     assert answer == expected_solution(issued, UA, SEC_CH_UA)
     assert answer["client_hashes"] == [sha256_b64(UA + SEC_CH_UA), sha256_b64(issued.fingerprint)]
+
+
+@settings(max_examples=200)
+@given(seeds)
+def test_property_issued_challenge_headers_are_ascii(seed: int) -> None:
+    """``atob`` reads bytes as Latin-1: the program must be ASCII to mean the same."""
+    issued = issue_challenge(random.Random(seed))
+    decoded = base64.b64decode(issued.b64)
+    assert decoded.isascii()
+    assert decoded.decode("ascii") == issued.js_text
+    # Read as Latin-1 (what atob gives), the program still carries the snippet.
+    latin1 = decoded.decode("latin-1")
+    assert parse_challenge(latin1).snippet == issued.snippet
+
+
+def test_js_string_literal_escapes_every_non_ascii_character() -> None:
+    literal = js_string_literal("a\u00e9\u2248\U0001f600\ud800")
+    assert literal == "'a\\u00e9\\u2248\\ud83d\\ude00\\ud800'"
+    assert utf16(decode_js_string_literal(literal[1:-1])) == utf16("a\u00e9\u2248\U0001f600\ud800")
