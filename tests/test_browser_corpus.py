@@ -94,3 +94,39 @@ def test_browser_page_embedding_is_inert() -> None:
     assert ">" not in embedded
     assert "&" not in embedded
     assert json.loads(embedded) == ["</script><script>alert(1)</script>", "a&b", "\ud800"]
+
+
+# --- past Chromium's depth cap ------------------------------------------------------------------
+
+DEEP_PATH = Path(__file__).parent / "data" / "browser_deep.json"
+DEEP: dict[str, Any] = json.loads(DEEP_PATH.read_text(encoding="ascii"))
+# Adoption agency or foster parenting past the cap: Chromium moves nodes by where its capped
+# tree put them, which the finished (uncapped) Lexbor tree cannot tell; the solver refuses.
+DEEP_REFUSED = {
+    "template with formatting end tags",
+    "formatting end tags past the cap",
+    "nested b 600, closed",
+    "table past the cap",
+    "nested a 600",
+}
+
+
+def test_deep_corpus_goes_past_the_cap() -> None:
+    assert DEEP["chromium"].startswith("Chromium ")
+    sources = {entry["source"] for entry in DEEP["entries"]}
+    assert DEEP_REFUSED <= sources
+    # Chromium's tree really is capped: 600 nested <b> come back as 512 nested ones.
+    b600 = next(e for e in DEEP["entries"] if e["source"] == "nested b 600")
+    assert b600["inner_html"].startswith("<b>" * 512 + "</b>")
+
+
+@pytest.mark.parametrize("entry", DEEP["entries"], ids=[e["source"] for e in DEEP["entries"]])
+def test_solver_matches_chromium_past_its_depth_cap(entry: dict[str, Any]) -> None:
+    from sansio_chat import ChallengeError
+
+    if entry["source"] in DEEP_REFUSED:
+        with pytest.raises(ChallengeError, match="depth cap"):
+            inner_html(entry["snippet"])
+        return
+    assert inner_html(entry["snippet"]) == entry["inner_html"]
+    assert inner_html_length(entry["snippet"]) == entry["length"]
