@@ -114,7 +114,7 @@ DEEP_REFUSED = {
 def test_deep_corpus_goes_past_the_cap() -> None:
     assert DEEP["chromium"].startswith("Chromium ")
     sources = {entry["source"] for entry in DEEP["entries"]}
-    assert DEEP_REFUSED <= sources
+    assert sources >= DEEP_REFUSED
     # Chromium's tree really is capped: 600 nested <b> come back as 512 nested ones.
     b600 = next(e for e in DEEP["entries"] if e["source"] == "nested b 600")
     assert b600["inner_html"].startswith("<b>" * 512 + "</b>")
