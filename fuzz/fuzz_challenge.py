@@ -7,7 +7,8 @@ whole program. For every input, ``check`` asserts:
 1. only ``ChallengeError`` escapes ``build_x_vqd_hash_1``, ``solve_challenge``,
    ``dom_fingerprint`` and ``inner_html``;
 2. each call finishes within ``BUDGET_SECONDS`` of wall time (the solver promises 50 ms for
-   any header up to 100 KiB; the budget leaves room for a loaded machine and the fuzzer);
+   any header up to 100 KiB; the budget leaves room for a loaded machine and the fuzzer's
+   instrumentation; an input over budget is timed once more, and fails if slow both times);
 3. a solved header is base64 of JSON with the program's server hashes, and
    ``inner_html_length`` agrees with the UTF-16 length of ``inner_html``.
 
@@ -45,14 +46,25 @@ HEADERS = {"User-Agent": "Mozilla/5.0 fuzz", "sec-ch-ua": '"Chromium";v="156"'}
 
 
 def _timed(call: Callable[[], object]) -> object | None:
-    start = time.perf_counter()
-    try:
-        return call()
-    except ChallengeError:
-        return None
-    finally:
-        elapsed = time.perf_counter() - start
-        assert elapsed < BUDGET_SECONDS, f"took {elapsed * 1000:.0f} ms"
+    """Run ``call``; only ``ChallengeError`` may escape, within the time budget.
+
+    The machine is shared: an input over budget is run once more, and only an input that
+    is over budget both times fails (a genuinely slow input is slow every time).
+    """
+    best = float("inf")
+    result: object | None = None
+    for _ in range(2):
+        start = time.perf_counter()
+        try:
+            result = call()
+        except ChallengeError:
+            result = None
+        finally:
+            best = min(best, time.perf_counter() - start)
+        if best < BUDGET_SECONDS:
+            break
+    assert best < BUDGET_SECONDS, f"took {best * 1000:.0f} ms (best of two runs)"
+    return result
 
 
 def program(snippet: str) -> str:
