@@ -48,7 +48,8 @@ def test_the_harness_catches_an_untyped_error(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_the_harness_enforces_its_time_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = iter([0.0, HARNESS.BUDGET_SECONDS + 0.01, 1.0, 1.01 + HARNESS.BUDGET_SECONDS])
+    clock = iter([0.0, 0.21, 1.0, 1.21, 2.0, 2.21])
+    assert HARNESS.BUDGET_SECONDS < 0.21
     monkeypatch.setattr(HARNESS.time, "perf_counter", lambda: next(clock))
     with pytest.raises(AssertionError, match="took"):
         HARNESS.check(b"\x00")
