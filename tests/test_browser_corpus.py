@@ -130,3 +130,55 @@ def test_solver_matches_chromium_past_its_depth_cap(entry: dict[str, Any]) -> No
         return
     assert inner_html(entry["snippet"]) == entry["inner_html"]
     assert inner_html_length(entry["snippet"]) == entry["length"]
+
+
+def _namespace_mismatches(snippet: str) -> list[str]:
+    """Elements whose namespace the serializer infers differently from Lexbor's own."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    from sansio_chat.providers import ddg_challenge as solver
+
+    body = LexborHTMLParser("<!DOCTYPE html><div></div>", scripting=True).body
+    assert body is not None
+    div = body.child
+    assert div is not None
+    div.inner_html = solver._mask_lone_surrogates(snippet)[0]
+    wrong: list[str] = []
+    pending = [(div.first_child, solver._IN_HTML)]
+    while pending:
+        node, context = pending.pop()
+        if node is None:
+            continue
+        pending.append((node.next, context))
+        tag = node.tag
+        if not node.is_element_node or tag is None:
+            continue
+        namespace = solver._namespace(context, tag)
+        if tag in solver._NEEDS_NAMESPACE or tag in ("svg", "math", "desc", "mi", "b", "p"):
+            pretty = node.html_pretty(tag_with_ns=True) or ""
+            lexbor_html = pretty.startswith(f"<{tag}") and pretty[len(tag) + 1] in "> \n"
+            if lexbor_html != (namespace == solver._HTML):
+                wrong.append(f"{tag} in {snippet!r}")
+        contents = node.template_fragments()[:1] if namespace == solver._HTML else []
+        first = contents[0].first_child if tag == "template" and contents else node.first_child
+        pending.append((first, solver._children_context(node, namespace, tag)))
+    return wrong
+
+
+def test_inferred_namespaces_are_lexbors() -> None:
+    """The serializer reads namespaces from the parent's context; Lexbor must agree."""
+    extra = [
+        "<svg><input><style>&amp;</style><foreignObject><input><style>x</style></foreignObject>"
+        "<desc><textarea>t</textarea></desc><title><template>a</template></title></svg>",
+        "<math><mi><input><mglyph><input></mglyph></mi><annotation-xml><svg><style>a</style>"
+        "</svg><input></annotation-xml><annotation-xml encoding=Text/Html><input>"
+        "</annotation-xml><annotation-xml encoding=application/xhtml+xml><br><style>s</style>"
+        "</annotation-xml><mtext><svg><script>a</script></svg><math><xmp>b</xmp></math></mtext>"
+        "</math>",
+        "<svg><font color=red><input></font><font><input></font></svg><b><svg><p><input>",
+        "<table><svg><input></svg><tr><td><math><style>x</style></math></table>",
+    ]
+    wrong: list[str] = []
+    for snippet in [entry["snippet"] for entry in ENTRIES] + extra:
+        wrong += _namespace_mismatches(snippet)
+    assert not wrong
