@@ -23,6 +23,7 @@ import pytest
 __all__ = [
     "BrowserError",
     "browser_eval_challenges",
+    "browser_eval_headers",
     "browser_inner_html",
     "chromium_available",
     "chromium_path",
@@ -190,6 +191,37 @@ RESULT = DATA.map((js) => {
 """
     result = _run_page(list(js_texts), body, timeout)
     if not isinstance(result, list) or len(result) != len(js_texts):
+        raise BrowserError("chromium returned a malformed result list")
+    out: list[dict[str, Any]] = []
+    for item in result:
+        if not isinstance(item, dict):
+            raise BrowserError(f"a challenge evaluated to {item!r}, not an object")
+        out.append(item)
+    return out
+
+
+def browser_eval_headers(
+    headers: list[str], *, timeout: float = _DEFAULT_TIMEOUT
+) -> list[dict[str, Any]]:
+    """Evaluate each ``x-vqd-hash-1`` header as a page does: ``eval(atob(header))``.
+
+    ``atob`` yields one character per byte (Latin-1), so a program whose base64 carries
+    UTF-8 beyond ASCII is evaluated as different text. A program that throws yields
+    ``{"error": message}`` instead.
+    """
+    if not headers:
+        return []
+    body = """
+RESULT = DATA.map((header) => {
+  try {
+    return (0, eval)(atob(header));
+  } catch (err) {
+    return {error: String(err)};
+  }
+});
+"""
+    result = _run_page(list(headers), body, timeout)
+    if not isinstance(result, list) or len(result) != len(headers):
         raise BrowserError("chromium returned a malformed result list")
     out: list[dict[str, Any]] = []
     for item in result:

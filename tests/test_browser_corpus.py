@@ -94,3 +94,91 @@ def test_browser_page_embedding_is_inert() -> None:
     assert ">" not in embedded
     assert "&" not in embedded
     assert json.loads(embedded) == ["</script><script>alert(1)</script>", "a&b", "\ud800"]
+
+
+# --- past Chromium's depth cap ------------------------------------------------------------------
+
+DEEP_PATH = Path(__file__).parent / "data" / "browser_deep.json"
+DEEP: dict[str, Any] = json.loads(DEEP_PATH.read_text(encoding="ascii"))
+# Adoption agency or foster parenting past the cap: Chromium moves nodes by where its capped
+# tree put them, which the finished (uncapped) Lexbor tree cannot tell; the solver refuses.
+DEEP_REFUSED = {
+    "template with formatting end tags",
+    "formatting end tags past the cap",
+    "nested b 600, closed",
+    "table past the cap",
+    "nested a 600",
+}
+
+
+def test_deep_corpus_goes_past_the_cap() -> None:
+    assert DEEP["chromium"].startswith("Chromium ")
+    sources = {entry["source"] for entry in DEEP["entries"]}
+    assert sources >= DEEP_REFUSED
+    # Chromium's tree really is capped: 600 nested <b> come back as 512 nested ones.
+    b600 = next(e for e in DEEP["entries"] if e["source"] == "nested b 600")
+    assert b600["inner_html"].startswith("<b>" * 512 + "</b>")
+
+
+@pytest.mark.parametrize("entry", DEEP["entries"], ids=[e["source"] for e in DEEP["entries"]])
+def test_solver_matches_chromium_past_its_depth_cap(entry: dict[str, Any]) -> None:
+    from sansio_chat import ChallengeError
+
+    if entry["source"] in DEEP_REFUSED:
+        with pytest.raises(ChallengeError, match="depth cap"):
+            inner_html(entry["snippet"])
+        return
+    assert inner_html(entry["snippet"]) == entry["inner_html"]
+    assert inner_html_length(entry["snippet"]) == entry["length"]
+
+
+def _namespace_mismatches(snippet: str) -> list[str]:
+    """Elements whose namespace the serializer infers differently from Lexbor's own."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    from sansio_chat.providers import ddg_challenge as solver
+
+    body = LexborHTMLParser("<!DOCTYPE html><div></div>", scripting=True).body
+    assert body is not None
+    div = body.child
+    assert div is not None
+    div.inner_html = solver._mask_lone_surrogates(snippet)[0]
+    wrong: list[str] = []
+    pending = [(div.first_child, solver._IN_HTML)]
+    while pending:
+        node, context = pending.pop()
+        if node is None:
+            continue
+        pending.append((node.next, context))
+        tag = node.tag
+        if not node.is_element_node or tag is None:
+            continue
+        namespace = solver._namespace(context, tag)
+        if tag in solver._NEEDS_NAMESPACE or tag in ("svg", "math", "desc", "mi", "b", "p"):
+            pretty = node.html_pretty(tag_with_ns=True) or ""
+            lexbor_html = pretty.startswith(f"<{tag}") and pretty[len(tag) + 1] in "> \n"
+            if lexbor_html != (namespace == solver._HTML):
+                wrong.append(f"{tag} in {snippet!r}")
+        contents = node.template_fragments()[:1] if namespace == solver._HTML else []
+        first = contents[0].first_child if tag == "template" and contents else node.first_child
+        pending.append((first, solver._children_context(node, namespace, tag)))
+    return wrong
+
+
+def test_inferred_namespaces_are_lexbors() -> None:
+    """The serializer reads namespaces from the parent's context; Lexbor must agree."""
+    extra = [
+        "<svg><input><style>&amp;</style><foreignObject><input><style>x</style></foreignObject>"
+        "<desc><textarea>t</textarea></desc><title><template>a</template></title></svg>",
+        "<math><mi><input><mglyph><input></mglyph></mi><annotation-xml><svg><style>a</style>"
+        "</svg><input></annotation-xml><annotation-xml encoding=Text/Html><input>"
+        "</annotation-xml><annotation-xml encoding=application/xhtml+xml><br><style>s</style>"
+        "</annotation-xml><mtext><svg><script>a</script></svg><math><xmp>b</xmp></math></mtext>"
+        "</math>",
+        "<svg><font color=red><input></font><font><input></font></svg><b><svg><p><input>",
+        "<table><svg><input></svg><tr><td><math><style>x</style></math></table>",
+    ]
+    wrong: list[str] = []
+    for snippet in [entry["snippet"] for entry in ENTRIES] + extra:
+        wrong += _namespace_mismatches(snippet)
+    assert not wrong

@@ -1,8 +1,9 @@
 """Live browser truth: fresh generator challenges evaluated by headless Chromium.
 
 Each run draws a new seed (printed on failure; set ``SANSIO_CHAT_LIVE_SEED`` to replay one).
-Chromium evaluates the programs themselves, so the emulator's challenges are checked as real
-JavaScript, and its answers are compared with ``issue_challenge`` and with the solver.
+Chromium evaluates the headers as a page does (``eval(atob(header))``), so the emulator's
+challenges are checked as real JavaScript, and its answers are compared with
+``issue_challenge`` and with the solver.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import browser_eval_challenges, browser_inner_html, require_chromium
+from browser import browser_eval_headers, browser_inner_html, require_chromium
 from sansio_chat.emulator.challenge import expected_solution, issue_challenge
 from sansio_chat.providers.ddg_challenge import (
     build_x_vqd_hash_1,
@@ -40,7 +41,7 @@ def test_fresh_challenges_match_chromium() -> None:
     seed = _seed()
     rng = random.Random(seed)
     issued = [issue_challenge(rng) for _ in range(SAMPLE)]
-    results = browser_eval_challenges([challenge.js_text for challenge in issued], timeout=100)
+    results = browser_eval_headers([challenge.b64 for challenge in issued], timeout=100)
     for challenge, result in zip(issued, results, strict=True):
         where = f"seed {seed}, snippet {challenge.snippet!r}"
         assert "error" not in result, f"{where}: {result.get('error')}"

@@ -10,8 +10,9 @@ import re
 from collections.abc import Mapping
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from selectolax.lexbor import LexborHTMLParser
 
 from sansio_chat import ChallengeError, LocalProtocolError
 from sansio_chat.emulator.challenge import (
@@ -488,3 +489,160 @@ def test_expected_solution_matches_solver() -> None:
     answer = decode_answer(build_x_vqd_hash_1(issued.b64, HEADERS))
     assert answer == expected_solution(issued, UA, SEC_CH_UA)
     assert answer["client_hashes"] == [sha256_b64(UA + SEC_CH_UA), sha256_b64(issued.fingerprint)]
+
+
+@settings(max_examples=200)
+@given(seeds)
+def test_property_issued_challenge_headers_are_ascii(seed: int) -> None:
+    """``atob`` reads bytes as Latin-1: the program must be ASCII to mean the same."""
+    issued = issue_challenge(random.Random(seed))
+    decoded = base64.b64decode(issued.b64)
+    assert decoded.isascii()
+    assert decoded.decode("ascii") == issued.js_text
+    # Read as Latin-1 (what atob gives), the program still carries the snippet.
+    latin1 = decoded.decode("latin-1")
+    assert parse_challenge(latin1).snippet == issued.snippet
+
+
+def test_js_string_literal_escapes_every_non_ascii_character() -> None:
+    literal = js_string_literal("a\u00e9\u2248\U0001f600\ud800")
+    assert literal == "'a\\u00e9\\u2248\\ud83d\\ude00\\ud800'"
+    assert utf16(decode_js_string_literal(literal[1:-1])) == utf16("a\u00e9\u2248\U0001f600\ud800")
+
+
+# --- hostile input: typed errors only, bounded work ---------------------------------------------
+
+
+def _program(snippet: str) -> str:
+    return (
+        "(function(){const e=document.createElement('div');"
+        f"e.innerHTML={js_string_literal(snippet)};"
+        'return {server_hashes:["a"],client_hashes:[navigator.userAgent,'
+        "(function(){return String(5+e.innerHTML.length)})()],signals:{}};})();"
+    )
+
+
+def _only_challenge_errors(snippet: str) -> None:
+    for call in (
+        lambda: inner_html(snippet),
+        lambda: inner_html_length(snippet),
+        lambda: dom_fingerprint(_program(snippet)),
+        lambda: dom_fingerprint(snippet),
+        lambda: build_x_vqd_hash_1(snippet, HEADERS),
+        lambda: build_x_vqd_hash_1(base64.b64encode(_program(snippet).encode()).decode(), HEADERS),
+    ):
+        try:
+            call()
+        except ChallengeError:
+            pass
+
+
+@given(st.text(max_size=300))
+def test_property_any_text_raises_only_challenge_errors(text: str) -> None:
+    _only_challenge_errors(text)
+
+
+NASTY = st.sampled_from(
+    ("<b>", "<div>", "<template>", "<table>", "<tr>", "<td>", "<svg>", "<math>", "<mi>",
+     "<style>", "<textarea>", "<select>", "<option>", "<li>", "<ul>", "<a>", "</b>", "</a>",
+     "</div>", "<br>", "<!--c-->", "<?p?>", "x", "&amp;", "\ud800", "\U0001f600", "<p>",
+     "<desc>", "<foreignObject>", "<annotation-xml encoding=text/html>", "<script>", "<em a=1>")
+)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(NASTY, st.integers(min_value=1, max_value=700)), max_size=4))
+def test_property_nasty_snippets_raise_only_challenge_errors(
+    parts: list[tuple[str, int]],
+) -> None:
+    _only_challenge_errors("".join(piece * count for piece, count in parts))
+
+
+def test_deep_nesting_does_not_overflow_the_stack() -> None:
+    # Was RecursionError: the serializer recursed once per level.
+    assert inner_html_length("<b>" * 500) == 7 * 500
+    assert dom_fingerprint(_program("<b>" * 5000)) == str(5 + 7 * 5000)
+
+
+@pytest.mark.parametrize("make", [
+    lambda n: "<template>" * n + "x",
+    lambda n: "<b>" * n + "x",
+    lambda n: "<svg>" + "<style>" * n + "x",
+    lambda n: "<div><span><template><svg><g><desc><p>" * (n // 7) + "x",
+])  # fmt: skip
+def test_serialization_work_is_linear(make: object) -> None:
+    """Each node is visited once and the output grows linearly, however deep the nesting.
+
+    (Nested templates used to re-serialize every subtree: n^3 in the snippet size.)
+    """
+    from sansio_chat.providers.ddg_challenge import _parse
+
+    assert callable(make)
+    visited: list[int] = []
+    written: list[int] = []
+    for n in (300, 600, 1200):
+        snippet = make(n)
+        result = _parse(snippet)
+        assert result.nodes == _count_nodes(snippet)
+        visited.append(result.nodes)
+        written.append(sum(len(part) for part in result.parts))
+        assert written[-1] <= 4 * len(snippet)
+    for small, large in ((visited[0], visited[1]), (visited[1], visited[2])):
+        assert large <= 2.1 * small
+    for small, large in ((written[0], written[1]), (written[1], written[2])):
+        assert large <= 2.1 * small
+
+
+def _count_nodes(snippet: str) -> int:
+    """The nodes of Lexbor's tree for ``snippet`` (template contents included)."""
+    body = LexborHTMLParser("<!DOCTYPE html><div></div>", scripting=True).body
+    assert body is not None
+    div = body.child
+    assert div is not None
+    div.inner_html = snippet
+    count = 0
+    pending = [div.first_child]
+    while pending:
+        node = pending.pop()
+        if node is None:
+            continue
+        count += 1
+        pending.append(node.next)
+        contents = node.template_fragments()[:1] if node.tag == "template" else []
+        pending.append(contents[0].first_child if contents else node.first_child)
+    return count
+
+
+def test_every_node_is_visited_once() -> None:
+    from sansio_chat.providers.ddg_challenge import _parse
+
+    # n templates + 1 text; 3n <b> + n texts + n comments; both past the cap.
+    assert _parse("<template>" * 900 + "x").nodes == 901
+    assert _parse("<b><i><u>x<!---->" * 300).nodes == 900 + 300 + 300
+
+
+def test_oversized_header_is_refused_before_decoding() -> None:
+    from sansio_chat.providers.ddg_challenge import MAX_CHALLENGE_CHARS
+
+    with pytest.raises(ChallengeError, match="at most"):
+        build_x_vqd_hash_1("QUJD" * (MAX_CHALLENGE_CHARS // 4 + 1), HEADERS)
+    with pytest.raises(ChallengeError, match="at most"):
+        parse_challenge(" " * (MAX_CHALLENGE_CHARS + 1))
+
+
+def test_oversized_snippet_is_refused() -> None:
+    from sansio_chat.providers.ddg_challenge import MAX_SNIPPET_CHARS
+
+    with pytest.raises(ChallengeError, match="at most"):
+        inner_html("x" * (MAX_SNIPPET_CHARS + 1))
+    assert inner_html_length("x" * MAX_SNIPPET_CHARS) == MAX_SNIPPET_CHARS
+
+
+def test_formatting_element_bomb_is_refused() -> None:
+    # 200 distinct formatting elements re-created for each of 200 later tokens: 40,000
+    # elements from 4 KiB (quadratic in the input, in browsers too).
+    bomb = "<div>" * 200 + "".join(f"<b a={i}>" for i in range(200)) + "</div>x" * 200
+    with pytest.raises(ChallengeError, match="formatting elements"):
+        inner_html(bomb)
+    # Equal ones count three times at most (the parser keeps three): no refusal.
+    assert inner_html_length("<b>" * 1000 + "<p>x" * 100) > 0

@@ -1,13 +1,14 @@
-"""Browser truth: Chromium evaluates the emulator's own challenges; the emulator must agree."""
+"""Browser truth: Chromium evaluates the emulator's own challenges; the emulator must agree.
+
+The page does what frontends do with the header: ``eval(atob(header))``.
+"""
 
 from __future__ import annotations
-
-import base64
 
 import httpx
 import pytest
 
-from browser import browser_eval_challenges, require_chromium
+from browser import browser_eval_headers, require_chromium
 from fixtures_emulator import SEC_CH_UA, USER_AGENT, EmulatorHandle, solution_header
 
 CHALLENGES = 24
@@ -21,8 +22,7 @@ def test_the_emulator_accepts_what_chromium_computes(emulator: EmulatorHandle) -
         for _ in range(CHALLENGES):
             reply = client.get("/duckchat/v1/status", headers={"x-vqd-accept": "1"})
             issued.append((reply.headers["x-vqd-4"], reply.headers["x-vqd-hash-1"]))
-        programs = [base64.b64decode(challenge).decode("utf-8") for _, challenge in issued]
-        results = browser_eval_challenges(programs)
+        results = browser_eval_headers([challenge for _, challenge in issued])
         version = f"serp_20250401_100419_ET-{'ab' * 10}"
         for (vqd, challenge), result in zip(issued, results, strict=True):
             assert "error" not in result, result
@@ -42,4 +42,4 @@ def test_the_emulator_accepts_what_chromium_computes(emulator: EmulatorHandle) -
                 assert refused.status_code == 418, (wrong, result)
             headers["x-vqd-hash-1"] = solution_header(challenge, fingerprint, extra=browser_hashes)
             accepted = client.post("/duckchat/v1/chat", json=payload, headers=headers)
-            assert accepted.status_code == 200, (programs, result)
+            assert accepted.status_code == 200, (challenge, result)

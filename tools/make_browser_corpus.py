@@ -5,6 +5,7 @@ Usage (from the repository root, with the project's venv)::
     nice python tools/make_browser_corpus.py            # rewrite the corpus with chromium
     python tools/make_browser_corpus.py --measure       # compare parsers with the corpus
     nice python tools/make_browser_corpus.py --check-generator 15   # fresh output vs chromium
+    nice python tools/make_browser_corpus.py --deep     # rewrite the deep-nesting corpus
 
 The corpus holds hand-written snippets, grouped by the parsing rule they exercise, and
 output of the emulator's challenge generator from several seeds. Each entry records the
@@ -28,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser import browser_eval_challenges, browser_inner_html, chromium_version  # noqa: E402
+from browser import browser_eval_headers, browser_inner_html, chromium_version  # noqa: E402
 from sansio_chat.emulator.challenge import generate_snippet, issue_challenge  # noqa: E402
 from sansio_chat.providers.ddg_challenge import (  # noqa: E402
     _RAW_TEXT,
@@ -38,6 +39,7 @@ from sansio_chat.providers.ddg_challenge import (  # noqa: E402
 )
 
 CORPUS = ROOT / "tests" / "data" / "browser_corpus.json"
+DEEP_CORPUS = ROOT / "tests" / "data" / "browser_deep.json"
 GENERATOR_SEEDS = range(6)
 PER_SEED = 40
 
@@ -181,6 +183,65 @@ HAND: dict[str, list[str]] = {
 }  # fmt: skip
 
 
+# Past Chromium's tree depth cap of 512 (the html element counts): name -> snippet.
+DEEP: dict[str, str] = {
+    "nested b 500": "<b>" * 500 + "x",
+    "nested b 511": "<b>" * 511 + "x",
+    "nested b 512": "<b>" * 512 + "x",
+    "nested b 513": "<b>" * 513 + "y",
+    "nested b 600": "<b>" * 600 + "x",
+    "nested div 600": "<div>" * 600 + "x",
+    "nested div 600, siblings": "<div>" * 600 + "<p>a</p><p>b</p>",
+    "nested div 600, closed": "<div>" * 600 + "x" + "</div>" * 600 + "after",
+    "nested template 600": "<template>" * 600 + "x",
+    "nested table 200": "<table><tr><td>" * 200 + "x",
+    "mixed 800": "<div><b><i><span>" * 200 + "x",
+    "mixed foreign 700": "<div><span><template><svg><g><desc><p>" * 100 + "x",
+    "comments and voids past the cap": "<i>" * 515 + "a<!--c-->b<br><img>c<!--d-->",
+    "raw text past the cap": "<div>" * 530
+    + "<script>a<b&amp;</script><style>x<y</style><textarea>t&amp;<</textarea>z",
+    "svg past the cap": "<div>" * 505
+    + "<svg>"
+    + "<g>" * 20
+    + "<style>a&amp;</style><script>s</script><input>t",
+    "mathml past the cap": "<span>" * 508
+    + "<math><mi><mo><mrow>" * 3
+    + "<mtext>x<style>&amp;</style>",
+    "voids past the cap": "<s>" * 520 + "<br><hr><wbr>text<input>",
+    "raw text at the cap": "<u>" * 511 + "<xmp><b>&amp;</xmp><noscript><i></noscript>",
+    "processing instruction past the cap": "<q>" * 515 + "<?pi data?>x",
+    "nested li 300": "<ul><li>" * 300 + "x",
+    "select past the cap": "<div>" * 600 + "<select><option>a<option>b</select>",
+    # Refused by the solver (adoption agency or foster parenting past the cap):
+    "template with formatting end tags": "<span>" * 510
+    + "<template><em><em><em>x</em>y</em>z</em>w</template>v",
+    "formatting end tags past the cap": "<em>" * 512 + "a<em>b</em>c<em>d</em>e",
+    "nested b 600, closed": "<b>" * 600 + "x" + "</b>" * 600 + "y",
+    "table past the cap": "<div>" * 600 + "<table>x<tr><td>y</table>",
+    "nested a 600": "<a>" * 600,
+}
+
+
+def build_deep() -> dict[str, Any]:
+    """Ask chromium for the innerHTML of every ``DEEP`` snippet."""
+    names = list(DEEP)
+    results = browser_inner_html([DEEP[name] for name in names], timeout=300)
+    return {
+        "about": "innerHTML read back from headless Chromium for snippets nested past its "
+        "depth cap; regenerate with tools/make_browser_corpus.py --deep.",
+        "chromium": chromium_version(),
+        "entries": [
+            {
+                "source": name,
+                "snippet": DEEP[name],
+                "inner_html": html,
+                "length": utf16_length(html),
+            }
+            for name, html in zip(names, results, strict=True)
+        ],
+    }
+
+
 def hand_snippets() -> list[tuple[str, str]]:
     """(group, snippet) for every hand-written snippet, without duplicates."""
     seen: set[str] = set()
@@ -225,10 +286,10 @@ def build() -> dict[str, Any]:
     }
 
 
-def write(corpus: dict[str, Any]) -> None:
+def write(corpus: dict[str, Any], path: Path = CORPUS) -> None:
     """Write the corpus as ASCII JSON (lone surrogates survive as escapes)."""
-    CORPUS.parent.mkdir(parents=True, exist_ok=True)
-    CORPUS.write_text(json.dumps(corpus, indent=1, ensure_ascii=True) + "\n", encoding="ascii")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(corpus, indent=1, ensure_ascii=True) + "\n", encoding="ascii")
 
 
 # --- measuring other parsers --------------------------------------------------------------------
@@ -330,7 +391,7 @@ def check_generator(batches: int, first: int = 0) -> int:
                     f"snippet {snippet!r}\n  chromium {html!r}\n  solver   {inner_html(snippet)!r}"
                 )
         issued = [issue_challenge(rng) for _ in range(300)]
-        results = browser_eval_challenges([c.js_text for c in issued], timeout=300)
+        results = browser_eval_headers([c.b64 for c in issued], timeout=300)
         for challenge, result in zip(issued, results, strict=True):
             checked += 1
             got = result.get("client_hashes", [None, None])[1]
@@ -354,7 +415,15 @@ def main(argv: list[str] | None = None) -> int:
         help="compare BATCHES x (1000 snippets + 300 challenges) of fresh generator output "
         "with live chromium instead of writing the corpus",
     )
+    parser.add_argument(
+        "--deep", action="store_true", help="rewrite the deep-nesting corpus instead"
+    )
     args = parser.parse_args(argv)
+    if args.deep:
+        deep = build_deep()
+        write(deep, DEEP_CORPUS)
+        print(f"wrote {len(deep['entries'])} entries to {DEEP_CORPUS.relative_to(ROOT)}")
+        return 0
     if args.measure:
         return measure()
     if args.check_generator:

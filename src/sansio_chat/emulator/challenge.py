@@ -39,7 +39,7 @@ class IssuedChallenge:
 
     Attributes:
         js_text: the JavaScript program.
-        b64: ``js_text`` as base64 of UTF-8: the ``x-vqd-hash-1`` status header.
+        b64: ``js_text`` (pure ASCII) as base64: the ``x-vqd-hash-1`` status header.
         server_hashes: the server hashes the program carries, in order.
         snippet: the HTML the program assigns to ``e.innerHTML`` (escapes decoded).
         offset: the number the program adds to ``e.innerHTML.length``.
@@ -289,7 +289,9 @@ def generate_snippet(rng: random.Random) -> str:
 def js_string_literal(text: str, rng: random.Random | None = None) -> str:
     """``text`` as a single-quoted JavaScript string literal.
 
-    Quotes, backslashes, line breaks and control characters are always escaped; with an
+    The literal is ASCII: every other character is written as an escape (``\\uXXXX``, a
+    surrogate pair beyond U+FFFF), so the program means the same however its bytes are
+    decoded. Quotes, backslashes, line breaks and control characters are always escaped; with an
     ``rng``, other characters are sometimes escaped too (``\\xHH``, ``\\uHHHH``, ``\\u{…}``,
     a surrogate pair, an identity escape like ``\\/``) and line continuations are inserted,
     so that solvers see every escape form.
@@ -312,6 +314,9 @@ def js_string_literal(text: str, rng: random.Random | None = None) -> str:
             out.append("\\0" if rng.random() < 0.5 else "\\x00")
         elif code < 0x20 or code == 0x7F:
             out.append(f"\\x{code:02x}")
+        elif code > 0x7F:
+            # ASCII only: a page that runs eval(atob(header)) reads the bytes as Latin-1.
+            out.append(_escape_randomly(ch, rng) if rng is not None else _escape_unicode(code))
         elif rng is not None and rng.random() < rate:
             out.append(_escape_randomly(ch, rng))
         else:
@@ -320,6 +325,13 @@ def js_string_literal(text: str, rng: random.Random | None = None) -> str:
             out.append("\\\n")  # a line continuation: contributes nothing
     out.append("'")
     return "".join(out)
+
+
+def _escape_unicode(code: int) -> str:
+    if code > 0xFFFF:
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
 
 
 def _escape_randomly(ch: str, rng: random.Random) -> str:
@@ -366,7 +378,7 @@ def issue_challenge(rng: random.Random) -> IssuedChallenge:
     )
     return IssuedChallenge(
         js_text=js_text,
-        b64=base64.b64encode(js_text.encode("utf-8")).decode("ascii"),
+        b64=base64.b64encode(js_text.encode("ascii")).decode("ascii"),
         server_hashes=server_hashes,
         snippet=snippet,
         offset=offset,

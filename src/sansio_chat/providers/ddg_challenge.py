@@ -25,7 +25,7 @@ import binascii
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -100,6 +100,11 @@ class Challenge:
 
 def decode_challenge(challenge_b64: str) -> str:
     """Decode the ``x-vqd-hash-1`` header value (base64) to the challenge's JavaScript text."""
+    if len(challenge_b64) > MAX_CHALLENGE_CHARS:
+        raise ChallengeError(
+            f"the challenge header has {len(challenge_b64)} characters "
+            f"(at most {MAX_CHALLENGE_CHARS} are read)"
+        )
     text = challenge_b64.strip()
     if not text:
         raise ChallengeError("the challenge header is empty")
@@ -126,55 +131,49 @@ def decode_js_string_literal(body: str) -> str:
     escapes (``\\1``, ``\\08``, …), malformed hex, a raw line break and a trailing backslash
     raise :class:`ChallengeError`.
     """
-    units: list[int] = []
-    i = 0
-    n = len(body)
-    while i < n:
-        ch = body[i]
-        if ch != "\\":
-            if ch in "\n\r":
-                raise ChallengeError("a line break inside a string literal")
-            _append_units(units, ord(ch))
-            i += 1
-            continue
-        i += 1
-        if i >= n:
-            raise ChallengeError("a string literal ends in a lone backslash")
-        ch = body[i]
-        i += 1
-        if ch in _SINGLE_ESCAPES:
-            units.append(_SINGLE_ESCAPES[ch])
-        elif ch == "0" and (i >= n or not body[i].isdigit()):
-            units.append(0)
-        elif "0" <= ch <= "9":
-            raise ChallengeError(f"legacy octal or decimal escape \\{ch} in a string literal")
-        elif ch == "x":
-            units.append(_hex_value(body[i : i + 2], 2, "\\x"))
-            i += 2
-        elif ch == "u":
-            if i < n and body[i] == "{":
-                end = body.find("}", i + 1)
-                if end < 0:
-                    raise ChallengeError("unterminated \\u{...} escape")
-                digits = body[i + 1 : end]
-                if not digits or not set(digits) <= _HEX:
-                    raise ChallengeError(f"malformed \\u{{{digits}}} escape")
-                value = int(digits, 16)
-                if value > 0x10FFFF:
-                    raise ChallengeError(f"\\u{{{digits}}} is beyond U+10FFFF")
-                _append_units(units, value)
-                i = end + 1
-            else:
-                units.append(_hex_value(body[i : i + 4], 4, "\\u"))
-                i += 4
-        elif ch == "\r":
-            if i < n and body[i] == "\n":
-                i += 1
-        elif ch in _LINE_TERMINATORS:
-            pass
-        else:
-            _append_units(units, ord(ch))
-    return _from_utf16(units)
+    text = _ESCAPE.sub(_unescape, body)
+    # Escapes may have produced surrogates: a pair joins into one character, as in
+    # JavaScript's UTF-16 strings; a lone one stays.
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+
+
+# One escape (or a raw line break) in the body of a string literal; the body between them is
+# copied as it is, so decoding costs one regular-expression pass.
+_ESCAPE = re.compile(r"\\(?:u\{([^}]*)(\}?)|u(.{0,4})|x(.{0,2})|(\r\n)|(.)|\Z)|([\n\r])", re.DOTALL)
+_SINGLE_ESCAPE_TEXT = {key: chr(value) for key, value in _SINGLE_ESCAPES.items()}
+
+
+def _unescape(match: re.Match[str]) -> str:
+    braced, closed, four, two, crlf, single, raw_break = match.groups()
+    if raw_break is not None:
+        raise ChallengeError("a line break inside a string literal")
+    if braced is not None:
+        if not closed:
+            raise ChallengeError("unterminated \\u{...} escape")
+        if not braced or not set(braced) <= _HEX:
+            raise ChallengeError(f"malformed \\u{{{braced[:16]}}} escape")
+        value = int(braced, 16)
+        if value > 0x10FFFF:
+            raise ChallengeError(f"\\u{{{braced[:16]}}} is beyond U+10FFFF")
+        return chr(value)
+    if four is not None:
+        return chr(_hex_value(four, 4, "\\u"))
+    if two is not None:
+        return chr(_hex_value(two, 2, "\\x"))
+    if crlf is not None:
+        return ""  # a line continuation
+    if single is None:
+        raise ChallengeError("a string literal ends in a lone backslash")
+    simple = _SINGLE_ESCAPE_TEXT.get(single)
+    if simple is not None:
+        return simple
+    if single == "0" and not match.string[match.end() : match.end() + 1].isdigit():
+        return "\0"
+    if "0" <= single <= "9":
+        raise ChallengeError(f"legacy octal or decimal escape \\{single} in a string literal")
+    if single in _LINE_TERMINATORS:
+        return ""  # a line continuation
+    return single
 
 
 def _hex_value(digits: str, width: int, what: str) -> int:
@@ -183,38 +182,19 @@ def _hex_value(digits: str, width: int, what: str) -> int:
     return int(digits, 16)
 
 
-def _append_units(units: list[int], code_point: int) -> None:
-    if code_point > 0xFFFF:
-        code_point -= 0x10000
-        units.append(0xD800 + (code_point >> 10))
-        units.append(0xDC00 + (code_point & 0x3FF))
-    else:
-        units.append(code_point)
-
-
-def _from_utf16(units: list[int]) -> str:
-    """UTF-16 code units to a str: pairs join, lone surrogates stay (as in JavaScript)."""
-    raw = b"".join(unit.to_bytes(2, "little") for unit in units)
-    return raw.decode("utf-16-le", "surrogatepass")
+# A whole string literal: any character but its quote, a backslash or a line break, or a
+# backslash and the character it escapes (CR LF is one line continuation).
+_LITERAL = {
+    quote: re.compile(rf"{quote}(?:[^{quote}\\\n\r]|\\(?:\r\n|[\s\S]))*{quote}") for quote in "'\""
+}
 
 
 def _scan_string_literal(text: str, start: int) -> int:
     """Index just past the literal whose opening quote is at ``start``."""
-    quote = text[start]
-    i = start + 1
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "\\":
-            # Skip the escaped character; a CR LF line continuation is two of them.
-            i += 3 if text[i + 1 : i + 3] == "\r\n" else 2
-            continue
-        if ch == quote:
-            return i + 1
-        if ch in "\n\r":
-            break
-        i += 1
-    raise ChallengeError("unterminated string literal")
+    found = _LITERAL[text[start]].match(text, start)
+    if found is None:
+        raise ChallengeError("unterminated string literal")
+    return found.end()
 
 
 def _skip_space(text: str, i: int) -> int:
@@ -225,6 +205,10 @@ def _skip_space(text: str, i: int) -> int:
 
 def parse_challenge(js_text: str) -> Challenge:
     """Read the server hashes, the HTML snippet and the offset from a challenge program."""
+    if len(js_text) > MAX_CHALLENGE_CHARS:
+        raise ChallengeError(
+            f"the challenge has {len(js_text)} characters (at most {MAX_CHALLENGE_CHARS})"
+        )
     found = _ASSIGNMENT.search(js_text)
     if found is None:
         raise ChallengeError("no `e.innerHTML = '...'` assignment in the challenge")
@@ -315,73 +299,223 @@ _CONTEXT_DOCUMENT = "<!DOCTYPE html><html><head></head><body><div></div></body><
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _PRIVATE_USE = range(0xE000, 0xF900)
 
+# Namespaces, and what a parent makes of its element children (the tree builder's
+# "insert a foreign element" versus HTML rules, read back from the finished tree).
+_HTML, _SVG, _MATHML = 0, 1, 2
+_IN_HTML, _IN_SVG, _IN_MATHML, _IN_MATH_TEXT, _IN_ANNOTATION = range(5)
+_SVG_HTML_POINTS = frozenset(("foreignObject", "desc", "title"))
+_MATH_TEXT_POINTS = frozenset(("mi", "mo", "mn", "ms", "mtext"))
+_TABLE_PARTS = frozenset(
+    ("tbody", "thead", "tfoot", "tr", "td", "th", "caption", "colgroup", "col")
+)
 
-def _is_html_element(node: LexborNode, tag: str) -> bool:
-    """Whether an element whose name is shared by HTML and SVG/MathML is the HTML one."""
-    # selectolax exposes no namespace; Lexbor's serializer prefixes foreign tags on request.
-    pretty = node.html_pretty(tag_with_ns=True) or ""
-    return pretty.startswith(f"<{tag}") and pretty[len(tag) + 1 : len(tag) + 2] in (">", " ", "\n")
+MAX_CHALLENGE_CHARS = 128 * 1024
+"""The longest ``x-vqd-hash-1`` header value the solver reads; a longer one is refused."""
+
+MAX_SNIPPET_CHARS = 16 * 1024
+"""The longest HTML snippet the solver parses; real challenges carry a few hundred characters.
+
+HTML tree construction is quadratic for some markup (deep ``<div>`` or ``<li>`` nesting, many
+attributes on one tag, many distinct formatting elements), in browsers and in Lexbor alike;
+this cap keeps the worst case of a hostile snippet within milliseconds (bench/bench_challenge.py).
+"""
+
+MAX_TREE_DEPTH = 512
+"""Chromium's parser nests at most this many open elements (``html`` included): an element
+inserted deeper becomes a sibling of its parent. The solver reproduces that."""
+
+# Formatting elements: "reconstruct the active formatting elements" can re-create every one
+# of them for every later token, so their number times the number of tokens bounds the
+# elements a snippet can produce. The list keeps at most three equal entries (Noah's Ark).
+_FORMATTING_START = re.compile(
+    r"<(?:a|b|big|code|em|font|i|nobr|s|small|strike|strong|tt|u)(?=[\t\n\f\r />])[^>]*>?",
+    re.IGNORECASE,
+)
+_RECONSTRUCTION_BUDGET = 100_000
+# What makes Chromium's tree past its depth cap depend on more than the open elements: the
+# adoption agency algorithm (formatting end tags, <a> and <nobr> start tags) moves nodes, and
+# <selectedcontent> clones them. Only looked at when the cap can be reached at all.
+_DOM_DEPENDENT = re.compile(
+    r"</(?:a|b|big|code|em|font|i|nobr|s|small|strike|strong|tt|u)(?![^\t\n\f\r />])"
+    r"|<(?:a|nobr)(?![^\t\n\f\r />])|selectedcontent",
+    re.IGNORECASE,
+)
 
 
-def _children(node: LexborNode) -> Iterator[LexborNode]:
-    child = node.child
-    while child is not None:
-        yield child
-        child = child.next
+def _check_snippet_cost(snippet: str) -> None:
+    """Refuse, in linear time, a snippet whose parsing could take superlinear time."""
+    if len(snippet) > MAX_SNIPPET_CHARS:
+        raise ChallengeError(
+            f"the snippet has {len(snippet)} characters (at most {MAX_SNIPPET_CHARS} are parsed)"
+        )
+    counts: dict[str, int] = {}
+    for match in _FORMATTING_START.finditer(snippet):
+        key = match.group().lower()
+        counts[key] = counts.get(key, 0) + 1
+    formatting = sum(min(3, count) for count in counts.values())
+    tokens = snippet.count("<") + 1
+    if formatting * tokens > _RECONSTRUCTION_BUDGET:
+        raise ChallengeError(
+            f"the snippet's {formatting} formatting elements and {tokens} tokens could make "
+            "the parser create too many elements"
+        )
 
 
-def _serialize_children(node: LexborNode, out: list[str], raw_text: bool) -> None:
-    for child in _children(node):
-        tag = child.tag
-        if tag == "-text":
-            data = child.text_content or ""
-            out.append(data if raw_text else data.translate(_TEXT_ESCAPES))
-        elif tag == "-comment":
-            # comment_content strips whitespace; the node's own markup is "<!--" data "-->".
-            out.append(child.html or "")
-        elif child.is_element_node and tag is not None:
-            _serialize_element(child, tag, out)
-        else:
-            # Chromium and Lexbor follow the proposal to parse `<?target data?>` as a
-            # processing instruction (serialized "<?" target " " data "?>"); selectolax
-            # exposes such a node only through its markup.
-            markup = child.html or ""
-            if not (markup.startswith("<?") and markup.endswith("?>")):
-                raise ChallengeError(f"unexpected node {markup[:40]!r} in the parsed snippet")
-            out.append(markup)
+def _children_context(node: LexborNode, namespace: int, tag: str) -> int:
+    if namespace == _HTML:
+        return _IN_HTML
+    if namespace == _SVG:
+        return _IN_HTML if tag in _SVG_HTML_POINTS else _IN_SVG
+    if tag in _MATH_TEXT_POINTS:
+        return _IN_MATH_TEXT
+    if tag == "annotation-xml":
+        encoding = (node.attributes.get("encoding") or "").lower()
+        if encoding in ("text/html", "application/xhtml+xml"):
+            return _IN_HTML
+        return _IN_ANNOTATION
+    return _IN_MATHML
 
 
-def _serialize_element(node: LexborNode, tag: str, out: list[str]) -> None:
-    html_namespace = tag in _NEEDS_NAMESPACE and _is_html_element(node, tag)
-    out.append("<")
-    out.append(tag)
-    for name, value in node.attributes.items():
-        out.append(f' {name}="{(value or "").translate(_ATTR_ESCAPES)}"')
-    out.append(">")
-    if html_namespace and tag in _VOID:
-        return
-    if html_namespace and tag == "textarea":
-        # Lexbor reconstructs pending formatting elements inside a textarea (Chromium and
-        # the standard do not); a textarea holds text only, so serialize just its text.
-        out.append(_descendant_text(node).translate(_TEXT_ESCAPES))
-    elif html_namespace and tag == "template":
-        for content in node.template_fragments()[:1]:
-            _serialize_children(content, out, raw_text=False)
-    else:
-        _serialize_children(node, out, raw_text=html_namespace and tag in _RAW_TEXT)
-    out.append("</")
-    out.append(tag)
-    out.append(">")
+def _namespace(context: int, tag: str) -> int:
+    """The namespace of an element with this tag under a parent of this context."""
+    if context == _IN_SVG:
+        return _SVG
+    if context == _IN_MATHML:
+        return _MATHML
+    if context == _IN_ANNOTATION:
+        return _SVG if tag == "svg" else _MATHML
+    if context == _IN_MATH_TEXT and tag in ("mglyph", "malignmark"):
+        return _MATHML
+    return _SVG if tag == "svg" else _MATHML if tag == "math" else _HTML
+
+
+def _element_children(node: LexborNode, namespace: int, tag: str) -> LexborNode | None:
+    """The first child: of the template contents for an HTML ``template``."""
+    if namespace == _HTML and tag == "template":
+        contents = node.template_fragments()[:1]
+        return contents[0].first_child if contents else None
+    return node.first_child
 
 
 def _descendant_text(node: LexborNode) -> str:
     parts: list[str] = []
-    for child in _children(node):
+    pending = [node.first_child]
+    while pending:
+        child = pending.pop()
+        if child is None:
+            continue
+        pending.append(child.next)
         if child.tag == "-text":
             parts.append(child.text_content or "")
         elif child.is_element_node:
-            parts.append(_descendant_text(child))
+            pending.append(child.first_child)
     return "".join(parts)
+
+
+@dataclass(slots=True)
+class _Serialization:
+    parts: list[str]
+    nodes: int = 0
+    elements: int = 0
+    capped: bool = False
+    fostered: bool = False
+
+
+def _serialize(div: LexborNode) -> _Serialization:
+    """Serialize the children of ``div`` per WHATWG, without recursion, each node once.
+
+    Nodes are visited in document order from an explicit stack of work items: a node to
+    write (with its parent's context, its depth and whether its parent holds raw text), or
+    a string (an end tag) to write when the stack comes back to it. Chromium's depth cap is
+    applied on the way: the children of an element at depth 513 or more (the ``html``
+    element is depth 1) keep their text, and their other nodes become siblings that follow
+    them, as Chromium attaches them to the element at depth 512.
+    """
+    result = _Serialization(parts=[])
+    out = result.parts
+    # (node, context of its parent, depth of the node, text is raw, siblings follow) | end tag
+    stack: list[tuple[LexborNode | None, int, int, bool, bool] | str] = [
+        (div.first_child, _IN_HTML, 2, False, True)
+    ]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+            continue
+        node, context, depth, raw, siblings = item
+        if node is None:
+            continue
+        if siblings:
+            stack.append((node.next, context, depth, raw, True))
+        result.nodes += 1
+        tag = node.tag
+        if tag == "-text":
+            data = node.text_content or ""
+            out.append(data if raw else data.translate(_TEXT_ESCAPES))
+            continue
+        if tag == "-comment":
+            # comment_content strips whitespace; the node's own markup is "<!--" data "-->".
+            out.append(node.html or "")
+            continue
+        if not node.is_element_node or tag is None:
+            # Chromium and Lexbor follow the proposal to parse `<?target data?>` as a
+            # processing instruction (serialized "<?" target " " data "?>"); selectolax
+            # exposes such a node only through its markup.
+            markup = node.html or ""
+            if not (markup.startswith("<?") and markup.endswith("?>")):
+                raise ChallengeError(f"unexpected node {markup[:40]!r} in the parsed snippet")
+            out.append(markup)
+            continue
+        result.elements += 1
+        namespace = _namespace(context, tag)
+        out.append("<")
+        out.append(tag)
+        for name, value in node.attributes.items():
+            out.append(f' {name}="{(value or "").translate(_ATTR_ESCAPES)}"')
+        out.append(">")
+        html = namespace == _HTML
+        if html and tag in _VOID:
+            continue
+        if tag == "table" and node.prev is not None:
+            result.fostered = True  # (or plain content before a table: it cannot tell)
+        if html and tag == "textarea":
+            # Lexbor reconstructs pending formatting elements inside a textarea (Chromium
+            # and the standard do not); a textarea holds text only, so write just its text.
+            out.append(_descendant_text(node).translate(_TEXT_ESCAPES))
+            out.append("</textarea>")
+            continue
+        first = _element_children(node, namespace, tag)
+        if html and tag == "template" and first is not None:
+            sibling: LexborNode | None = first
+            while sibling is not None and not result.fostered:
+                result.fostered = sibling.tag in _TABLE_PARTS
+                sibling = sibling.next
+        inner = _children_context(node, namespace, tag)
+        inner_raw = html and tag in _RAW_TEXT
+        end = f"</{tag}>"
+        if depth < MAX_TREE_DEPTH + 1:
+            stack.append(end)
+            stack.append((first, inner, depth + 1, inner_raw, True))
+            continue
+        # Past Chromium's cap: the text stays inside, everything else follows as siblings.
+        others: list[LexborNode] = []
+        child = first
+        while child is not None:
+            if child.tag == "-text":
+                result.nodes += 1
+                data = child.text_content or ""
+                out.append(data if inner_raw else data.translate(_TEXT_ESCAPES))
+            else:
+                others.append(child)
+            child = child.next
+        out.append(end)
+        if others:
+            result.capped = True
+            # Pushed last-first so that they come out in document order, each one alone
+            # (its next sibling is in this list already).
+            for other in reversed(others):
+                stack.append((other, inner, depth + 1, inner_raw, False))
+    return result
 
 
 def _mask_lone_surrogates(snippet: str) -> tuple[str, dict[str, str]]:
@@ -405,8 +539,8 @@ def _mask_lone_surrogates(snippet: str) -> tuple[str, dict[str, str]]:
     return masked, {p: s for s, p in mapping.items()}
 
 
-def inner_html(snippet: str) -> str:
-    """What a browser's ``div.innerHTML`` reads back after ``div.innerHTML = snippet``."""
+def _parse(snippet: str) -> _Serialization:
+    _check_snippet_cost(snippet)
     masked, restore = _mask_lone_surrogates(snippet)
     # A standards-mode document (quirks mode would change table parsing), scripting on.
     document = LexborHTMLParser(_CONTEXT_DOCUMENT, scripting=True)
@@ -415,22 +549,33 @@ def inner_html(snippet: str) -> str:
     if div is None or div.tag != "div":  # pragma: no cover - the context document is fixed
         raise ChallengeError("could not create the div context")
     div.inner_html = masked
-    out: list[str] = []
-    _serialize_children(div, out, raw_text=False)
-    result = "".join(out)
+    result = _serialize(div)
+    if result.elements >= MAX_TREE_DEPTH and (result.fostered or _DOM_DEPENDENT.search(snippet)):
+        # Chromium's cap may have changed where nodes went in ways the finished tree
+        # cannot tell (foster parenting, the adoption agency): refuse rather than guess.
+        raise ChallengeError(
+            f"the snippet has {result.elements} elements and markup whose placement past "
+            f"Chromium's depth cap of {MAX_TREE_DEPTH} the solver cannot reproduce"
+        )
     if restore:
-        result = result.translate({ord(p): s for p, s in restore.items()})
+        table = {ord(p): s for p, s in restore.items()}
+        result.parts[:] = [part.translate(table) for part in result.parts]
     return result
+
+
+def inner_html(snippet: str) -> str:
+    """What a browser's ``div.innerHTML`` reads back after ``div.innerHTML = snippet``."""
+    return "".join(_parse(snippet).parts)
 
 
 def utf16_length(text: str) -> int:
     """JavaScript's ``length``: UTF-16 code units (a character beyond U+FFFF counts 2)."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def inner_html_length(snippet: str) -> int:
     """``div.innerHTML.length`` after ``div.innerHTML = snippet``, in UTF-16 code units."""
-    return utf16_length(inner_html(snippet))
+    return utf16_length("".join(_parse(snippet).parts))
 
 
 def dom_fingerprint(js_text: str) -> str:
