@@ -651,7 +651,7 @@ def test_the_core_builders_are_accepted() -> None:
     em = make()
     rng = random.Random(5)
     header = challenge_of(status(em))
-    proof = core.build_proof(answer(em, header), origin=ORIGIN, duration_ms=31.7)
+    proof_header = core.build_proof(answer(em, header), origin=ORIGIN, duration_ms=31.7)
     payload = core.chat_body_2026(
         "claude-haiku-4-5",
         [Message(role="system", content="terse"), Message(role="user", content="hi")],
@@ -661,7 +661,7 @@ def test_the_core_builders_are_accepted() -> None:
     )
     plan = chat(
         em,
-        proof,
+        proof_header,
         payload,
         x_ddg_journey_id=core.journey_id(rng),
         x_fe_signals=core.fe_signals(rng, 1_781_000_000_000),
