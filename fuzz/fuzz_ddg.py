@@ -123,6 +123,7 @@ def _session(provider: str, *, fresh: bool = False) -> tuple[ChatSession, _Clock
     conversation = None
     if provider == "ddg":
         options["solver"] = _fast_solver
+        options["dialect"] = "2025-03"
         conversation = DuckDuckGoState(
             fe_version=FE_VERSION,
             vqd="" if fresh else "4-0001",
@@ -256,6 +257,7 @@ def fuzz_status_headers(payload: bytes) -> None:
             Conversation(provider="ddg", model="gpt-4o-mini")
         ),
         pacer=Pacer(clock=clock),
+        dialect="2025-03",
     )
     _run_turn(session, clock, (200, headers, b""), _whole, _later_ddg)
 
@@ -310,11 +312,11 @@ def fuzz_ddg_error(payload: bytes) -> None:
 def fuzz_fe_page(payload: bytes) -> None:
     """The fe-version page of a fresh DuckDuckGo session."""
     session = providers.get("ddg").new_session(
-        solver=_fast_solver, pacer=Pacer(clock=(clock := _Clock()))
+        solver=_fast_solver, pacer=Pacer(clock=(clock := _Clock())), dialect="2025-03"
     )
     whole = _run_turn(session, clock, (200, (), payload), _whole, _later_ddg)
     session = providers.get("ddg").new_session(
-        solver=_fast_solver, pacer=Pacer(clock=(clock := _Clock()))
+        solver=_fast_solver, pacer=Pacer(clock=(clock := _Clock())), dialect="2025-03"
     )
     bytewise = _run_turn(session, clock, (200, (), payload), _bytewise, _later_ddg)
     assert whole == bytewise

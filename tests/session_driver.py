@@ -292,7 +292,10 @@ def new_session(
     """A session with a fake clock, a seeded RNG and a pacer on that clock; for ddg the fake
     solver unless ``fake_solving`` is false (then the real one)."""
     clock = FakeClock()
-    if provider == "ddg" and fake_solving and options.get("dialect") != "2026":
+    if provider == "ddg":
+        # The seed's era unless a test says otherwise (``dialect=None``: discover the era).
+        options.setdefault("dialect", "2025-03")
+    if provider == "ddg" and fake_solving and options.get("dialect") in ("2024", "2025-03"):
         options.setdefault("solver", fake_solver)
     session = providers.get(provider).new_session(
         clock=clock,

@@ -170,8 +170,9 @@ async def test_h11_turns_over_tcp_reuse_one_connection(emulator: EmulatorHandle)
     first = await _turn(session, "hello", connect=connect)
     assert _text(first) == emulator.expected_reply("hello")
     assert first[-1] == Finished(reason="stop")
-    assert connect.opened == 1  # page, status and chat on one kept-alive connection
-    assert [e.endpoint for e in emulator.control.exchanges] == ["page", "status", "ddg"]
+    assert connect.opened == 1  # status, page and chat on one kept-alive connection
+    # No dialect given: the status reply names the era (discovery), then its page and chat.
+    assert [e.endpoint for e in emulator.control.exchanges] == ["status", "page", "ddg"]
     second = await _turn(session, "again", connect=connect)
     assert _text(second) == emulator.expected_reply("again")
     assert any(isinstance(event, VqdUpdate) for event in first)

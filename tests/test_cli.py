@@ -86,8 +86,8 @@ def test_models_lists_providers_models_and_aliases(capsys: pytest.CaptureFixture
     assert main(["models"]) == 0
     out = capsys.readouterr().out
     assert "ddg: DuckDuckGo AI Chat" in out
-    assert "  gpt-4o-mini  (default)\n" in out
-    assert "  alias gpt-4 -> gpt-4o-mini\n" in out
+    assert "  gpt-5.4-mini  (default)\n" in out
+    assert "  alias claude -> claude-haiku-4-5\n" in out
     assert main(["models", "--json"]) == 0
     entries = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [entry["name"] for entry in entries] == ["ddg", "darkai"]
@@ -157,7 +157,7 @@ def test_a_closed_port_fails_fast_with_a_network_status(
 
 @pytest.mark.parametrize(
     "argv",
-    [["ask"], ["nonsense"], ["ask", "hi", "--timeout", "soon"], ["ask", "hi", "--model", "gpt-5"]],
+    [["ask"], ["nonsense"], ["ask", "hi", "--timeout", "soon"], ["ask", "hi", "--model", "gpt 5"]],
 )
 def test_usage_errors_exit_with_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == EXIT_CODES["usage"] == 2

@@ -229,11 +229,24 @@ def test_from_json_rejects_malformed_input(bad: str) -> None:
 
 @pytest.mark.parametrize(
     "entry",
-    [{"vqd": 5}, {"cookies": [["a"]]}, {"cookies": "a=b"}, {"fe_version": None}, {"vqd4": "x"}],
+    [
+        {"vqd": 5},
+        {"cookies": [["a"]]},
+        {"cookies": "a=b"},
+        {"fe_version": None},
+        {"vqd4": "x"},
+        # Issue 13 item 4: values no request header may carry are refused when read.
+        {"vqd": "4-\u00e9"},
+        {"vqd_hash_1": "abc\u0000"},
+        {"cookies": [["dcs", "caf\u00e9"]]},
+        {"fe_version": "serp\nx"},
+    ],
 )
-def test_a_malformed_ddg_state_is_refused_when_a_session_resumes(entry: object) -> None:
+def test_a_malformed_ddg_state_is_refused_when_read(entry: object) -> None:
     text = '{"format":2,"provider":"ddg","model":"gpt-4o-mini","state":{"ddg":%s}}'
-    c = Conversation.from_json(text % json.dumps(entry))
+    with pytest.raises(LocalProtocolError):
+        Conversation.from_json(text % json.dumps(entry))
+    c = Conversation(provider="ddg", model="gpt-4o-mini", state={"ddg": entry})  # type: ignore[dict-item]
     with pytest.raises(LocalProtocolError):
         providers.get("ddg").new_session(conversation=c)
 
@@ -254,13 +267,15 @@ def test_with_messages_and_constructor_coercion() -> None:
 
 
 texts = st.text(max_size=30)
+# Values the state keeps are sent back in headers: printable ASCII (issue 13 item 4).
+header_texts = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=30)
 
 
 @given(
     st.lists(st.tuples(st.sampled_from(["system", "user", "assistant"]), texts), max_size=6),
-    texts,
-    texts,
-    st.lists(st.tuples(texts, texts), max_size=3),
+    header_texts,
+    header_texts,
+    st.lists(st.tuples(header_texts, header_texts), max_size=3),
     st.booleans(),
 )
 def test_round_trip_property(

@@ -31,6 +31,7 @@ from session_driver import (
     Reply,
     drive,
     error_body,
+    first_turn_replies,
     new_session,
     sse_reply,
     token,
@@ -60,8 +61,9 @@ def test_rate_limit_is_retried_with_the_seed_formula() -> None:
     assert t.error is None
     (delay,) = expected_delays(7, 1)
     assert t.events[0] == RateLimited(delay=delay, attempt=1, status=429, reason="ERR_RATE_LIMIT")
-    # pacing, pacing, back-off (the pacer is satisfied after a back-off of >= 4 s)
-    assert t.sleeps == [1.5, 1.5, delay]
+    # only the back-off: page and status are not paced, and the pacer is satisfied after a
+    # back-off of >= 4 s
+    assert t.sleeps == [delay]
     assert [r.url.rsplit("/", 1)[-1] for r in t.requests[2:]] == ["chat", "chat"]
     assert t.requests[3].header("x-vqd-4") == "4-111"
     assert t.events[-1] == Finished(reason="stop")
@@ -78,7 +80,7 @@ def test_retries_run_out_in_rate_limit_error(seed: int) -> None:
         RateLimited(delay=d, attempt=n, status=429, reason="ERR_SERVICE_UNAVAILABLE")
         for n, d in enumerate(delays, start=1)
     ]
-    assert t.sleeps == [1.5, 1.5, *delays]
+    assert t.sleeps == delays
     assert isinstance(t.error, RateLimitError)
     assert t.error.status == 429
     assert t.error.error_type == "ERR_SERVICE_UNAVAILABLE"
@@ -107,10 +109,28 @@ def test_retry_after_is_a_lower_bound() -> None:
     t = drive(
         session,
         clock,
-        [PAGE, STATUS, refusal(429, "ERR_RATE_LIMIT", (("retry-after", "120"),)), OK],
+        [PAGE, STATUS, refusal(429, "ERR_RATE_LIMIT", (("retry-after", "45"),)), OK],
     )
-    assert t.events[0] == RateLimited(delay=120.0, attempt=1, status=429, reason="ERR_RATE_LIMIT")
-    assert t.sleeps[-1] == 120.0
+    assert t.events[0] == RateLimited(delay=45.0, attempt=1, status=429, reason="ERR_RATE_LIMIT")
+    assert t.sleeps[-1] == 45.0
+
+
+@pytest.mark.parametrize("retry_after", ["61", "86400", "1e300"])
+def test_a_retry_after_beyond_max_wait_ends_the_turn_at_once(retry_after: str) -> None:
+    # Issue 13 item 3: a hostile Retry-After must not park the client; the caller is told.
+    session, clock = new_session(seed=1)
+    before = session.conversation
+    session.start_turn("Hi")
+    t = drive(
+        session,
+        clock,
+        [PAGE, STATUS, refusal(429, "ERR_RATE_LIMIT", (("retry-after", retry_after),))],
+    )
+    assert isinstance(t.error, RateLimitError)
+    assert t.error.retry_after == float(retry_after)
+    assert not any(isinstance(e, RateLimited) for e in t.events)
+    assert t.sleeps == []  # no back-off wait
+    assert session.conversation == before
 
 
 def test_retry_after_below_the_backoff_is_ignored() -> None:
@@ -455,32 +475,39 @@ def test_missing_fe_version_marker_is_a_typed_error(page: bytes, marker: str) ->
 
 
 def test_status_without_token_is_a_typed_error_not_a_retry_loop() -> None:
+    # A challenge and no token is how today's era answers: the error names both eras.
     session, clock = new_session()
     session.start_turn("Hi")
     t = drive(session, clock, [PAGE, Reply(200, (("x-vqd-hash-1", CHALLENGE),))])
+    assert isinstance(t.error, ddg.DialectMismatchError)
+    assert (t.error.expected, t.error.served) == ("2025-03", "2026")
+    assert len(t.requests) == 2
+
+
+def test_status_without_either_header_names_the_missing_token() -> None:
+    session, clock = new_session()
+    session.start_turn("Hi")
+    t = drive(session, clock, [PAGE, Reply(200, ())])
     assert isinstance(t.error, ddg.MissingHeaderError)
     assert t.error.header == "x-vqd-4"
     assert len(t.requests) == 2
 
 
-def test_status_without_challenge_in_2025_03_is_a_challenge_error() -> None:
+def test_status_without_challenge_in_2025_03_names_the_2024_era() -> None:
     session, clock = new_session()
     session.start_turn("Hi")
     t = drive(session, clock, [PAGE, Reply(200, (("x-vqd-4", "4-1"),))])
-    assert isinstance(t.error, ChallengeError)
+    assert isinstance(t.error, ddg.DialectMismatchError)
+    assert (t.error.expected, t.error.served) == ("2025-03", "2024")
 
 
 def test_pacer_answers_sleep_again_when_the_clock_is_early() -> None:
-    session, clock = new_session()
-    session.start_turn("Hi")
-    step = session.next_step()
-    session.receive_response_head(200, [])
-    session.receive_data(FE_PAGE)
-    session.receive_eof()
-    assert list(session.events()) == []
     from sansio_chat import HttpRequest, Sleep
 
-    assert isinstance(step, HttpRequest)
+    session, clock = new_session()
+    session.start_turn("Hi")
+    assert drive(session, clock, first_turn_replies(token("a"))).error is None
+    session.start_turn("again")  # the next turn's chat request comes too soon after the last
     first = session.next_step()
     assert first == Sleep(seconds=1.5)
     clock.now += 1.0  # the driver slept less than asked
@@ -497,13 +524,14 @@ def test_one_pacer_spaces_the_sessions_of_one_client() -> None:
 
     clock = FakeClock()
     pacer = Pacer(clock=clock)
-    a = providers.get("ddg").new_session(pacer=pacer)
-    b = providers.get("ddg").new_session(pacer=pacer)
+    # DarkAI's turn is its chat request alone: the first request of each session is paced.
+    a = providers.get("darkai").new_session(pacer=pacer)
+    b = providers.get("darkai").new_session(pacer=pacer)
     a.start_turn("x")
     b.start_turn("y")
     assert isinstance(a.next_step(), HttpRequest)
     assert b.next_step() == Sleep(seconds=1.5)
-    other = providers.get("darkai").new_session(pacer=pacer)  # another host: no wait
+    other = providers.get("ddg").new_session(pacer=pacer, dialect="2024")  # another host
     other.start_turn("z")
     assert isinstance(other.next_step(), HttpRequest)
 

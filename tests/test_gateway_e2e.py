@@ -139,10 +139,11 @@ def test_history_and_system_message_reach_the_service(gateway: Gateway) -> None:
 def test_sdk_models(gateway: Gateway) -> None:
     with sdk(gateway) as client:
         ids = [model.id for model in client.models.list()]
-        one = client.models.retrieve("ddg/gpt-4o-mini")
-    assert ids[0] == "ddg/gpt-4o-mini"
-    assert {"darkai/llama-3-70b", "gpt-4o-mini", "gpt-4o", "llama-3.3-70b"} <= set(ids)
-    assert one.id == "ddg/gpt-4o-mini"
+        one = client.models.retrieve("ddg/gpt-5.4-mini")
+    # Today's DuckDuckGo models lead the list (the built-in fallback of dialect 2026).
+    assert ids[0] == "ddg/gpt-5.4-mini"
+    assert {"darkai/llama-3-70b", "gpt-5.4-mini", "gpt-4o", "claude"} <= set(ids)
+    assert one.id == "ddg/gpt-5.4-mini"
     assert one.owned_by == "ddg"
 
 

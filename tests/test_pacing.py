@@ -67,9 +67,26 @@ def test_backoff_bounds() -> None:
 
 
 def test_retry_after_is_a_lower_bound() -> None:
-    backoff = Backoff(rng=random.Random(1))
+    backoff = Backoff(rng=random.Random(1), max_wait=200.0)
     assert backoff.delay(1, retry_after=100.0) == 100.0
     assert backoff.delay(1, retry_after=0.5) >= 4.0
+
+
+def test_no_wait_exceeds_max_wait_and_a_longer_retry_after_is_not_accepted() -> None:
+    backoff = Backoff(rng=random.Random(1), base_delay=50.0)
+    assert backoff.max_wait == 60.0
+    assert backoff.delay(3) == 60.0
+    assert backoff.accepts(None)
+    assert backoff.accepts(60.0)
+    assert not backoff.accepts(60.5)
+    assert not backoff.accepts(1e300)
+    assert "max_wait=60.0" in repr(backoff)
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf"), "5", True])
+def test_max_wait_must_be_seconds(bad: object) -> None:
+    with pytest.raises(LocalProtocolError):
+        Backoff(max_wait=bad)  # type: ignore[arg-type]
 
 
 def test_allows_counts_retries_from_one() -> None:

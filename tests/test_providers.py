@@ -14,6 +14,11 @@ from sansio_chat import (
 )
 from sansio_chat.providers import UnknownProviderError, ddg
 from sansio_chat.providers.ddg import DuckDuckGoState
+from sansio_chat.providers.ddg import models as ddg_models
+
+_catalogued = providers.get("ddg")
+assert isinstance(_catalogued, ddg.DuckDuckGoProvider)
+DDG: ddg.DuckDuckGoProvider = _catalogued
 
 
 def test_names_and_get() -> None:
@@ -41,9 +46,11 @@ def test_ddg_description() -> None:
     assert p.supports_stream
     assert p.supports_system_message
     assert p.supports_message_history
-    assert p.default_model == ddg.DEFAULT_MODEL == "gpt-4o-mini"
-    assert p.models == ddg.MODELS
-    assert p.model_aliases["gpt-4"] == "gpt-4o-mini"
+    # Today's era (dialect 2026) gives the defaults; the seed era's list stays its dialect's.
+    assert p.default_model == ddg.DEFAULT_MODEL_2026 == "gpt-5.4-mini"
+    assert p.models == ddg_models.MODELS_2026
+    assert p.model_aliases["claude"] == "claude-haiku-4-5"
+    assert ddg.DEFAULT_MODEL == "gpt-4o-mini"
     assert "working=True" in repr(p)
 
 
@@ -60,15 +67,40 @@ def test_ddg_description() -> None:
     ],
 )
 def test_validate_model(given: str | None, expected: str) -> None:
-    assert providers.get("ddg").validate_model(given) == expected
+    assert DDG.validate_model(given, "2025-03") == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (None, "gpt-5.4-mini"),
+        ("claude", "claude-haiku-4-5"),
+        ("oss", "tinfoil/gpt-oss-120b"),
+        ("gpt-9-preview", "gpt-9-preview"),  # the live list decides
+    ],
+)
+def test_validate_model_2026(given: str | None, expected: str) -> None:
+    assert DDG.validate_model(given, "2026") == expected
+
+
+def test_without_a_dialect_a_model_any_era_takes_is_kept_for_discovery() -> None:
+    ddg_provider = providers.get("ddg")
+    assert ddg_provider.validate_model(None) == "gpt-5.4-mini"
+    assert ddg_provider.validate_model("gpt-4") == "gpt-4o-mini"  # a seed-era alias
+    assert ddg_provider.validate_model("claude-haiku-4-5") == "claude-haiku-4-5"
+    with pytest.raises(ModelNotSupportedError):
+        ddg_provider.validate_model("bad id with spaces")
 
 
 def test_unknown_model_lists_ids() -> None:
     with pytest.raises(ModelNotSupportedError) as info:
-        providers.get("ddg").validate_model("gpt-9")
+        DDG.validate_model("gpt-9", "2025-03")
     assert info.value.model == "gpt-9"
     assert info.value.available == ddg.MODELS
     assert "o3-mini" in str(info.value)
+    with pytest.raises(ModelNotSupportedError) as retired:
+        DDG.validate_model("gpt-4o-mini", "2026")
+    assert retired.value.available == ddg_models.MODELS_2026
     with pytest.raises(LocalProtocolError):
         providers.get("ddg").validate_model(5)  # type: ignore[arg-type]
 
@@ -78,7 +110,7 @@ def test_new_session_defaults() -> None:
     assert isinstance(session, ChatSession)
     assert session.state is State.IDLE
     assert session.provider == "ddg"
-    assert session.conversation == Conversation(provider="ddg", model="gpt-4o-mini")
+    assert session.conversation == Conversation(provider="ddg", model="gpt-5.4-mini")
     assert "ddg" in repr(session)
     assert session.pacer.min_interval == 1.5
     assert session.limits.max_event_bytes == 1024 * 1024

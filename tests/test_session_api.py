@@ -18,6 +18,7 @@ from sansio_chat import (
     InputLimitError,
     LocalProtocolError,
     RateLimited,
+    RemoteProtocolError,
     Sleep,
     State,
     StreamInterrupted,
@@ -83,14 +84,30 @@ def test_commit_happens_when_finished_is_delivered() -> None:
     assert [m.content for m in session.conversation.messages] == ["hi", "a"]
 
 
-@pytest.mark.parametrize("status", [99, 100, 199, 600, True, "200", 200.0])
-def test_bad_status_is_refused(status: object) -> None:
+@pytest.mark.parametrize("status", [True, "200", 200.0, None])
+def test_a_status_that_is_not_an_int_is_the_callers_error(status: object) -> None:
     session, _ = new_session()
     session.start_turn("x")
     session.next_step()
     with pytest.raises(LocalProtocolError):
         session.receive_response_head(status, [])  # type: ignore[arg-type]
     assert session.state is State.AWAIT_HEAD
+
+
+@pytest.mark.parametrize("status", [-1, 0, 99, 100, 199, 600, 999, 10**30])
+def test_a_status_outside_the_final_range_is_the_servers_error(status: int) -> None:
+    # Issue 13 item 10: a server that sends status 999 broke the protocol; the caller did not.
+    session, _ = new_session()
+    before = session.conversation
+    session.start_turn("x")
+    session.next_step()
+    session.receive_response_head(status, [])
+    session.receive_eof()
+    with pytest.raises(RemoteProtocolError, match=str(status)):
+        list(session.events())
+    assert session.state is State.ERROR
+    assert session.conversation == before
+    session.start_turn("again")
 
 
 @pytest.mark.parametrize("headers", [[("a",)], [("a", 1)], [(1, "b")], 5, [b"ab"]])

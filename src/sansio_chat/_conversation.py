@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TypeAlias
@@ -225,6 +225,21 @@ def _legacy_state(data: Mapping[str, object]) -> dict[str, object]:
     return state
 
 
+StateCheck = Callable[[Mapping[str, object]], None]
+"""Checks one owner's state entry; raises ``LocalProtocolError`` when it is malformed."""
+
+_STATE_CHECKS: dict[str, StateCheck] = {}
+
+
+def register_state_check(owner: str, check: StateCheck) -> None:
+    """Have :meth:`Conversation.from_dict` check ``owner``'s state entry with ``check``.
+
+    A provider registers its state's checks when it is imported, so a file holding values
+    that could never be sent again is refused when read, not when the next turn fails.
+    """
+    _STATE_CHECKS[owner] = check
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class Conversation:
     """The client-side state of one conversation (immutable; sessions commit new values).
@@ -333,9 +348,14 @@ class Conversation:
         exhausted = data.get("exhausted", False)
         if not isinstance(exhausted, bool):
             raise LocalProtocolError("conversation: 'exhausted' must be a bool")
-        return cls(
+        conversation = cls(
             provider=provider, model=model, messages=messages, state=state, exhausted=exhausted
         )
+        for owner, entry in conversation.state.items():
+            check = _STATE_CHECKS.get(owner)
+            if check is not None:
+                check(entry)
+        return conversation
 
     def to_json(self, *, indent: int | None = None) -> str:
         """Serialize to JSON text (deterministic: same conversation, same text)."""

@@ -13,7 +13,14 @@ from collections.abc import Callable
 
 from ._errors import LocalProtocolError
 
-__all__ = ["DEFAULT_BASE_DELAY", "DEFAULT_MAX_RETRIES", "DEFAULT_MIN_INTERVAL", "Backoff", "Pacer"]
+__all__ = [
+    "DEFAULT_BASE_DELAY",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_MAX_WAIT",
+    "DEFAULT_MIN_INTERVAL",
+    "Backoff",
+    "Pacer",
+]
 
 Clock = Callable[[], float]
 
@@ -22,6 +29,10 @@ DEFAULT_MIN_INTERVAL = 1.5
 # The seed's back-off: 2 s · 2^attempt · (1 + u), up to 3 retries after the first try.
 DEFAULT_BASE_DELAY = 2.0
 DEFAULT_MAX_RETRIES = 3
+# The longest wait a turn sits out for a retry. A server's Retry-After beyond it ends the turn
+# at once (RateLimitError with the retry_after it asked for): a hostile or confused server
+# must not park a client for hours, and a person would rather be told than wait a minute more.
+DEFAULT_MAX_WAIT = 60.0
 
 
 def _check_seconds(name: str, value: float) -> float:
@@ -82,7 +93,8 @@ class Backoff:
     """Jittered exponential back-off: ``base_delay · 2^attempt · (1 + u)``, u in [0, 1).
 
     ``attempt`` counts retries from 1; at most ``max_retries`` retries follow the first try.
-    A server's ``Retry-After`` is a lower bound on the delay.
+    A server's ``Retry-After`` is a lower bound on the delay; one longer than ``max_wait``
+    is not waited for (see :meth:`accepts`), and no delay exceeds ``max_wait``.
 
     Args:
         base_delay: seconds; the first retry waits between ``2·base_delay`` and
@@ -90,17 +102,20 @@ class Backoff:
         max_retries: how many retries a turn may make.
         rng: the source of ``u`` (default: a fresh :class:`random.Random`; never the
             ``random`` module's global state).
+        max_wait: the longest single wait, in seconds (default 60).
     """
 
-    __slots__ = ("base_delay", "max_retries", "rng")
+    __slots__ = ("base_delay", "max_retries", "max_wait", "rng")
 
     def __init__(
         self,
         base_delay: float = DEFAULT_BASE_DELAY,
         max_retries: int = DEFAULT_MAX_RETRIES,
         rng: random.Random | None = None,
+        max_wait: float = DEFAULT_MAX_WAIT,
     ) -> None:
         self.base_delay = _check_seconds("base_delay", base_delay)
+        self.max_wait = _check_seconds("max_wait", max_wait)
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise LocalProtocolError(f"max_retries must be an int >= 0, not {max_retries!r}")
         self.max_retries = max_retries
@@ -110,12 +125,20 @@ class Backoff:
         """Whether retry number ``attempt`` (from 1) is within ``max_retries``."""
         return 1 <= attempt <= self.max_retries
 
+    def accepts(self, retry_after: float | None) -> bool:
+        """Whether a server's ``Retry-After`` is short enough to wait for."""
+        return retry_after is None or retry_after <= self.max_wait
+
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        """The wait before retry ``attempt``; draws one number from ``rng``."""
+        """The wait before retry ``attempt`` (at most ``max_wait``); draws one number from
+        ``rng``."""
         wait = self.base_delay * (2.0**attempt) * (1.0 + self.rng.random())
         if retry_after is not None and retry_after > wait:
             wait = retry_after
-        return wait
+        return min(wait, self.max_wait)
 
     def __repr__(self) -> str:
-        return f"Backoff(base_delay={self.base_delay!r}, max_retries={self.max_retries!r})"
+        return (
+            f"Backoff(base_delay={self.base_delay!r}, max_retries={self.max_retries!r}, "
+            f"max_wait={self.max_wait!r})"
+        )

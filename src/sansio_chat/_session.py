@@ -24,7 +24,13 @@ from urllib.parse import urlsplit
 
 from ._challenge import ChallengeResult, SolveChallenge
 from ._conversation import Conversation, Message, MessagesLike, coerce_messages
-from ._errors import ChallengeError, ConversationLimitError, LocalProtocolError, SansioChatError
+from ._errors import (
+    ChallengeError,
+    ConversationLimitError,
+    LocalProtocolError,
+    RemoteProtocolError,
+    SansioChatError,
+)
 from ._events import Event, Finished, FinishReason, RateLimited, TokenEvent
 from ._http import NEED_DATA, HttpRequest, Sleep, Step, TurnComplete, _Sentinel
 from ._pacing import Backoff, Pacer
@@ -65,14 +71,24 @@ class Limits:
         max_error_body_bytes: the body of an error reply, kept for the error message and
             its JSON type. Real error bodies are about 100 bytes; 64 KiB keeps an HTML
             error page readable. A longer body is truncated and read no further.
+        max_reply_chars: the text of one reply, in characters. Real replies are a few
+            thousand characters; 4 Mi characters (about 4 MiB of ASCII, up to 16 MiB held as
+            ``str``) bound a server that streams tokens forever. The partial reply up to the
+            limit is kept on the error.
     """
 
     max_event_bytes: int = 1024 * 1024
     max_page_bytes: int = 4 * 1024 * 1024
     max_error_body_bytes: int = 64 * 1024
+    max_reply_chars: int = 4 * 1024 * 1024
 
     def __post_init__(self) -> None:
-        for name in ("max_event_bytes", "max_page_bytes", "max_error_body_bytes"):
+        for name in (
+            "max_event_bytes",
+            "max_page_bytes",
+            "max_error_body_bytes",
+            "max_reply_chars",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise LocalProtocolError(f"Limits.{name} must be an int >= 1, not {value!r}")
@@ -160,9 +176,17 @@ class ProviderExchange(ABC):
 
     Every method may raise a :class:`~sansio_chat.SansioChatError`; the session delivers it
     from ``next_event()`` after the events emitted before it.
+
+    Attributes:
+        request: the request to send.
+        paced: the request counts against the pacer (``Pacer.min_interval`` between two
+            paced requests to one host). Only the request that starts a reply is paced: the
+            exchanges that prepare it (a page, a status call) go back to back, as a browser
+            sends them, and the pacer spaces turns, not the steps of one turn.
     """
 
     request: HttpRequest
+    paced: bool = False
 
     @abstractmethod
     def on_head(self, status: int, headers: Headers) -> HeadResult:
@@ -250,7 +274,9 @@ class TurnContext:
 
     __slots__ = (
         "_emit",
+        "_max_chars",
         "_parts",
+        "_size",
         "attempt_has_text",
         "backoff",
         "commit_on_error",
@@ -266,6 +292,7 @@ class TurnContext:
         new_messages: tuple[Message, ...],
         backoff: Backoff,
         emit: Callable[[Event], None],
+        max_reply_chars: int = 4 * 1024 * 1024,
     ) -> None:
         self.conversation = conversation
         self.new_messages = new_messages
@@ -276,6 +303,8 @@ class TurnContext:
         self.commit_on_error: Conversation | None = None
         self._emit = emit
         self._parts: list[str] = []
+        self._size = 0
+        self._max_chars = max_reply_chars
 
     @property
     def partial_text(self) -> str:
@@ -287,8 +316,19 @@ class TurnContext:
         self._emit(event)
 
     def token(self, text: str) -> None:
-        """Queue a ``TokenEvent`` for non-empty ``text`` and remember the text."""
+        """Queue a ``TokenEvent`` for non-empty ``text`` and remember the text.
+
+        A reply growing past ``Limits.max_reply_chars`` raises ``RemoteProtocolError``.
+        """
         if text:
+            self._size += len(text)
+            if self._size > self._max_chars:
+                raise RemoteProtocolError(
+                    f"the reply exceeds Limits.max_reply_chars ({self._max_chars} characters)",
+                    limit=self._max_chars,
+                    observed=self._size,
+                    partial_text=self.partial_text,
+                )
             self._parts.append(text)
             self.attempt_has_text = True
             event = _new_object(TokenEvent)
@@ -310,10 +350,15 @@ class TurnContext:
     def retry(self, status: int, reason: str, retry_after: float | None) -> Decision | None:
         """Spend one retry: queue ``RateLimited`` and return the ``RETRY`` decision.
 
-        Returns ``None`` when the retries are used up or the attempt already produced text.
+        Returns ``None`` when the retries are used up, the attempt already produced text, or
+        the server asks for a wait longer than ``Backoff.max_wait`` (then the caller raises).
         """
         attempt = self.retries + 1
-        if self.attempt_has_text or not self.backoff.allows(attempt):
+        if (
+            self.attempt_has_text
+            or not self.backoff.allows(attempt)
+            or not self.backoff.accepts(retry_after)
+        ):
             return None
         delay = self.backoff.delay(attempt, retry_after)
         self.retries = attempt
@@ -466,6 +511,7 @@ class ChatSession:
                 new_messages,
                 self._backoff,
                 queue.append,
+                self._limits.max_reply_chars,
             )
             turn = self._rules.begin_turn(ctx)
             planned = turn.next_exchange()
@@ -491,7 +537,7 @@ class ChatSession:
                 self._challenge, self._planned = planned, None
                 return planned.step
             request = planned.request
-            wait = self._pacer.reserve(urlsplit(request.url).netloc)
+            wait = self._pacer.reserve(urlsplit(request.url).netloc) if planned.paced else 0.0
             if wait > 0:
                 self._machine.process(Input.SEND_SLEEP)
                 return Sleep(seconds=wait)
@@ -565,12 +611,15 @@ class ChatSession:
     def receive_response_head(
         self, status: int, headers: Iterable[tuple[str | bytes, str | bytes]]
     ) -> None:
-        """The status and headers of the response to the last ``HttpRequest``."""
+        """The status and headers of the response to the last ``HttpRequest``.
+
+        ``status`` must be an ``int``; one that is not a final HTTP status (200-599) is the
+        server's fault and raises ``RemoteProtocolError`` from ``next_event()``.
+        """
         self._machine.check(Input.RECV_HEAD, "receive a response head")
-        if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
+        if isinstance(status, bool) or not isinstance(status, int):
             raise LocalProtocolError(
-                f"status must be a final HTTP status (200-599), not {status!r}",
-                state=self._machine.state.name,
+                f"status must be an int, not {status!r}", state=self._machine.state.name
             )
         normalized = _normalize_headers(headers, self._machine.state)
         self._machine.process(Input.RECV_HEAD)
@@ -668,6 +717,11 @@ class ChatSession:
         try:
             if not self._head_read:
                 self._head_read = True
+                if not 200 <= self._status <= 599:
+                    raise RemoteProtocolError(
+                        f"the server answered with status {self._status}, which is not a "
+                        "final HTTP status (200-599)"
+                    )
                 how = exchange.on_head(self._status, self._headers)
                 if isinstance(how, Decision):
                     self._settle(how)

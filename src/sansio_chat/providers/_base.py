@@ -117,6 +117,11 @@ class Provider(ABC):
             **options: provider options (see the provider's module).
         """
         options = self._session_options(conversation, dict(options))
+        # A conversation on the default model follows the provider's default (which may depend
+        # on what the session learns); any other model was chosen.
+        model_given = bool(model) or (
+            isinstance(conversation, Conversation) and conversation.model != self.default_model
+        )
         validate = self._model_validator(options)
         if conversation is None:
             conversation = Conversation(provider=self.name, model=validate(model))
@@ -141,6 +146,7 @@ class Provider(ABC):
         if backoff is None:
             backoff = Backoff(rng=rng)
         limits = limits if limits is not None else Limits()
+        options.setdefault("model_given", model_given)
         rules = self._rules(conversation=conversation, base_url=base, options=options, rng=rng)
         return ChatSession(rules, conversation, pacer=pacer, backoff=backoff, limits=limits)
 
@@ -170,6 +176,8 @@ class Provider(ABC):
         """Build this provider's rules; refuse unknown ``options`` with LocalProtocolError.
 
         ``rng`` is the session's random source (per-request values such as ids come from it).
+        ``options["model_given"]`` says whether the model was chosen (by the caller or the
+        conversation) rather than defaulted; a provider that does not care pops it.
         """
 
     def __repr__(self) -> str:

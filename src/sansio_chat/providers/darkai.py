@@ -156,6 +156,8 @@ class _Turn(ProviderTurn):
 
 
 class _ChatExchange(ProviderExchange):
+    paced = True
+
     def __init__(self, ctx: TurnContext, request: HttpRequest) -> None:
         self.ctx = ctx
         self.request = request
@@ -223,6 +225,7 @@ class DarkAIProvider(Provider):
         options: dict[str, object],
         rng: random.Random,
     ) -> ProviderRules:
+        options.pop("model_given", None)
         user_agent = options.pop("user_agent", USER_AGENT)
         if not isinstance(user_agent, str) or not user_agent:
             raise LocalProtocolError("user_agent must be a non-empty str")

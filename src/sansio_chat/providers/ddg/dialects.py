@@ -58,4 +58,6 @@ DIALECT_2026 = Dialect(
 DIALECTS: MappingProxyType[str, Dialect] = MappingProxyType(
     {d.name: d for d in (DIALECT_2024, DIALECT_2025_03, DIALECT_2026)}
 )
-DEFAULT_DIALECT = DIALECT_2025_03
+DEFAULT_DIALECT = DIALECT_2026
+"""Today's era: its host is the default base URL. A session given no dialect discovers the era
+from the service's answers (:mod:`.discovery`); this is not a pin."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sansio_chat._errors import RemoteProtocolError
 from sansio_chat._http import find_header
 from sansio_chat._session import Headers
+from sansio_chat.providers.ddg.dialects import Dialect
 
-__all__ = ["DialectMismatchError", "served_dialect"]
+__all__ = ["DialectMismatchError", "check_era", "check_page_era", "served_dialect"]
 
 
 class DialectMismatchError(RemoteProtocolError):
@@ -40,3 +41,32 @@ def served_dialect(headers: Headers) -> str:
     if token:
         return "2025-03" if challenge else "2024"
     return "2026" if challenge else ""
+
+
+def check_era(dialect: Dialect, headers: Headers) -> None:
+    """Raise :class:`DialectMismatchError` when a status reply belongs to another era.
+
+    A dialect without a challenge ignores one a status reply adds (servers of the 2025-03 era
+    kept accepting 2024 clients for a while); any other difference is another era.
+    """
+    served = served_dialect(headers)
+    if not served or served == dialect.name:
+        return
+    if not dialect.challenge and served == "2025-03":
+        return
+    raise DialectMismatchError(dialect.name, served)
+
+
+def check_page_era(dialect: Dialect, html: str) -> None:
+    """Raise :class:`DialectMismatchError` when the fe-version page is another era's.
+
+    The seed era's page names the version in ``__DDG_BE_VERSION__="..."`` script markers,
+    today's in ``data-version-tag``/``data-version-sha`` attributes; a page with only the
+    other era's kind is that era's page.
+    """
+    attributes = 'data-version-tag="' in html
+    markers = '__DDG_BE_VERSION__="' in html
+    if dialect.script_challenge and markers and not attributes:
+        raise DialectMismatchError(dialect.name, "2025-03")
+    if dialect.fe_version and not dialect.script_challenge and attributes and not markers:
+        raise DialectMismatchError(dialect.name, "2026")

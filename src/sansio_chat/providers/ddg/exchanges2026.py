@@ -18,7 +18,7 @@ from sansio_chat._http import HttpRequest, find_header
 from sansio_chat._json import loads
 from sansio_chat._session import Decision, Headers, HeadResult, ProviderExchange, ReadBody, ReadSSE
 from sansio_chat._sse import ServerSentEvent
-from sansio_chat.providers.ddg.eras import DialectMismatchError, served_dialect
+from sansio_chat.providers.ddg.eras import check_era, check_page_era
 from sansio_chat.providers.ddg.markers import StreamMarker, parse_marker
 from sansio_chat.providers.ddg.models import parse_models
 from sansio_chat.providers.ddg.turn import ChatExchange
@@ -66,7 +66,9 @@ class PageExchange2026(ProviderExchange):
             raise RemoteProtocolError(
                 "the page exceeds Limits.max_page_bytes", limit=len(body), observed=received
             )
-        self.turn.rules.fe_version = parse_page_version(body.decode("utf-8", "replace"))
+        html = body.decode("utf-8", "replace")
+        check_page_era(self.turn.rules.dialect, html)
+        self.turn.rules.fe_version = parse_page_version(html)
         return Decision.next()
 
 
@@ -84,9 +86,7 @@ class StatusExchange2026(ProviderExchange):
         self.status, self.headers = status, headers
         if not 200 <= status < 300:
             return ReadBody(purpose="error")
-        served = served_dialect(headers)
-        if served and served != "2026":
-            raise DialectMismatchError(self.turn.rules.dialect.name, served)
+        check_era(self.turn.rules.dialect, headers)
         challenge = find_header(headers, "x-vqd-hash-1")
         if not challenge:
             raise MissingHeaderError("x-vqd-hash-1", " (the status call hands out no challenge)")

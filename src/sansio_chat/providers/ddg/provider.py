@@ -13,12 +13,13 @@ from sansio_chat._conversation import Conversation
 from sansio_chat._errors import LocalProtocolError, ModelNotSupportedError
 from sansio_chat._session import ProviderRules
 from sansio_chat.providers._base import Provider, check_no_options
-from sansio_chat.providers.ddg.dialects import DEFAULT_DIALECT, DIALECTS, Dialect
+from sansio_chat.providers.ddg.dialects import DEFAULT_DIALECT, DIALECT_2026, DIALECTS, Dialect
+from sansio_chat.providers.ddg.discovery import DiscoveringRules
 from sansio_chat.providers.ddg.models import MODEL_ALIASES_2026, MODELS_2026, RETIRED_MODELS
 from sansio_chat.providers.ddg.state import DuckDuckGoState
 from sansio_chat.providers.ddg.turn import Rules
 from sansio_chat.providers.ddg.turn2026 import Rules2026
-from sansio_chat.providers.ddg.wire import BROWSER, DEFAULT_BASE_URL, INPUT_CHAR_LIMIT, Browser
+from sansio_chat.providers.ddg.wire import BROWSER, INPUT_CHAR_LIMIT, Browser
 from sansio_chat.providers.ddg.wire2026 import (
     BROWSER_2026,
     REASONING_EFFORTS,
@@ -76,17 +77,17 @@ class DuckDuckGoProvider(Provider):
     supports_stream = True
     supports_system_message = True
     supports_message_history = True
-    default_model = DEFAULT_MODEL
-    models = MODELS
-    model_aliases = MODEL_ALIASES
-    default_base_url = DEFAULT_BASE_URL
+    default_model = DEFAULT_MODEL_2026
+    models = MODELS_2026
+    model_aliases = MappingProxyType(
+        {alias: ids[0] for alias, ids in MODEL_ALIASES_2026.items() if ids[0] in MODELS_2026}
+    )
+    default_base_url = DIALECT_2026.base_url
     input_char_limit = INPUT_CHAR_LIMIT
     dialects = DIALECTS
 
-    def dialect(self, dialect: object = None) -> Dialect:
-        """The :class:`Dialect` named by ``dialect`` (``None``: the default)."""
-        if dialect is None:
-            return DEFAULT_DIALECT
+    def dialect(self, dialect: object) -> Dialect:
+        """The :class:`Dialect` named by ``dialect`` (a name or a ``Dialect``)."""
         if isinstance(dialect, str):
             if dialect not in DIALECTS:
                 raise LocalProtocolError(
@@ -98,16 +99,32 @@ class DuckDuckGoProvider(Provider):
         return dialect
 
     def validate_model(self, model: str | None = None, dialect: object = None) -> str:
-        """The model id for ``model`` in ``dialect`` (default: the default dialect).
+        """The model id for ``model`` in ``dialect``.
 
-        In ``2024``/``2025-03`` only the built-in ids and aliases are accepted. In ``2026`` the
-        live list decides: aliases map onto the built-in list, ids the service retired raise
-        :class:`~sansio_chat.ModelNotSupportedError` at once, and any other id is sent (a
-        refusal then names the live models).
+        In ``2024``/``2025-03`` only that era's built-in ids and aliases are accepted. In
+        ``2026`` the live list decides: aliases map onto the built-in list, ids the service
+        retired raise :class:`~sansio_chat.ModelNotSupportedError` at once, and any other id
+        is sent (a refusal then names the live models). With no dialect (the session will
+        discover the era) a seed-era id or alias means that model, any other name is checked
+        as today's; the era's own check follows once it is known. No model means today's
+        default, which a discovered older era replaces by its own default.
         """
+        if dialect is None:
+            # The seed eras' names are a closed list: such a name means that era's model.
+            # Anything else is today's (the live list decides).
+            if isinstance(model, str) and (model in MODELS or model in MODEL_ALIASES):
+                return MODEL_ALIASES.get(model, model)
+            return self.validate_model(model, DIALECT_2026)
         era = self.dialect(dialect)
         if not era.script_challenge:
-            return super().validate_model(model)
+            if model is None or model == "":
+                return DEFAULT_MODEL
+            if not isinstance(model, str):
+                raise LocalProtocolError(f"model must be a str, not {type(model).__name__}")
+            model = MODEL_ALIASES.get(model, model)
+            if model not in MODELS:
+                raise ModelNotSupportedError(model, MODELS, provider=self.name)
+            return model
         if model is None or model == "":
             return DEFAULT_MODEL_2026
         if not isinstance(model, str):
@@ -125,7 +142,7 @@ class DuckDuckGoProvider(Provider):
         # A conversation keeps the dialect it was held in: continuing it speaks that dialect,
         # and asking for another one is an error naming both.
         if isinstance(conversation, Conversation) and conversation.provider == self.name:
-            stored = DuckDuckGoState.of(conversation).dialect
+            stored = DuckDuckGoState.of(conversation).era
             if stored:
                 asked = options.get("dialect")
                 if asked is None:
@@ -138,11 +155,13 @@ class DuckDuckGoProvider(Provider):
         return options
 
     def _model_validator(self, options: Mapping[str, object]) -> Callable[[str | None], str]:
-        era = self.dialect(options.get("dialect"))
+        asked = options.get("dialect")
+        era = None if asked is None else self.dialect(asked)
         return lambda model: self.validate_model(model, era)
 
     def _default_base_url(self, options: Mapping[str, object]) -> str:
-        return self.dialect(options.get("dialect")).base_url
+        asked = options.get("dialect")
+        return DEFAULT_DIALECT.base_url if asked is None else self.dialect(asked).base_url
 
     def _rules(
         self,
@@ -152,37 +171,23 @@ class DuckDuckGoProvider(Provider):
         options: dict[str, object],
         rng: random.Random,
     ) -> ProviderRules:
-        dialect = self.dialect(options.pop("dialect", None))
-        default_browser = BROWSER_2026 if dialect.script_challenge else BROWSER
-        browser = options.pop("browser", default_browser)
-        if not isinstance(browser, Browser):
+        asked = options.pop("dialect", None)
+        pinned = None if asked is None else self.dialect(asked)
+        browser = options.pop("browser", None)
+        if browser is not None and not isinstance(browser, Browser):
             raise LocalProtocolError("browser must be a Browser")
         fe_version = options.pop("fe_version", "")
         if not isinstance(fe_version, str):
             raise LocalProtocolError("fe_version must be a str")
-        state = DuckDuckGoState.of(conversation)
-        if fe_version and not state.fe_version:
-            state = replace(state, fe_version=fe_version)
-        if dialect.script_challenge:
-            return self._rules_2026(state, base_url, dialect, browser, options, rng)
+        model_given = bool(options.pop("model_given", True))
         solver = options.pop("solver", None)
         if solver is not None and not callable(solver):
             raise LocalProtocolError("solver must be a callable (challenge_js, headers) -> str")
-        check_no_options(self.name, options)
-        return Rules(
-            state=state, base_url=base_url, dialect=dialect, browser=browser, solver=solver
-        )
-
-    def _rules_2026(
-        self,
-        state: DuckDuckGoState,
-        base_url: str,
-        dialect: Dialect,
-        browser: Browser,
-        options: dict[str, object],
-        rng: random.Random,
-    ) -> ProviderRules:
-        parse_brands(browser.sec_ch_ua)  # the page must be able to describe this browser
+        if solver is not None and pinned is not None and pinned.script_challenge:
+            raise LocalProtocolError(
+                "dialect 2026 takes no solver option: the session asks for the challenge's "
+                "result with a SolveChallenge step, which a driver answers"
+            )
         key_source = options.pop("key_source", generate_durable_key)
         if not callable(key_source):
             raise LocalProtocolError("key_source must be a callable returning a DurableKey")
@@ -197,20 +202,45 @@ class DuckDuckGoProvider(Provider):
         wall_clock = options.pop("wall_clock", time.time)
         if not callable(wall_clock):
             raise LocalProtocolError("wall_clock must be a callable returning epoch seconds")
-        if "solver" in options:
-            raise LocalProtocolError(
-                "dialect 2026 takes no solver option: the session asks for the challenge's "
-                "result with a SolveChallenge step, which a driver answers"
-            )
         check_no_options(self.name, options)
-        return Rules2026(
-            state=state,
-            base_url=base_url,
-            dialect=dialect,
-            browser=browser,
-            rng=rng,
-            wall_clock=wall_clock,
-            key_source=key_source,
-            keep_private_key=keep_private_key,
-            reasoning_effort=str(effort),
+        state = DuckDuckGoState.of(conversation)
+        if fe_version and not state.fe_version:
+            state = replace(state, fe_version=fe_version)
+        # Discovering, one identity serves every era: today's browser.
+        identity = browser if browser is not None else BROWSER_2026
+
+        def rules_for(name: str | Dialect) -> Rules:
+            era = self.dialect(name)
+            if era.script_challenge:
+                chosen = browser if browser is not None else BROWSER_2026
+                parse_brands(chosen.sec_ch_ua)  # the page must be able to describe it
+                return Rules2026(
+                    state=state,
+                    base_url=base_url,
+                    dialect=era,
+                    browser=chosen if pinned is not None else identity,
+                    rng=rng,
+                    wall_clock=wall_clock,
+                    key_source=key_source,
+                    keep_private_key=keep_private_key,
+                    reasoning_effort=str(effort),
+                )
+            chosen = browser if browser is not None else BROWSER
+            return Rules(
+                state=state,
+                base_url=base_url,
+                dialect=era,
+                browser=chosen if pinned is not None else identity,
+                solver=solver,
+            )
+
+        if pinned is not None:
+            return rules_for(pinned)
+
+        def model_for(model: str, era: str) -> str:
+            return self.validate_model(model if model_given else None, era)
+
+        parse_brands(identity.sec_ch_ua)
+        return DiscoveringRules(
+            base_url=base_url, browser=identity, rules_for=rules_for, model_for=model_for
         )

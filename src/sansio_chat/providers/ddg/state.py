@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sansio_chat._conversation import Conversation
+from sansio_chat._conversation import Conversation, register_state_check
 from sansio_chat._errors import LocalProtocolError
 
 __all__ = ["OWNER", "DuckDuckGoState"]
@@ -25,6 +26,9 @@ _TEXT_FIELDS = (
     "key_private",
 )
 _FIELDS = frozenset((*_TEXT_FIELDS, "cookies"))
+# The values a later request sends in a header (or body): printable ASCII only.
+_SENT_FIELDS = ("fe_version", "vqd", "vqd_hash_1", "dialect", "conversation_id", "key_n", "key_e")
+_PRINTABLE = re.compile(r"[\x20-\x7e]*")
 
 
 def _redact(value: str) -> str:
@@ -79,6 +83,14 @@ class DuckDuckGoState:
                 "the ddg conversation state: 'cookies' must be (name, value) str pairs"
             )
         object.__setattr__(self, "cookies", tuple((n, v) for n, v in cookies))
+        sent = [(name, getattr(self, name)) for name in _SENT_FIELDS]
+        sent += [("a cookie", part) for pair in self.cookies for part in pair]
+        for name, value in sent:
+            if _PRINTABLE.fullmatch(value) is None:
+                raise LocalProtocolError(
+                    f"the ddg conversation state: {name} holds a character no request header "
+                    "may carry (only printable ASCII)"
+                )
 
     def __repr__(self) -> str:
         cookies = ", ".join(f"{name}=<redacted>" for name, _ in self.cookies)
@@ -88,6 +100,16 @@ class DuckDuckGoState:
             f"dialect={self.dialect!r}, conversation_id={self.conversation_id!r}, "
             f"key_private={_redact(self.key_private)})"
         )
+
+    @property
+    def era(self) -> str:
+        """The dialect this state belongs to: the stored one, or for a conversation saved
+        before dialects were stored, the era its tokens show (``""``: none yet)."""
+        if self.dialect:
+            return self.dialect
+        if self.vqd:
+            return "2025-03" if self.fe_version or self.vqd_hash_1 else "2024"
+        return ""
 
     @classmethod
     def of(cls, conversation: Conversation) -> DuckDuckGoState:
@@ -113,3 +135,10 @@ class DuckDuckGoState:
     def store(self, conversation: Conversation) -> Conversation:
         """``conversation`` with this state as its ddg entry."""
         return conversation.with_state(OWNER, self.to_dict())
+
+
+def _check_entry(entry: Mapping[str, object]) -> None:
+    DuckDuckGoState.of(Conversation(provider=OWNER, model="-", state={OWNER: entry}))
+
+
+register_state_check(OWNER, _check_entry)

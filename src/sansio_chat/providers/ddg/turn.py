@@ -40,6 +40,7 @@ from sansio_chat._session import (
 from sansio_chat._sse import ServerSentEvent
 from sansio_chat._text import utf16_length
 from sansio_chat.providers.ddg.dialects import Dialect
+from sansio_chat.providers.ddg.eras import check_era, check_page_era
 from sansio_chat.providers.ddg.state import DuckDuckGoState
 from sansio_chat.providers.ddg.wire import (
     INPUT_CHAR_LIMIT,
@@ -88,6 +89,7 @@ class Rules(ProviderRules):
         self.challenge = state.vqd_hash_1
         self.cookies: dict[str, str] = dict(state.cookies)
         self._solved: tuple[str, str] | None = None
+        self.record_dialect = bool(state.dialect)  # a discovered era stays with the conversation
 
     def begin_turn(self, ctx: TurnContext) -> ProviderTurn:
         return Turn(self, ctx, self.check_input(ctx))
@@ -139,6 +141,7 @@ class Rules(ProviderRules):
             vqd=self.vqd,
             vqd_hash_1=self.challenge,
             cookies=tuple(self.cookies.items()),
+            dialect=self.dialect.name if self.record_dialect else "",
         )
         return replace(state.store(conversation), exhausted=exhausted)
 
@@ -272,7 +275,9 @@ class _PageExchange(ProviderExchange):
                 limit=len(body),
                 observed=received,
             )
-        self.turn.rules.fe_version = parse_fe_version(body.decode("utf-8", "replace"))
+        html = body.decode("utf-8", "replace")
+        check_page_era(self.turn.rules.dialect, html)
+        self.turn.rules.fe_version = parse_fe_version(html)
         return Decision.next()
 
 
@@ -289,6 +294,7 @@ class _StatusExchange(ProviderExchange):
         if not 200 <= status < 300:
             return ReadBody(purpose="error")
         rules = self.turn.rules
+        check_era(rules.dialect, headers)
         vqd = find_header(headers, "x-vqd-4")
         if not vqd:
             raise MissingHeaderError(
@@ -315,6 +321,8 @@ class _StatusExchange(ProviderExchange):
 
 class ChatExchange(ProviderExchange):
     """The chat call: a stream of tokens and markers, or a refusal."""
+
+    paced = True
 
     def __init__(self, turn: Turn, request: HttpRequest) -> None:
         self.turn = turn

@@ -16,7 +16,7 @@ from sansio_chat._conversation import Message
 from sansio_chat._errors import RemoteProtocolError
 from sansio_chat._http import HttpRequest
 from sansio_chat._json import loads, loads_exact
-from sansio_chat.providers.ddg.dialects import DEFAULT_DIALECT, Dialect
+from sansio_chat.providers.ddg.dialects import DIALECT_2025_03, Dialect
 
 __all__ = [
     "BASE_COOKIES",
@@ -200,7 +200,7 @@ def chat_request(
     model: str,
     messages: Sequence[Message],
     vqd: str,
-    dialect: Dialect = DEFAULT_DIALECT,
+    dialect: Dialect = DIALECT_2025_03,
     vqd_hash_1: str = "",
     fe_version: str = "",
     browser: Browser = BROWSER,
@@ -230,22 +230,24 @@ def chat_request(
 # ---------------------------------------------------------------------------------------
 
 
-# Control characters other than tab may not appear in a header value (RFC 9110 5.5); a
-# server value carrying one would turn the next request into a header injection.
-_UNSENDABLE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# Only printable ASCII reaches a request header. A control character would turn the next
+# request into a header injection (RFC 9110 5.5); bytes 0x80-0xFF cannot be encoded by the
+# HTTP clients, so a value carrying one would fail the next request untyped, and once
+# committed, every later turn of the conversation.
+_UNSENDABLE = re.compile(r"[^\x20-\x7e]")
 
 
 def sendable(value: str, what: str) -> str:
     """Return ``value`` if it may travel in a request header, else raise ``RemoteProtocolError``.
 
     Every value the server hands out and the next request sends back (token, challenge,
-    cookies, fe-version) passes through here.
+    cookies, fe-version) passes through here, before anything is committed.
     """
     bad = _UNSENDABLE.search(value)
     if bad is not None:
         raise RemoteProtocolError(
-            f"{what} holds the control character {bad.group()!r}, which no request header "
-            f"may carry: {value[:80]!r}"
+            f"{what} holds the character {bad.group()!r}, which no request header may carry "
+            f"(only printable ASCII): {value[:80]!r}"
         )
     return value
 
