@@ -13,7 +13,16 @@ from typing import Any
 import httpx
 from sansio_chat.adapters.httpx import Timeouts, Verify, aiter_turn, async_http_client
 
-from sansio_chat import Backoff, Conversation, Finished, Message, Pacer, TokenEvent, providers
+from sansio_chat import (
+    Backoff,
+    Conversation,
+    Finished,
+    Message,
+    Pacer,
+    RateLimited,
+    TokenEvent,
+    providers,
+)
 
 from ._request import ModelRoute
 
@@ -84,8 +93,8 @@ class SessionUpstream:
 
     async def stream(
         self, route: ModelRoute, messages: Sequence[Mapping[str, str]]
-    ) -> AsyncGenerator[TokenEvent | Finished, None]:
-        """Run one turn; yield its tokens and the final ``Finished``."""
+    ) -> AsyncGenerator[TokenEvent | Finished | RateLimited, None]:
+        """Run one turn; yield its tokens, each ``RateLimited`` and the final ``Finished``."""
         provider = providers.get(route.provider)
         history, turn = split_history(messages)
         conversation = Conversation(provider=route.provider, model=route.model, messages=history)
@@ -100,7 +109,7 @@ class SessionUpstream:
             events = aiter_turn(session, self._client(), turn, timeouts=self._timeouts)
             async with aclosing(events):
                 async for event in events:
-                    if isinstance(event, (TokenEvent, Finished)):
+                    if isinstance(event, (TokenEvent, Finished, RateLimited)):
                         yield event
         finally:
             self.open_streams -= 1
