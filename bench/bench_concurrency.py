@@ -1,7 +1,8 @@
 """Many simultaneous conversations in one process: turns/s and time to first token.
 
 An emulator runs in its own process on 127.0.0.1. This process starts ``--conversations``
-AsyncChatClients at once (sharing one httpx connection pool, pacing off), each running
+AsyncChatClients at once (each with its own httpx client, as by default; ``--shared-pool``
+gives them one pool; pacing off), each running
 ``--turns`` turns one after another; the first turn of each also fetches the fe-version page
 and a status token and solves a challenge. Run on asyncio, then on trio.
 

@@ -7,10 +7,16 @@ Hypercorn runs on asyncio or trio, whichever loop is current (or the ``backend``
 Shared by both servers (the gateway and the emulator) and public: any ASGI app can be served
 with it. It also holds the ASGI vocabulary the two apps use (``Scope``, ``Receive``, ``Send``,
 ``ASGIMessage``, :func:`run_lifespan`).
+
+Why this file is long: serving one app three ways (a thread, an anyio task, the foreground
+until a signal) shares one hypercorn set-up, including the two places where hypercorn and
+asyncio are corrected (HTTP/2 over cleartext off by default, no traceback for connections
+cancelled at shutdown); split up, each way would have to repeat them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
@@ -126,17 +132,65 @@ def _startup_signal(app: ASGIApp, started: anyio.Event) -> ASGIApp:
     return wrapped
 
 
+def _h2c_switch() -> None:
+    """Let a hypercorn config turn HTTP/2 over cleartext off (hypercorn has no setting for it).
+
+    Hypercorn always answers ``Upgrade: h2c`` and the HTTP/2 preface on a cleartext socket,
+    and its HTTP/2 side breaks on an early response (a 413 before the body is read raised
+    ``KeyError``; the client saw a reset). Our servers speak HTTP/1.1 unless ``h2c=True``:
+    for a config whose ``h2c`` is false, the protocol check is skipped, so such a request is
+    answered over HTTP/1.1. Configs of other servers in the process have no ``h2c`` and keep
+    hypercorn's behaviour.
+    """
+    from hypercorn.protocol.h11 import H11Protocol
+
+    original = H11Protocol._check_protocol
+    if getattr(original, "_sansio_h2c_switch", False):
+        return
+
+    async def check_protocol(self: Any, event: Any) -> None:
+        if getattr(self.config, "h2c", True):
+            await original(self, event)
+
+    check_protocol._sansio_h2c_switch = True  # type: ignore[attr-defined]
+    H11Protocol._check_protocol = check_protocol  # type: ignore[method-assign]
+
+
+def _quiet_cancelled_connections(loop: asyncio.AbstractEventLoop) -> None:
+    """Drop asyncio's report of a connection task cancelled at shutdown.
+
+    Python 3.11's ``asyncio.start_server`` calls ``task.exception()`` on every finished
+    connection task, which raises for a cancelled one; the loop then logs a 29-line
+    ``CancelledError`` traceback for each stream still in flight when the server stops.
+    Everything else goes to the handler that was there before.
+    """
+    previous = loop.get_exception_handler()
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if isinstance(context.get("exception"), asyncio.CancelledError):
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
+
+
 async def _serve_socket(
     app: ASGIApp,
     sock: socket.socket,
     shutdown_trigger: Callable[[], Awaitable[Any]],
     *,
     graceful_timeout: float = _GRACEFUL_TIMEOUT,
+    h2c: bool = False,
 ) -> None:
     """Serve ``app`` on ``sock`` (which hypercorn takes over) until the trigger returns."""
     from hypercorn.config import Config
 
+    _h2c_switch()
     config = Config()
+    config.h2c = h2c  # type: ignore[attr-defined]  # read by _h2c_switch's check
     config.bind = [f"fd://{sock.detach()}"]
     config.graceful_timeout = graceful_timeout
     config.loglevel = "WARNING"
@@ -151,6 +205,7 @@ async def _serve_socket(
     else:
         from hypercorn.asyncio import serve as asyncio_serve
 
+        _quiet_cancelled_connections(asyncio.get_running_loop())
         await asyncio_serve(framework, config, shutdown_trigger=shutdown_trigger)
 
 
@@ -161,8 +216,13 @@ async def serve_async(
     port: int = 0,
     *,
     graceful_timeout: float = _GRACEFUL_TIMEOUT,
+    h2c: bool = False,
 ) -> AsyncIterator[ServerHandle]:
-    """Serve ``app`` inside the current anyio task (asyncio or trio) for the ``async with``."""
+    """Serve ``app`` inside the current anyio task (asyncio or trio) for the ``async with``.
+
+    ``h2c=True`` also answers HTTP/2 over cleartext (``Upgrade: h2c`` or the HTTP/2
+    preface); by default every connection is HTTP/1.1.
+    """
     sock = bind_socket(host, port)
     handle = _handle_for(sock)
     stop = anyio.Event()
@@ -176,6 +236,7 @@ async def serve_async(
                     sock,
                     stop.wait,
                     graceful_timeout=graceful_timeout,
+                    h2c=h2c,
                 )
             finally:
                 started.set()
@@ -191,7 +252,8 @@ async def serve_async(
 class ServerThread:
     """An ASGI app served by hypercorn in a background thread with its own event loop.
 
-    Use as a context manager, or call :meth:`start` and :meth:`stop`.
+    Use as a context manager, or call :meth:`start` and :meth:`stop`. ``h2c=True`` also
+    answers HTTP/2 over cleartext (by default every connection is HTTP/1.1).
     """
 
     def __init__(
@@ -202,9 +264,11 @@ class ServerThread:
         *,
         backend: str = "asyncio",
         graceful_timeout: float = _GRACEFUL_TIMEOUT,
+        h2c: bool = False,
     ) -> None:
         self.app = app
         self.backend = backend
+        self.h2c = h2c
         self._host, self._port = host, port
         self._graceful_timeout = graceful_timeout
         self._stack = ExitStack()
@@ -254,6 +318,7 @@ class ServerThread:
                     sock,
                     stop.wait,
                     graceful_timeout=self._graceful_timeout,
+                    h2c=self.h2c,
                 )
             except BaseException as error:
                 failures.append(error)
@@ -299,9 +364,10 @@ def serve_in_thread(
     port: int = 0,
     *,
     backend: str = "asyncio",
+    h2c: bool = False,
 ) -> ServerThread:
     """A :class:`ServerThread` for ``with serve_in_thread(app) as server: server.base_url``."""
-    return ServerThread(app, host, port, backend=backend)
+    return ServerThread(app, host, port, backend=backend, h2c=h2c)
 
 
 def run_forever(
@@ -311,10 +377,14 @@ def run_forever(
     on_ready: Callable[[ServerHandle], None] | None = None,
     *,
     backend: str = "asyncio",
+    h2c: bool = False,
 ) -> None:
     """Serve ``app`` in this thread until Ctrl-C or SIGTERM, then shut down cleanly.
 
     ``on_ready(handle)`` is called once the socket is bound and hypercorn is serving.
+    On SIGINT or SIGTERM the server stops accepting, gives replies in flight a second to
+    finish, cancels the rest, and returns normally (no traceback; the command exits 0).
+    ``h2c=True`` also answers HTTP/2 over cleartext (by default only HTTP/1.1).
     """
     sock = bind_socket(host, port)
     handle = _handle_for(sock)
@@ -338,7 +408,7 @@ def run_forever(
             group.start_soon(watch_signals)
             group.start_soon(announce)
             try:
-                await _serve_socket(_startup_signal(app, started), sock, stop.wait)
+                await _serve_socket(_startup_signal(app, started), sock, stop.wait, h2c=h2c)
             finally:
                 started.set()
                 group.cancel_scope.cancel()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import hmac
 import logging
+import math
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import aclosing, asynccontextmanager
 from typing import Any, Protocol
@@ -15,7 +16,14 @@ from typing import Any, Protocol
 import anyio
 from sansio_chat.adapters.serving import ASGIMessage, Receive, Scope, Send, run_lifespan
 
-from sansio_chat import Finished, SansioChatError, TokenEvent, find_header, providers
+from sansio_chat import (
+    Finished,
+    RateLimited,
+    SansioChatError,
+    TokenEvent,
+    find_header,
+    providers,
+)
 
 from ._config import GatewayConfig, checked
 from ._openai import (
@@ -30,11 +38,24 @@ from ._request import ChatRequest, ModelCatalog, ModelRoute, parse_chat_request
 from ._responder import Responder, send_error, send_json
 from ._upstream import SessionUpstream
 
-__all__ = ["GatewayApp", "Upstream", "UpstreamEvent", "create_gateway_app"]
+__all__ = [
+    "LONGEST_UPSTREAM_WAIT",
+    "GatewayApp",
+    "Upstream",
+    "UpstreamEvent",
+    "create_gateway_app",
+]
 
 logger = logging.getLogger("sansio_chat.gateway")
 
-UpstreamEvent = TokenEvent | Finished
+UpstreamEvent = TokenEvent | Finished | RateLimited
+
+LONGEST_UPSTREAM_WAIT = 2.0
+"""Seconds of back-off after a refusal that a turn may wait out while holding its slot.
+
+A longer one ends the request at once with 429 and the service's wait as ``Retry-After``
+(rounded up): the caller waits instead, and the slot serves others meanwhile.
+"""
 
 # The reply ended normally but the service will take no further turn after it: the context
 # is full, which is what OpenAI's "length" means.
@@ -49,8 +70,9 @@ class Upstream(Protocol):
     ) -> AsyncGenerator[UpstreamEvent, None]:
         """Run a fresh conversation with ``messages``; yield tokens, then ``Finished``.
 
-        Errors of the client stack (``SansioChatError``) propagate; closing the generator
-        early must close the upstream response.
+        ``RateLimited`` is yielded before each back-off wait (the gateway ends the request
+        when the wait is long). Errors of the client stack (``SansioChatError``) propagate;
+        closing the generator early must close the upstream response.
         """
         ...
 
@@ -95,6 +117,7 @@ class GatewayApp:
         # websocket scopes are not served: returning without accepting rejects them.
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        _check_framing(scope)
         path: str = scope["path"]
         method: str = scope["method"]
         if path.endswith("/") and path != "/":
@@ -191,6 +214,8 @@ class GatewayApp:
                             await responder.token(event.text)
                         elif isinstance(event, Finished):
                             responder.finish_reason = _FINISH_REASONS.get(event.reason, "stop")
+                        elif event.delay > LONGEST_UPSTREAM_WAIT:
+                            raise _backoff_too_long(event.delay)
             await responder.finish()
         except GatewayError as exc:
             await responder.fail(exc)
@@ -231,6 +256,38 @@ async def _cancel_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> N
     while (await receive())["type"] != "http.disconnect":
         pass
     scope.cancel()
+
+
+def _check_framing(scope: Scope) -> None:
+    # Both lengths at once is how requests are smuggled past a proxy that reads the other
+    # one: refuse it and close the connection, so nothing after it on the connection is
+    # read as a request (RFC 9112 §6.3).
+    headers = scope["headers"]
+    if (
+        find_header(headers, b"transfer-encoding") is not None
+        and find_header(headers, b"content-length") is not None
+    ):
+        raise GatewayError(
+            status=400,
+            message="The request has both Content-Length and Transfer-Encoding.",
+            code="invalid_request",
+            headers=(("connection", "close"),),
+        )
+
+
+# Keeps an absurd wait (1e300, inf) a short header; about 31 years.
+_LONGEST_RETRY_AFTER = 1e9
+
+
+def _backoff_too_long(delay: float) -> GatewayError:
+    seconds = math.ceil(min(delay, _LONGEST_RETRY_AFTER))
+    return GatewayError(
+        status=429,
+        message=f"The service asked to wait {seconds} s before retrying.",
+        type="rate_limit_error",
+        code="rate_limit_exceeded",
+        headers=(("retry-after", str(seconds)),),
+    )
 
 
 def _auth_error(message: str, code: str) -> GatewayError:

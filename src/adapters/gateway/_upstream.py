@@ -1,23 +1,45 @@
-"""The gateway's default upstream: one fresh session per request, over one shared httpx client.
+"""The gateway's default upstream: one fresh session and one httpx client per request.
 
 Sessions are driven with :func:`~sansio_chat.adapters.httpx.aiter_turn`; the pacer is shared
 by every request, so the gateway as a whole keeps the spacing a service expects.
+
+Why a client per request and not one shared pool: httpcore assigns a request to a connection
+by scanning every pooled connection (and every queued request), so with one pool for all, each
+request costs time in proportion to the requests in flight; at 200 concurrent completions
+that scan was 39 % of the gateway's CPU and throughput fell as ``--max-concurrency`` rose. A
+request's exchanges (page, status, chat) still share its client's connection, as the direct
+``AsyncChatClient`` does. The fe-version is what requests do share: one fetch serves every
+request for ``FE_VERSION_TTL`` seconds, and a refused turn drops it.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from contextlib import aclosing
+from contextlib import AsyncExitStack, aclosing
 from typing import Any
 
 import httpx
 from sansio_chat.adapters.httpx import Timeouts, Verify, aiter_turn, async_http_client
 
-from sansio_chat import Backoff, Conversation, Finished, Message, Pacer, TokenEvent, providers
+from sansio_chat import (
+    Backoff,
+    Conversation,
+    Finished,
+    Message,
+    Pacer,
+    RateLimited,
+    SansioChatError,
+    TokenEvent,
+    providers,
+)
 
 from ._request import ModelRoute
 
-__all__ = ["SessionUpstream", "split_history"]
+__all__ = ["FE_VERSION_TTL", "SessionUpstream", "split_history"]
+
+FE_VERSION_TTL = 1800.0
+"""Seconds a fetched fe-version serves later requests (a new frontend ships rarely)."""
 
 
 def split_history(
@@ -46,8 +68,8 @@ class SessionUpstream:
             (``None``: the library default).
         max_retries, retry_base_delay: the back-off of each turn (``None``: the library
             defaults).
-        http: an ``httpx.AsyncClient`` to use instead of a new one (left open by
-            :meth:`aclose`).
+        http: an ``httpx.AsyncClient`` to use for every request instead of a new one per
+            request (left open by :meth:`aclose`).
     """
 
     def __init__(
@@ -72,41 +94,54 @@ class SessionUpstream:
         self._timeouts = Timeouts.of(timeout)
         self._pacer = Pacer() if min_interval is None else Pacer(min_interval)
         self._http = http
-        self._own_http = http is None
+        self._fe_version: dict[str, tuple[str, float]] = {}  # provider → (value, expiry)
         self.open_streams = 0
         """How many upstream turns are running now (tests watch it drop on cancellation)."""
 
-    def _client(self) -> httpx.AsyncClient:
-        # Created on first use, inside the server's event loop.
-        if self._http is None:
-            self._http = async_http_client(proxy=self._proxy, verify=self._verify)
-        return self._http
+    def _cached_fe_version(self, provider: str) -> str:
+        value, expiry = self._fe_version.get(provider, ("", 0.0))
+        return value if time.monotonic() < expiry else ""
 
     async def stream(
         self, route: ModelRoute, messages: Sequence[Mapping[str, str]]
-    ) -> AsyncGenerator[TokenEvent | Finished, None]:
-        """Run one turn; yield its tokens and the final ``Finished``."""
+    ) -> AsyncGenerator[TokenEvent | Finished | RateLimited, None]:
+        """Run one turn; yield its tokens, each ``RateLimited`` and the final ``Finished``."""
         provider = providers.get(route.provider)
         history, turn = split_history(messages)
         conversation = Conversation(provider=route.provider, model=route.model, messages=history)
+        options: dict[str, Any] = {}
+        cached = ""
+        if route.provider == "ddg":
+            cached = options["fe_version"] = self._cached_fe_version(route.provider)
         session = provider.new_session(
             base_url=self._base_urls.get(route.provider),
             conversation=conversation,
             pacer=self._pacer,
             backoff=Backoff(**self._backoff_options) if self._backoff_options else None,
+            **options,
         )
         self.open_streams += 1
         try:
-            events = aiter_turn(session, self._client(), turn, timeouts=self._timeouts)
-            async with aclosing(events):
-                async for event in events:
-                    if isinstance(event, (TokenEvent, Finished)):
-                        yield event
+            async with AsyncExitStack() as stack:
+                http = self._http
+                if http is None:
+                    http = async_http_client(proxy=self._proxy, verify=self._verify)
+                    await stack.enter_async_context(http)
+                events = aiter_turn(session, http, turn, timeouts=self._timeouts)
+                async with aclosing(events):
+                    async for event in events:
+                        if isinstance(event, (TokenEvent, Finished, RateLimited)):
+                            yield event
+        except SansioChatError:
+            if cached:  # perhaps refused for a stale frontend: fetch it afresh next time
+                self._fe_version.pop(route.provider, None)
+            raise
         finally:
             self.open_streams -= 1
+        if route.provider == "ddg" and not cached:
+            fetched = session.conversation.state_of("ddg").get("fe_version")
+            if isinstance(fetched, str) and fetched:
+                self._fe_version[route.provider] = (fetched, time.monotonic() + FE_VERSION_TTL)
 
     async def aclose(self) -> None:
-        """Close the shared httpx client (unless it was given)."""
-        if self._http is not None and self._own_http:
-            http, self._http = self._http, None
-            await http.aclose()
+        """Nothing to release: each request closes its own client (a given one stays open)."""
