@@ -36,7 +36,6 @@ from sansio_chat import (
     TokenEvent,
     providers,
 )
-
 from sansio_chat.providers.ddg import ModelInfo
 from sansio_chat.providers.ddg.models import MODELS_2026
 

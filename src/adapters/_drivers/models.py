@@ -12,7 +12,7 @@ import time
 import anyio
 import httpx
 
-from sansio_chat import HTTPStatusError, HttpRequest
+from sansio_chat import HttpRequest, HTTPStatusError
 from sansio_chat.providers import normalize_base_url
 from sansio_chat.providers.ddg import BROWSER_2026, DIALECTS, ModelInfo, models_request
 from sansio_chat.providers.ddg import parse_models as _parse_models
@@ -46,7 +46,10 @@ def _parse(status: int, body: bytes) -> tuple[ModelInfo, ...]:
 
 
 async def afetch_models(
-    http: httpx.AsyncClient, base_url: str | None = None, *, timeouts: Timeouts | float | None = None
+    http: httpx.AsyncClient,
+    base_url: str | None = None,
+    *,
+    timeouts: Timeouts | float | None = None,
 ) -> tuple[ModelInfo, ...]:
     """The live DuckDuckGo models (``base_url`` default: ``https://duck.ai``).
 
