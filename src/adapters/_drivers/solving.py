@@ -1,8 +1,7 @@
 """What the drivers share for script challenges and CPU-heavy session work.
 
-- :class:`LazySolver`: a solver made on first need (``"v8"``: :class:`V8Solver`,
-  ``"chromium"``: :class:`ChromiumSolver`), so a conversation that never meets a script
-  challenge never loads an engine;
+- :func:`solver_of`: what a driver's ``solver`` argument means (a name or ``None`` become a
+  :class:`~sansio_chat.adapters.solvers.LazySolver` the driver owns);
 - :func:`answer` / :func:`answer_sync`: hand a ``SolveChallenge`` to the solver and its result
   (or its ``ChallengeError``) to the session;
 - :func:`drain_off_loop`: drain the session's events in a worker thread. The session solves
@@ -13,12 +12,11 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import anyio.to_thread
+from sansio_chat.adapters.solvers import SOLVER_NAMES, LazySolver
 
 from sansio_chat import ChallengeError, ChallengeResult, Event, SolveChallenge
 
@@ -36,65 +34,9 @@ __all__ = [
     "start_off_loop",
 ]
 
-SOLVER_NAMES = ("v8", "chromium")
-"""The solvers a name may pick: ``"v8"`` (default) and ``"chromium"``."""
-
 SolverLike = Any
 """A solver (``solve(step)``, ``async asolve(step)``), a name from :data:`SOLVER_NAMES`,
 or ``None`` (the V8 solver, made on first need)."""
-
-
-def _factory(name: str) -> Callable[[], Any]:
-    from sansio_chat.adapters.solvers import ChromiumSolver, V8Solver
-
-    if name == "v8":
-        return V8Solver
-    if name == "chromium":
-        return ChromiumSolver
-    raise ValueError(f"unknown solver {name!r}; known: {', '.join(SOLVER_NAMES)}")
-
-
-class LazySolver:
-    """A solver created on the first challenge, closed by :meth:`close` if it was created.
-
-    ``ChallengeError`` from creating it (the engine is not installed) is raised from
-    ``solve``/``asolve``, each time, so the driver reports it as a failed challenge.
-    """
-
-    def __init__(self, name: str = "v8") -> None:
-        self.name = name
-        self._create = _factory(name)
-        self._solver: Any = None
-        self._lock = threading.Lock()
-
-    def __repr__(self) -> str:
-        return f"LazySolver({self.name!r}, created={self._solver is not None})"
-
-    def _get(self) -> Any:
-        with self._lock:
-            if self._solver is None:
-                self._solver = self._create()
-            return self._solver
-
-    def solve(self, step: SolveChallenge) -> ChallengeResult:
-        """Create the solver if needed, then solve ``step``."""
-        result: ChallengeResult = self._get().solve(step)
-        return result
-
-    async def asolve(self, step: SolveChallenge) -> ChallengeResult:
-        """Create the solver if needed (in a worker thread: it loads an engine), then solve."""
-        solver = self._solver
-        if solver is None:
-            solver = await anyio.to_thread.run_sync(self._get)
-        result: ChallengeResult = await solver.asolve(step)
-        return result
-
-    def close(self) -> None:
-        """Close the solver if it was created."""
-        with self._lock:
-            solver, self._solver = self._solver, None
-        if solver is not None:
-            solver.close()
 
 
 def solver_of(solver: SolverLike) -> tuple[Any, bool]:

@@ -1,21 +1,45 @@
 """The gateway's default upstream: one fresh session per request, over one shared httpx client.
 
-Sessions are driven with :func:`~sansio_chat.adapters.httpx.aiter_turn`; the pacer is shared
-by every request, so the gateway as a whole keeps the spacing a service expects.
+Sessions are driven with :func:`~sansio_chat.adapters.httpx.aiter_turn`; the pacer and the
+challenge solver are shared by every request, so the gateway as a whole keeps the spacing a
+service expects and keeps one engine warm. In dialect ``2026`` it also fetches (and caches)
+DuckDuckGo's live model list.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import aclosing
 from typing import Any
 
+import anyio
 import httpx
-from sansio_chat.adapters.httpx import Timeouts, Verify, aiter_turn, async_http_client
+from sansio_chat.adapters.httpx import (
+    Timeouts,
+    Verify,
+    afetch_models,
+    aiter_turn,
+    async_http_client,
+)
+from sansio_chat.adapters.solvers import LazySolver
 
-from sansio_chat import Backoff, Conversation, Finished, Message, Pacer, TokenEvent, providers
+from sansio_chat import (
+    Backoff,
+    Conversation,
+    Finished,
+    Message,
+    Pacer,
+    SansioChatError,
+    TokenEvent,
+    providers,
+)
+from sansio_chat.providers.ddg import ModelInfo
 
+from ._models import FAILED_MODELS_TTL, LIVE_MODELS_TTL
 from ._request import ModelRoute
+
+logger = logging.getLogger("sansio_chat.gateway")
 
 __all__ = ["SessionUpstream", "split_history"]
 
@@ -48,6 +72,9 @@ class SessionUpstream:
             defaults).
         http: an ``httpx.AsyncClient`` to use instead of a new one (left open by
             :meth:`aclose`).
+        solver: ``"v8"``, ``"chromium"`` (made on first need) or a solver object; closed by
+            :meth:`aclose` either way.
+        dialect: DuckDuckGo's dialect (``None``: the library default).
     """
 
     def __init__(
@@ -61,6 +88,8 @@ class SessionUpstream:
         max_retries: int | None = None,
         retry_base_delay: float | None = None,
         http: httpx.AsyncClient | None = None,
+        solver: str | Any = "v8",
+        dialect: str | None = None,
     ) -> None:
         self._backoff_options: dict[str, Any] = {}
         if max_retries is not None:
@@ -73,6 +102,10 @@ class SessionUpstream:
         self._pacer = Pacer() if min_interval is None else Pacer(min_interval)
         self._http = http
         self._own_http = http is None
+        self._solver = LazySolver(solver) if isinstance(solver, str) else solver
+        self.dialect = dialect
+        self._models: tuple[float, tuple[ModelInfo, ...] | None] | None = None
+        self._models_lock: anyio.Lock | None = None
         self.open_streams = 0
         """How many upstream turns are running now (tests watch it drop on cancellation)."""
 
@@ -89,15 +122,21 @@ class SessionUpstream:
         provider = providers.get(route.provider)
         history, turn = split_history(messages)
         conversation = Conversation(provider=route.provider, model=route.model, messages=history)
+        options: dict[str, Any] = {}
+        if route.provider == "ddg" and self.dialect is not None:
+            options["dialect"] = self.dialect
         session = provider.new_session(
             base_url=self._base_urls.get(route.provider),
             conversation=conversation,
             pacer=self._pacer,
             backoff=Backoff(**self._backoff_options) if self._backoff_options else None,
+            **options,
         )
         self.open_streams += 1
         try:
-            events = aiter_turn(session, self._client(), turn, timeouts=self._timeouts)
+            events = aiter_turn(
+                session, self._client(), turn, timeouts=self._timeouts, solver=self._solver
+            )
             async with aclosing(events):
                 async for event in events:
                     if isinstance(event, (TokenEvent, Finished)):
@@ -105,8 +144,33 @@ class SessionUpstream:
         finally:
             self.open_streams -= 1
 
+    async def live_models(self) -> tuple[ModelInfo, ...] | None:
+        """DuckDuckGo's live models in dialect ``2026`` (cached), else or on failure ``None``."""
+        if self.dialect != "2026":
+            return None
+        if self._models_lock is None:
+            self._models_lock = anyio.Lock()
+        async with self._models_lock:  # one fetch at a time; the others get its result
+            now = anyio.current_time()
+            if self._models is not None and now < self._models[0]:
+                return self._models[1]
+            found: tuple[ModelInfo, ...] | None
+            try:
+                found = await afetch_models(
+                    self._client(), self._base_urls.get("ddg"), timeouts=self._timeouts
+                )
+            except SansioChatError as exc:
+                logger.warning("the live model list could not be fetched: %s", exc)
+                found = None
+            ttl = LIVE_MODELS_TTL if found else FAILED_MODELS_TTL
+            self._models = (anyio.current_time() + ttl, found or None)
+            return found or None
+
     async def aclose(self) -> None:
-        """Close the shared httpx client (unless it was given)."""
-        if self._http is not None and self._own_http:
-            http, self._http = self._http, None
-            await http.aclose()
+        """Close the shared httpx client (unless it was given) and the solver."""
+        try:
+            if self._http is not None and self._own_http:
+                http, self._http = self._http, None
+                await http.aclose()
+        finally:
+            self._solver.close()
