@@ -55,6 +55,12 @@ class FakeSession:
         self.aborted += 1
         self._steps = iter(())
 
+    def receive_challenge_result(self, result: object, /) -> None:
+        raise AssertionError("the fake session asks for no challenge")
+
+    def receive_challenge_failure(self, reason: str, /) -> None:
+        raise AssertionError("the fake session asks for no challenge")
+
     def receive_response_head(self, status: int, headers: list[tuple[bytes, bytes]], /) -> None:
         self.heads.append((status, list(headers)))
         self._remaining -= 1

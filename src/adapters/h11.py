@@ -4,7 +4,8 @@
 default; any coroutine returning an anyio ``ByteStream`` will do, such as one end of an
 in-memory pair), tunnels through an http ``proxy`` with ``CONNECT``, wraps the stream in TLS
 when the URL is https, and keeps one connection alive across the exchanges of a turn while
-the server allows it. Like the httpx driver it makes no protocol decision.
+the server allows it. Like the httpx driver it makes no protocol decision, answers script
+challenges with ``solver`` and drains the session at exchange boundaries in a worker thread.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from typing import Any
 
 import anyio
 
-from sansio_chat import Event, HttpRequest, Sleep
+from sansio_chat import Event, HttpRequest, Sleep, SolveChallenge
 
 from ._drivers.common import Timeouts, Verify, check_sleep, track, within
 from ._drivers.h11_connection import Connector, Link, tcp
 from ._drivers.session_protocol import TurnSession
+from ._drivers.solving import SolverLike, answer, drain_off_loop, solver_of, start_off_loop
 from ._drivers.transport_errors import map_transport_errors
 
 __all__ = ["Connector", "Timeouts", "aiter_turn"]
@@ -32,39 +34,63 @@ async def aiter_turn(
     proxy: str | None = None,
     verify: Verify = True,
     timeouts: Timeouts | float | None = None,
+    solver: SolverLike = None,
 ) -> AsyncGenerator[Event, None]:
-    """Run one turn of ``session``, yielding its events; close the generator to stop early."""
+    """Run one turn of ``session``, yielding its events; close the generator to stop early.
+
+    ``solver`` answers script challenges as in ``sansio_chat.adapters.httpx.aiter_turn``.
+    """
     bounds = Timeouts.of(timeouts)
     deadline = bounds.deadline(anyio.current_time())
     received: list[str] = []
     link = Link(connect or tcp, proxy, verify, bounds)
-    session.start_turn(messages)
+    solving, owned = solver_of(solver)
     try:
-        while True:
-            step = session.next_step()
-            if isinstance(step, Sleep):
-                now = anyio.current_time()
-                await anyio.sleep(check_sleep(step.seconds, now, deadline, received, bounds))
-                continue
-            if not isinstance(step, HttpRequest):
-                return
-            with map_transport_errors(step.url, received, bounds):
-                head = await within(link.request(step), deadline, received, bounds, step.url)
-            session.receive_response_head(head.status_code, list(head.headers))
+        await start_off_loop(session, messages)
+        try:
             while True:
-                for event in session.events():
-                    yield track(event, received)
+                step = session.next_step()
+                if isinstance(step, Sleep):
+                    now = anyio.current_time()
+                    await anyio.sleep(check_sleep(step.seconds, now, deadline, received, bounds))
+                    continue
+                if isinstance(step, SolveChallenge):
+                    await answer(session, solving, step, deadline, received, bounds)
+                    events, error = await drain_off_loop(session)
+                    for event in events:
+                        yield track(event, received)
+                    if error is not None:
+                        raise error
+                    continue
+                if not isinstance(step, HttpRequest):
+                    return
                 with map_transport_errors(step.url, received, bounds):
-                    chunk = await within(link.read(), deadline, received, bounds, step.url)
-                if chunk is None:
-                    break
-                session.receive_data(chunk)
-            session.receive_eof()
-            for event in session.events():
-                yield track(event, received)
-    except BaseException:
-        # However the turn ends early, the session is told, so its next turn can start.
-        session.abort_turn()
-        raise
+                    head = await within(link.request(step), deadline, received, bounds, step.url)
+                session.receive_response_head(head.status_code, list(head.headers))
+                events, error = await drain_off_loop(session)
+                for event in events:
+                    yield track(event, received)
+                if error is not None:
+                    raise error
+                while True:
+                    with map_transport_errors(step.url, received, bounds):
+                        chunk = await within(link.read(), deadline, received, bounds, step.url)
+                    if chunk is None:
+                        break
+                    session.receive_data(chunk)
+                    for event in session.events():
+                        yield track(event, received)
+                session.receive_eof()
+                events, error = await drain_off_loop(session)
+                for event in events:
+                    yield track(event, received)
+                if error is not None:
+                    raise error
+        except BaseException:
+            # However the turn ends early, the session is told, so its next turn can start.
+            session.abort_turn()
+            raise
     finally:
+        if owned:
+            solving.close()
         await link.aclose()

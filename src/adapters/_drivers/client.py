@@ -1,9 +1,13 @@
 """The high-level clients: :class:`AsyncChatClient` (anyio) and :class:`ChatClient` (sync).
 
 A client holds one conversation (a session of one provider), one pacer shared by its
-sessions, and one httpx client. Every turn runs through the drivers in
-``httpx_turn``; a turn that does not finish (error, cancellation, a stream closed early)
-leaves the conversation exactly as it was.
+sessions, one httpx client and one challenge solver (made on the first script challenge).
+Every turn runs through the drivers in ``httpx_turn``; a turn that does not finish (error,
+cancellation, a stream closed early) leaves the conversation exactly as it was.
+
+Why this file is long: the two clients mirror each other method by method (async and
+sync), and their shared part sits above them; splitting them would part what must change
+together.
 """
 
 from __future__ import annotations
@@ -32,10 +36,14 @@ from sansio_chat import (
     TokenEvent,
     providers,
 )
+from sansio_chat.providers.ddg import ModelInfo
+from sansio_chat.providers.ddg.models import MODELS_2026
 
 from .common import Timeouts, Verify
 from .httpx_setup import async_http_client, http_client
 from .httpx_turn import aiter_turn, iter_turn
+from .models import afetch_models, fetch_models
+from .solving import SolverLike, solver_of
 
 __all__ = ["AsyncChatClient", "AsyncTurnStream", "ChatClient", "TurnStream"]
 
@@ -64,6 +72,8 @@ class _Conversing:
         clock: Callable[[], float] | None,
         rng: random.Random | None,
         backoff: Backoff | None,
+        solver: SolverLike,
+        dialect: str | None,
     ) -> None:
         name = provider or (conversation.provider if conversation else "ddg")
         if conversation is not None and conversation.provider != name:
@@ -74,6 +84,8 @@ class _Conversing:
         self._model, self._base_url = model, base_url
         self._clock, self._rng, self._backoff = clock, rng, backoff
         self._timeouts = Timeouts.of(timeout)
+        self._dialect = dialect
+        self._solver, self._own_solver = solver_of(solver)
         self._pacer = Pacer(min_interval, clock=clock)
         self._session = self._new_session(conversation)
         self._turn = 0  # id of the newest turn: an older stream still open is abandoned
@@ -81,6 +93,8 @@ class _Conversing:
 
     def _new_session(self, conversation: Conversation | None) -> ChatSession:
         options: dict[str, Any] = {"pacer": self._pacer}
+        if self._dialect is not None:
+            options["dialect"] = self._dialect
         for key, value in (("clock", self._clock), ("rng", self._rng), ("backoff", self._backoff)):
             if value is not None:
                 options[key] = value
@@ -99,6 +113,27 @@ class _Conversing:
     def conversation(self) -> Conversation:
         """The committed conversation (an immutable value)."""
         return self._session.conversation
+
+    def _builtin_models(self) -> list[ModelInfo]:
+        provider = self._provider
+        ids = provider.models
+        if provider.name == "ddg" and self._dialect_of_ddg().script_challenge:
+            ids = MODELS_2026
+        return [ModelInfo(id=model) for model in ids]
+
+    def _dialect_of_ddg(self) -> Any:
+        dialect = getattr(self._provider, "dialect", None)
+        return dialect(self._dialect) if callable(dialect) else None
+
+    def _live_models(self) -> bool:
+        # Only DuckDuckGo's 2026 era has a model list to fetch.
+        return self._provider.name == "ddg" and (
+            self._dialect is None or self._dialect_of_ddg().script_challenge
+        )
+
+    def _close_solver(self) -> None:
+        if self._own_solver:
+            self._solver.close()
 
     def new_conversation(self) -> None:
         """Forget the conversation; the next turn starts a new one."""
@@ -167,6 +202,12 @@ class AsyncChatClient(_Conversing):
         backoff: the retry policy (default: the session's, 3 retries from 2 s).
         http: an ``httpx.AsyncClient`` to share between clients (then ``proxy`` and
             ``verify`` are its business, and :meth:`aclose` leaves it open).
+        solver: answers script challenges (DuckDuckGo dialect ``2026``): an object with
+            ``solve(step)`` and ``async asolve(step)`` (left open by :meth:`aclose`), or
+            ``"v8"`` / ``"chromium"``; default ``None``: a ``V8Solver``, made on the first
+            challenge and closed with the client. Solving runs off the event loop.
+        dialect: the DuckDuckGo dialect (``"2024"``, ``"2025-03"``, ``"2026"``); ``None``:
+            the library's default for a new conversation, a loaded conversation's own.
     """
 
     def __init__(
@@ -184,9 +225,21 @@ class AsyncChatClient(_Conversing):
         rng: random.Random | None = None,
         backoff: Backoff | None = None,
         http: httpx.AsyncClient | None = None,
+        solver: SolverLike = None,
+        dialect: str | None = None,
     ) -> None:
         super().__init__(
-            provider, model, base_url, timeout, min_interval, conversation, clock, rng, backoff
+            provider,
+            model,
+            base_url,
+            timeout,
+            min_interval,
+            conversation,
+            clock,
+            rng,
+            backoff,
+            solver,
+            dialect,
         )
         self._own_http = http is None
         self._http = http if http is not None else async_http_client(proxy=proxy, verify=verify)
@@ -195,7 +248,9 @@ class AsyncChatClient(_Conversing):
         turn, session = self._begin()
         finished = False
         try:
-            events = aiter_turn(session, self._http, prompt, timeouts=self._timeouts)
+            events = aiter_turn(
+                session, self._http, prompt, timeouts=self._timeouts, solver=self._solver
+            )
             async with aclosing(events):
                 async for event in events:
                     if turn != self._turn:
@@ -222,10 +277,25 @@ class AsyncChatClient(_Conversing):
                     parts.append(event.text)
         return "".join(parts)
 
+    async def models(self, live: bool = True) -> list[ModelInfo]:
+        """The provider's models: DuckDuckGo's live list (``GET /duckchat/v1/models``, dialect
+        ``2026``) when ``live``, else (or for another provider or dialect) the built-in ids.
+
+        Raises ``TransportError``, ``Timeout``, ``HTTPStatusError`` or
+        ``RemoteProtocolError`` when the live list cannot be had.
+        """
+        if not (live and self._live_models()):
+            return self._builtin_models()
+        found = await afetch_models(self._http, self._base_url, timeouts=self._timeouts)
+        return list(found)
+
     async def aclose(self) -> None:
-        """Close the connections (unless the httpx client was given)."""
-        if self._own_http:
-            await self._http.aclose()
+        """Close the connections (unless the httpx client was given) and the own solver."""
+        try:
+            if self._own_http:
+                await self._http.aclose()
+        finally:
+            self._close_solver()
 
     async def __aenter__(self) -> AsyncChatClient:
         return self
@@ -254,9 +324,21 @@ class ChatClient(_Conversing):
         rng: random.Random | None = None,
         backoff: Backoff | None = None,
         http: httpx.Client | None = None,
+        solver: SolverLike = None,
+        dialect: str | None = None,
     ) -> None:
         super().__init__(
-            provider, model, base_url, timeout, min_interval, conversation, clock, rng, backoff
+            provider,
+            model,
+            base_url,
+            timeout,
+            min_interval,
+            conversation,
+            clock,
+            rng,
+            backoff,
+            solver,
+            dialect,
         )
         self._own_http = http is None
         self._http = http if http is not None else http_client(proxy=proxy, verify=verify)
@@ -265,7 +347,10 @@ class ChatClient(_Conversing):
         turn, session = self._begin()
         finished = False
         try:
-            with closing(iter_turn(session, self._http, prompt, timeouts=self._timeouts)) as events:
+            turn_events = iter_turn(
+                session, self._http, prompt, timeouts=self._timeouts, solver=self._solver
+            )
+            with closing(turn_events) as events:
                 for event in events:
                     if turn != self._turn:
                         self._abandoned()
@@ -291,10 +376,19 @@ class ChatClient(_Conversing):
                     parts.append(event.text)
         return "".join(parts)
 
+    def models(self, live: bool = True) -> list[ModelInfo]:
+        """The provider's models; see :meth:`AsyncChatClient.models`."""
+        if not (live and self._live_models()):
+            return self._builtin_models()
+        return list(fetch_models(self._http, self._base_url, timeouts=self._timeouts))
+
     def close(self) -> None:
-        """Close the connections (unless the httpx client was given)."""
-        if self._own_http:
-            self._http.close()
+        """Close the connections (unless the httpx client was given) and the own solver."""
+        try:
+            if self._own_http:
+                self._http.close()
+        finally:
+            self._close_solver()
 
     def __enter__(self) -> ChatClient:
         return self

@@ -2,8 +2,11 @@
 
 Thin on purpose: every protocol decision is the session's. The drivers send each
 ``HttpRequest`` exactly as described (no client default headers, no cookie jar), stream the
-decoded body into the session, sleep when told to, enforce the timeouts, always close the
-reply, and turn transport failures into ``TransportError`` / ``Timeout`` at one boundary.
+decoded body into the session, sleep when told to, hand script challenges to the solver,
+enforce the timeouts, always close the reply, and turn transport failures into
+``TransportError`` / ``Timeout`` at one boundary. The async driver drains the session at
+exchange boundaries (after a head, at the end of a body) in a worker thread: that is where
+the session does CPU-heavy work (the ``2025-03`` challenge), which must not stall the loop.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from typing import Any, cast
 import anyio
 import httpx
 
-from sansio_chat import Event, HttpRequest, Sleep
+from sansio_chat import Event, HttpRequest, Sleep, SolveChallenge
 
 from .common import Timeouts, check_sleep, total_timeout, track, within
 from .session_protocol import TurnSession
+from .solving import SolverLike, answer, answer_sync, drain_off_loop, solver_of, start_off_loop
 from .transport_errors import map_transport_errors, transport_error
 
 __all__ = ["aiter_turn", "iter_turn"]
@@ -71,33 +75,52 @@ async def aiter_turn(
     messages: Any,
     *,
     timeouts: Timeouts | float | None = None,
+    solver: SolverLike = None,
 ) -> AsyncGenerator[Event, None]:
     """Run one turn of ``session`` over ``http``, yielding its events as they arrive.
+
+    ``solver`` answers script challenges (dialect ``2026``): anything with ``solve(step)``
+    and ``async asolve(step)``, ``"v8"`` or ``"chromium"``; ``None``: a ``V8Solver`` made
+    on first need and closed with the turn. The solve runs off the event loop and counts
+    against the total timeout.
 
     Close the generator when you stop early (``contextlib.aclosing``): that closes the reply.
     """
     limits = Timeouts.of(timeouts)
     deadline = limits.deadline(anyio.current_time())
     received: list[str] = []
-    session.start_turn(messages)
-    # However the turn ends early (a transport error, a timeout, a cancellation, the
-    # caller closing this generator), the session is told, so its next turn can start.
+    solving, owned = solver_of(solver)
     try:
-        while True:
-            step = session.next_step()
-            if isinstance(step, Sleep):
-                wait = check_sleep(step.seconds, anyio.current_time(), deadline, received, limits)
-                await anyio.sleep(wait)
-                continue
-            if not isinstance(step, HttpRequest):
-                return
-            exchange = _exchange(session, http, step, limits, deadline, received)
-            async with aclosing(exchange):
-                async for event in exchange:
-                    yield event
-    except BaseException:
-        session.abort_turn()
-        raise
+        await start_off_loop(session, messages)
+        # However the turn ends early (a transport error, a timeout, a cancellation, the
+        # caller closing this generator), the session is told, so its next turn can start.
+        try:
+            while True:
+                step = session.next_step()
+                if isinstance(step, Sleep):
+                    now = anyio.current_time()
+                    await anyio.sleep(check_sleep(step.seconds, now, deadline, received, limits))
+                    continue
+                if isinstance(step, SolveChallenge):
+                    await answer(session, solving, step, deadline, received, limits)
+                    events, error = await drain_off_loop(session)
+                    for event in events:
+                        yield track(event, received)
+                    if error is not None:
+                        raise error
+                    continue
+                if not isinstance(step, HttpRequest):
+                    return
+                exchange = _exchange(session, http, step, limits, deadline, received)
+                async with aclosing(exchange):
+                    async for event in exchange:
+                        yield event
+        except BaseException:
+            session.abort_turn()
+            raise
+    finally:
+        if owned:
+            solving.close()
 
 
 async def _exchange(
@@ -117,9 +140,12 @@ async def _exchange(
     chunks = cast("AsyncGenerator[bytes, None]", response.aiter_bytes())
     try:
         session.receive_response_head(response.status_code, response.headers.raw)
+        events, error = await drain_off_loop(session)
+        for event in events:
+            yield track(event, received)
+        if error is not None:
+            raise error
         while True:
-            for event in session.events():
-                yield track(event, received)
             try:  # the hot loop: the same mapping as map_transport_errors, inline
                 if deadline is None:
                     chunk = await chunks.__anext__()
@@ -133,9 +159,14 @@ async def _exchange(
                     raise
                 raise error from exc
             session.receive_data(chunk)
+            for event in session.events():
+                yield track(event, received)
         session.receive_eof()
-        for event in session.events():
+        events, error = await drain_off_loop(session)
+        for event in events:
             yield track(event, received)
+        if error is not None:
+            raise error
     finally:
         with anyio.CancelScope(shield=True):
             await _unwind(chunks)
@@ -148,28 +179,42 @@ def iter_turn(
     messages: Any,
     *,
     timeouts: Timeouts | float | None = None,
+    solver: SolverLike = None,
 ) -> Generator[Event, None, None]:
     """Run one turn of ``session`` over ``http``, yielding its events as they arrive.
 
+    ``solver`` answers script challenges as in :func:`aiter_turn` (its ``solve`` is called).
     Close the generator when you stop early: that closes the reply. The total timeout is
-    checked between reads, so it may be overrun by at most one read timeout.
+    checked between reads and after a solve, so it may be overrun by at most one read
+    timeout or one solver time limit.
     """
     limits = Timeouts.of(timeouts)
     deadline = limits.deadline(time.monotonic())
     received: list[str] = []
-    session.start_turn(messages)
+    solving, owned = solver_of(solver)
     try:
-        while True:
-            step = session.next_step()
-            if isinstance(step, Sleep):
-                time.sleep(check_sleep(step.seconds, time.monotonic(), deadline, received, limits))
-                continue
-            if not isinstance(step, HttpRequest):
-                return
-            yield from _sync_exchange(session, http, step, limits, deadline, received)
-    except BaseException:
-        session.abort_turn()
-        raise
+        session.start_turn(messages)
+        try:
+            while True:
+                step = session.next_step()
+                if isinstance(step, Sleep):
+                    now = time.monotonic()
+                    time.sleep(check_sleep(step.seconds, now, deadline, received, limits))
+                    continue
+                if isinstance(step, SolveChallenge):
+                    answer_sync(session, solving, step, deadline, received, limits)
+                    for event in session.events():
+                        yield track(event, received)
+                    continue
+                if not isinstance(step, HttpRequest):
+                    return
+                yield from _sync_exchange(session, http, step, limits, deadline, received)
+        except BaseException:
+            session.abort_turn()
+            raise
+    finally:
+        if owned:
+            solving.close()
 
 
 def _sync_exchange(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from sansio_chat import Event, Step
+from sansio_chat import ChallengeResult, Event, Step
 
 __all__ = ["TurnSession"]
 
@@ -18,6 +18,12 @@ class TurnSession(Protocol):
 
     def next_step(self) -> Step:
         """What to do next."""
+
+    def receive_challenge_result(self, result: ChallengeResult, /) -> None:
+        """Answer the last ``SolveChallenge`` with what the script resolved to."""
+
+    def receive_challenge_failure(self, reason: str, /) -> None:
+        """Tell that the last ``SolveChallenge`` could not be evaluated."""
 
     def receive_response_head(self, status: int, headers: list[tuple[bytes, bytes]], /) -> None:
         """Feed the status and headers of a reply."""

@@ -26,9 +26,11 @@ from sansio_chat import (
 )
 
 from ._config import GatewayConfig, checked
+from ._models import DialectProvider, live_entries
 from ._openai import (
     GatewayError,
     internal_error,
+    live_models_body,
     map_upstream_error,
     model_body,
     model_not_found,
@@ -141,7 +143,7 @@ class GatewayApp:
         if path == "/v1/chat/completions":
             await self._chat_completions(scope, receive, send)
         elif path == "/v1/models":
-            await send_json(send, 200, models_body(self.catalog.listing()))
+            await send_json(send, 200, await self._models_body())
         else:
             await self._one_model(path.removeprefix("/v1/models/"), send)
 
@@ -158,6 +160,17 @@ class GatewayApp:
         matches = hmac.compare_digest(token.strip(), self._expected_auth)
         if scheme.lower() != b"bearer" or not matches:
             raise _auth_error("Incorrect API key provided.", "invalid_api_key")
+
+    async def _models_body(self) -> bytes:
+        # Dialect 2026: DuckDuckGo's live list with capability flags (built-in on failure).
+        fetch = getattr(self.upstream, "live_models", None)
+        live = await fetch() if fetch is not None else None
+        if not live:
+            return models_body(self.catalog.listing())
+        for provider in self.catalog.providers:
+            if isinstance(provider, DialectProvider):
+                provider.live = tuple(m.id for m in live)
+        return live_models_body(live_entries("ddg", live, self.catalog.listing()))
 
     async def _one_model(self, model_id: str, send: Send) -> None:
         for entry, owner in self.catalog.listing():
@@ -319,7 +332,14 @@ def create_gateway_app(
     Raises ``ValueError`` or ``LocalProtocolError`` for a bad setting.
     """
     config = checked(dataclasses.replace(config or GatewayConfig(), **settings))
-    catalog = ModelCatalog(tuple(providers.get(name) for name in config.providers))
+    catalog = ModelCatalog(
+        tuple(
+            DialectProvider(providers.get(name), config.dialect)
+            if name == "ddg" and config.dialect is not None
+            else providers.get(name)
+            for name in config.providers
+        )
+    )
     if upstream is None:
         base_urls = {
             name: url for name in config.providers if (url := config.base_url_for(name)) is not None
@@ -332,5 +352,7 @@ def create_gateway_app(
             min_interval=config.min_interval,
             max_retries=config.max_retries,
             retry_base_delay=config.retry_base_delay,
+            solver=config.solver,
+            dialect=config.dialect,
         )
     return GatewayApp(config, catalog, upstream)

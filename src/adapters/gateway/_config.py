@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sansio_chat import providers
 from sansio_chat.providers import normalize_base_url
+from sansio_chat.providers.ddg import DIALECTS
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -48,6 +50,11 @@ class GatewayConfig:
         max_retries: retries of a refused upstream request (``None``: the library
             default, 3); a gateway may prefer to fail fast and let its clients retry.
         retry_base_delay: back-off base delay in seconds (``None``: the library default).
+        solver: answers DuckDuckGo's script challenges (dialect ``2026``): ``"v8"``
+            (default; made on the first challenge), ``"chromium"``, or a solver object
+            (``solve``, ``asolve``, ``close``; closed with the gateway).
+        dialect: the DuckDuckGo dialect (``"2024"``, ``"2025-03"``, ``"2026"``); ``None``:
+            the library's default. In ``2026`` ``GET /v1/models`` lists the live models.
     """
 
     providers: tuple[str, ...] = ("ddg", "darkai")
@@ -62,6 +69,8 @@ class GatewayConfig:
     min_interval: float | None = None
     max_retries: int | None = None
     retry_base_delay: float | None = None
+    solver: str | Any = "v8"
+    dialect: str | None = None
 
     def base_url_for(self, provider: str) -> str | None:
         """Return the upstream base URL configured for ``provider``."""
@@ -93,6 +102,15 @@ def checked(config: GatewayConfig) -> GatewayConfig:
         raise ValueError("max_body_bytes must be >= 1")
     if config.max_retries is not None and config.max_retries < 0:
         raise ValueError("max_retries must be >= 0")
+    if isinstance(config.solver, str) and config.solver not in ("v8", "chromium"):
+        raise ValueError(f"unknown solver {config.solver!r}; use 'v8' or 'chromium'")
+    if not isinstance(config.solver, str) and not callable(getattr(config.solver, "asolve", None)):
+        raise ValueError("solver must be 'v8', 'chromium' or an object with asolve(step)")
+    if config.dialect is not None:
+        if "ddg" not in config.providers:
+            raise ValueError("dialect is a DuckDuckGo setting; the ddg provider is not served")
+        if config.dialect not in DIALECTS:
+            raise ValueError(f"unknown dialect {config.dialect!r}; known: {', '.join(DIALECTS)}")
     if config.api_key == "":
         raise ValueError("api_key must not be empty (use None for no authentication)")
     return dataclasses.replace(config, base_url=base_url)

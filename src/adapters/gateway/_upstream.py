@@ -1,7 +1,9 @@
 """The gateway's default upstream: one fresh session and one httpx client per request.
 
-Sessions are driven with :func:`~sansio_chat.adapters.httpx.aiter_turn`; the pacer is shared
-by every request, so the gateway as a whole keeps the spacing a service expects.
+Sessions are driven with :func:`~sansio_chat.adapters.httpx.aiter_turn`; the pacer and the
+challenge solver are shared by every request, so the gateway as a whole keeps the spacing a
+service expects and keeps one engine warm. In dialect ``2026`` it also fetches (and caches)
+DuckDuckGo's live model list.
 
 Why a client per request and not one shared pool: httpcore assigns a request to a connection
 by scanning every pooled connection (and every queued request), so with one pool for all, each
@@ -14,13 +16,22 @@ request for ``FE_VERSION_TTL`` seconds, and a refused turn drops it.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import AsyncExitStack, aclosing
 from typing import Any
 
+import anyio
 import httpx
-from sansio_chat.adapters.httpx import Timeouts, Verify, aiter_turn, async_http_client
+from sansio_chat.adapters.httpx import (
+    Timeouts,
+    Verify,
+    afetch_models,
+    aiter_turn,
+    async_http_client,
+)
+from sansio_chat.adapters.solvers import LazySolver
 
 from sansio_chat import (
     Backoff,
@@ -33,8 +44,12 @@ from sansio_chat import (
     TokenEvent,
     providers,
 )
+from sansio_chat.providers.ddg import ModelInfo
 
+from ._models import FAILED_MODELS_TTL, LIVE_MODELS_TTL
 from ._request import ModelRoute
+
+logger = logging.getLogger("sansio_chat.gateway")
 
 __all__ = ["FE_VERSION_TTL", "SessionUpstream", "split_history"]
 
@@ -70,6 +85,9 @@ class SessionUpstream:
             defaults).
         http: an ``httpx.AsyncClient`` to use for every request instead of a new one per
             request (left open by :meth:`aclose`).
+        solver: ``"v8"``, ``"chromium"`` (made on first need) or a solver object; closed by
+            :meth:`aclose` either way.
+        dialect: DuckDuckGo's dialect (``None``: the library default).
     """
 
     def __init__(
@@ -83,6 +101,8 @@ class SessionUpstream:
         max_retries: int | None = None,
         retry_base_delay: float | None = None,
         http: httpx.AsyncClient | None = None,
+        solver: str | Any = "v8",
+        dialect: str | None = None,
     ) -> None:
         self._backoff_options: dict[str, Any] = {}
         if max_retries is not None:
@@ -95,8 +115,20 @@ class SessionUpstream:
         self._pacer = Pacer() if min_interval is None else Pacer(min_interval)
         self._http = http
         self._fe_version: dict[str, tuple[str, float]] = {}  # provider → (value, expiry)
+        self._solver = LazySolver(solver) if isinstance(solver, str) else solver
+        self.dialect = dialect
+        self._models: tuple[float, tuple[ModelInfo, ...] | None] | None = None
+        self._models_lock: anyio.Lock | None = None
         self.open_streams = 0
         """How many upstream turns are running now (tests watch it drop on cancellation)."""
+
+    async def _client(self, stack: AsyncExitStack) -> httpx.AsyncClient:
+        """The given client, or a new one that ``stack`` closes."""
+        if self._http is not None:
+            return self._http
+        return await stack.enter_async_context(
+            async_http_client(proxy=self._proxy, verify=self._verify)
+        )
 
     def _cached_fe_version(self, provider: str) -> str:
         value, expiry = self._fe_version.get(provider, ("", 0.0))
@@ -113,6 +145,8 @@ class SessionUpstream:
         cached = ""
         if route.provider == "ddg":
             cached = options["fe_version"] = self._cached_fe_version(route.provider)
+            if self.dialect is not None:
+                options["dialect"] = self.dialect
         session = provider.new_session(
             base_url=self._base_urls.get(route.provider),
             conversation=conversation,
@@ -123,11 +157,10 @@ class SessionUpstream:
         self.open_streams += 1
         try:
             async with AsyncExitStack() as stack:
-                http = self._http
-                if http is None:
-                    http = async_http_client(proxy=self._proxy, verify=self._verify)
-                    await stack.enter_async_context(http)
-                events = aiter_turn(session, http, turn, timeouts=self._timeouts)
+                http = await self._client(stack)
+                events = aiter_turn(
+                    session, http, turn, timeouts=self._timeouts, solver=self._solver
+                )
                 async with aclosing(events):
                     async for event in events:
                         if isinstance(event, (TokenEvent, Finished, RateLimited)):
@@ -143,5 +176,31 @@ class SessionUpstream:
             if isinstance(fetched, str) and fetched:
                 self._fe_version[route.provider] = (fetched, time.monotonic() + FE_VERSION_TTL)
 
+    async def live_models(self) -> tuple[ModelInfo, ...] | None:
+        """DuckDuckGo's live models in dialect ``2026`` (cached), else or on failure ``None``."""
+        if self.dialect != "2026":
+            return None
+        if self._models_lock is None:
+            self._models_lock = anyio.Lock()
+        async with self._models_lock:  # one fetch at a time; the others get its result
+            now = anyio.current_time()
+            if self._models is not None and now < self._models[0]:
+                return self._models[1]
+            found: tuple[ModelInfo, ...] | None
+            try:
+                async with AsyncExitStack() as stack:
+                    found = await afetch_models(
+                        await self._client(stack),
+                        self._base_urls.get("ddg"),
+                        timeouts=self._timeouts,
+                    )
+            except SansioChatError as exc:
+                logger.warning("the live model list could not be fetched: %s", exc)
+                found = None
+            ttl = LIVE_MODELS_TTL if found else FAILED_MODELS_TTL
+            self._models = (anyio.current_time() + ttl, found or None)
+            return found or None
+
     async def aclose(self) -> None:
-        """Nothing to release: each request closes its own client (a given one stays open)."""
+        """Close the solver (each request closes its own client; a given one stays open)."""
+        self._solver.close()

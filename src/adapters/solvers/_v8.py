@@ -17,7 +17,10 @@ from ._fragment import MAX_SNIPPET_CHARS, parse_fragment
 
 __all__ = ["V8Solver"]
 
-_INSTALL_HINT = 'the V8 solver needs mini-racer: pip install "sansio-chat[js]"'
+_INSTALL_HINT = (
+    "the V8 solver needs mini-racer (a dependency of sansio-chat that is missing here): "
+    'pip install mini-racer (or: pip install "sansio-chat[js]")'
+)
 _MAX_ROUNDS = 8
 _MAX_SNIPPETS = 64
 _MAX_RESULT_CHARS = 1 << 20
