@@ -30,6 +30,7 @@ from sansio_chat import (
     Conversation,
     Event,
     Finished,
+    Limits,
     LocalProtocolError,
     MessagesLike,
     Pacer,
@@ -74,6 +75,7 @@ class _Conversing:
         backoff: Backoff | None,
         solver: SolverLike,
         dialect: str | None,
+        max_reply_chars: int | None = None,
     ) -> None:
         name = provider or (conversation.provider if conversation else "ddg")
         if conversation is not None and conversation.provider != name:
@@ -85,6 +87,7 @@ class _Conversing:
         self._clock, self._rng, self._backoff = clock, rng, backoff
         self._timeouts = Timeouts.of(timeout)
         self._dialect = dialect
+        self._limits = None if max_reply_chars is None else Limits(max_reply_chars=max_reply_chars)
         self._solver, self._own_solver = solver_of(solver)
         self._pacer = Pacer(min_interval, clock=clock)
         self._session = self._new_session(conversation)
@@ -95,6 +98,8 @@ class _Conversing:
         options: dict[str, Any] = {"pacer": self._pacer}
         if self._dialect is not None:
             options["dialect"] = self._dialect
+        if self._limits is not None:
+            options["limits"] = self._limits
         for key, value in (("clock", self._clock), ("rng", self._rng), ("backoff", self._backoff)):
             if value is not None:
                 options[key] = value
@@ -207,7 +212,10 @@ class AsyncChatClient(_Conversing):
             ``"v8"`` / ``"chromium"``; default ``None``: a ``V8Solver``, made on the first
             challenge and closed with the client. Solving runs off the event loop.
         dialect: the DuckDuckGo dialect (``"2024"``, ``"2025-03"``, ``"2026"``); ``None``:
-            the library's default for a new conversation, a loaded conversation's own.
+            discovered from the service's first answer (a loaded conversation keeps its own).
+        max_reply_chars: the longest reply accepted, in characters (default
+            ``Limits.max_reply_chars``, 4 Mi); a longer one ends the turn with
+            ``RemoteProtocolError(limit=…, observed=…)`` and its partial text.
     """
 
     def __init__(
@@ -227,6 +235,7 @@ class AsyncChatClient(_Conversing):
         http: httpx.AsyncClient | None = None,
         solver: SolverLike = None,
         dialect: str | None = None,
+        max_reply_chars: int | None = None,
     ) -> None:
         super().__init__(
             provider,
@@ -240,6 +249,7 @@ class AsyncChatClient(_Conversing):
             backoff,
             solver,
             dialect,
+            max_reply_chars,
         )
         self._own_http = http is None
         self._http = http if http is not None else async_http_client(proxy=proxy, verify=verify)
@@ -326,6 +336,7 @@ class ChatClient(_Conversing):
         http: httpx.Client | None = None,
         solver: SolverLike = None,
         dialect: str | None = None,
+        max_reply_chars: int | None = None,
     ) -> None:
         super().__init__(
             provider,
@@ -339,6 +350,7 @@ class ChatClient(_Conversing):
             backoff,
             solver,
             dialect,
+            max_reply_chars,
         )
         self._own_http = http is None
         self._http = http if http is not None else http_client(proxy=proxy, verify=verify)

@@ -354,5 +354,6 @@ def create_gateway_app(
             retry_base_delay=config.retry_base_delay,
             solver=config.solver,
             dialect=config.dialect,
+            max_reply_chars=config.max_reply_chars,
         )
     return GatewayApp(config, catalog, upstream)

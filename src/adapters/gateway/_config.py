@@ -54,7 +54,10 @@ class GatewayConfig:
             (default; made on the first challenge), ``"chromium"``, or a solver object
             (``solve``, ``asolve``, ``close``; closed with the gateway).
         dialect: the DuckDuckGo dialect (``"2024"``, ``"2025-03"``, ``"2026"``); ``None``:
-            the library's default. In ``2026`` ``GET /v1/models`` lists the live models.
+            discovered from the service's answers. In ``2026`` ``GET /v1/models`` lists the
+            live models.
+        max_reply_chars: the longest upstream reply, in characters (``None``: the library
+            default, 4 Mi); a longer one ends the completion with a 502.
     """
 
     providers: tuple[str, ...] = ("ddg", "darkai")
@@ -71,6 +74,7 @@ class GatewayConfig:
     retry_base_delay: float | None = None
     solver: str | Any = "v8"
     dialect: str | None = None
+    max_reply_chars: int | None = None
 
     def base_url_for(self, provider: str) -> str | None:
         """Return the upstream base URL configured for ``provider``."""
@@ -111,6 +115,12 @@ def checked(config: GatewayConfig) -> GatewayConfig:
             raise ValueError("dialect is a DuckDuckGo setting; the ddg provider is not served")
         if config.dialect not in DIALECTS:
             raise ValueError(f"unknown dialect {config.dialect!r}; known: {', '.join(DIALECTS)}")
+    if config.max_reply_chars is not None and (
+        isinstance(config.max_reply_chars, bool)
+        or not isinstance(config.max_reply_chars, int)
+        or config.max_reply_chars < 1
+    ):
+        raise ValueError("max_reply_chars must be an int >= 1 (or None)")
     if config.api_key == "":
         raise ValueError("api_key must not be empty (use None for no authentication)")
     return dataclasses.replace(config, base_url=base_url)

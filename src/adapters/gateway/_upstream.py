@@ -37,6 +37,7 @@ from sansio_chat import (
     Backoff,
     Conversation,
     Finished,
+    Limits,
     Message,
     Pacer,
     RateLimited,
@@ -87,7 +88,8 @@ class SessionUpstream:
             request (left open by :meth:`aclose`).
         solver: ``"v8"``, ``"chromium"`` (made on first need) or a solver object; closed by
             :meth:`aclose` either way.
-        dialect: DuckDuckGo's dialect (``None``: the library default).
+        dialect: DuckDuckGo's dialect (``None``: discovered).
+        max_reply_chars: the longest reply accepted (``None``: the library default).
     """
 
     def __init__(
@@ -103,6 +105,7 @@ class SessionUpstream:
         http: httpx.AsyncClient | None = None,
         solver: str | Any = "v8",
         dialect: str | None = None,
+        max_reply_chars: int | None = None,
     ) -> None:
         self._backoff_options: dict[str, Any] = {}
         if max_retries is not None:
@@ -114,6 +117,7 @@ class SessionUpstream:
         self._timeouts = Timeouts.of(timeout)
         self._pacer = Pacer() if min_interval is None else Pacer(min_interval)
         self._http = http
+        self._limits = None if max_reply_chars is None else Limits(max_reply_chars=max_reply_chars)
         self._fe_version: dict[str, tuple[str, float]] = {}  # provider → (value, expiry)
         self._solver = LazySolver(solver) if isinstance(solver, str) else solver
         self.dialect = dialect
@@ -147,6 +151,8 @@ class SessionUpstream:
             cached = options["fe_version"] = self._cached_fe_version(route.provider)
             if self.dialect is not None:
                 options["dialect"] = self.dialect
+        if self._limits is not None:
+            options["limits"] = self._limits
         session = provider.new_session(
             base_url=self._base_urls.get(route.provider),
             conversation=conversation,
