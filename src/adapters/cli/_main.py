@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -236,6 +235,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             output = output_for(args, as_json)
         output.as_json = as_json
         if debug:
+            import logging
+
             from ._redact import RedactSecrets
 
             handler = logging.StreamHandler(err)

@@ -13,13 +13,17 @@ from collections.abc import Mapping
 
 from ._types import non_negative_int, non_negative_seconds, positive_seconds, proxy_url
 
-__all__ = ["DIALECTS", "ENVIRONMENT", "SOLVERS", "client_options", "env_default"]
+__all__ = ["DIALECTS", "ENVIRONMENT", "PROVIDERS", "SOLVERS", "client_options", "env_default"]
 
 DIALECTS = ("2024", "2025-03", "2025-03-lenient", "2026")
 """The protocol eras of the DuckDuckGo side (``--dialect``; default: discover)."""
 
 SOLVERS = ("v8", "chromium")
 """The script-challenge solvers (``--solver``)."""
+
+PROVIDERS = ("ddg", "darkai")
+"""``sansio_chat.providers.names()``, spelled out so that ``--help`` need not import the
+providers (a test keeps the two equal)."""
 
 ENVIRONMENT: Mapping[str, tuple[str, str]] = {
     # variable: (the option it sets, what it means)
@@ -59,13 +63,13 @@ def _env_typed(name: str, parse: object) -> object:
 
 def client_options(parser: argparse.ArgumentParser, *, service: bool = True) -> None:
     """Add the options of ``ask``, ``chat`` (``service``) and ``demo`` to ``parser``."""
-    from sansio_chat import DEFAULT_MIN_INTERVAL, providers
+    from sansio_chat import DEFAULT_MIN_INTERVAL
 
     add = parser.add_argument
     add(
         "-p",
         "--provider",
-        choices=providers.names(),
+        choices=PROVIDERS,
         default=env_default("PROVIDER"),
         help="the service: ddg (default) or darkai [$SANSIO_CHAT_PROVIDER]",
     )

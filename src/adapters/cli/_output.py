@@ -8,7 +8,6 @@ import re
 import sys
 import threading
 import time
-import traceback
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
@@ -335,6 +334,8 @@ def report(error: BaseException, output: Output, debug: bool) -> int:
     status = exit_status(error)
     output.error(error, status)
     if debug:
+        import traceback
+
         traceback.print_exception(error, file=output.err)
     kind, message = user_words(error)
     output.err.write(f"sansio-chat: {kind}: {message}\n")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import math
-from urllib.parse import urlsplit
 
 __all__ = [
     "non_negative_int",
@@ -65,6 +63,9 @@ _SOCKS = ("socks5", "socks5h")
 
 def proxy_url(text: str) -> str:
     """An ``http``, ``https`` or (with the ``socksio`` package) ``socks5`` proxy URL."""
+    import importlib.util
+    from urllib.parse import urlsplit
+
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https", *_SOCKS) or not parts.hostname:
         raise argparse.ArgumentTypeError(
