@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-import pexpect
+import pexpect  # type: ignore[import-untyped]
 import pytest
 
 from fixtures_emulator import EmulatorHandle
@@ -24,8 +24,17 @@ def _spawn(emulator: EmulatorHandle, data_dir: Path, *extra: str) -> pexpect.spa
     }
     child = pexpect.spawn(
         sys.executable,
-        ["-m", "sansio_chat.adapters.cli", "chat", "--base-url", emulator.base_url,
-         "--min-interval", "0", "--plain", *extra],  # fmt: skip
+        [
+            "-m",
+            "sansio_chat.adapters.cli",
+            "chat",
+            "--base-url",
+            emulator.base_url,
+            "--min-interval",
+            "0",
+            "--plain",
+            *extra,
+        ],
         env=env,
         encoding="utf-8",
         timeout=30,
@@ -91,7 +100,10 @@ def test_a_terminal_session(emulator: EmulatorHandle, tmp_path: Path) -> None:
     assert isinstance(messages, list)
     contents = [(m["role"], m["content"]) for m in messages]
     assert ("user", "/help") not in contents
-    assert [c for r, c in contents if r == "user"] == ["hello", "again"]  # retried once, "slow" dropped
+    assert [c for r, c in contents if r == "user"] == [
+        "hello",
+        "again",
+    ]  # retried once, "slow" dropped
     assert ("system", "be brief") in contents
     assert saved["model"] == "o3-mini"
 
@@ -106,7 +118,7 @@ def test_ctrl_d_leaves_and_a_line_with_text_is_dropped_by_ctrl_c(
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
-    assert emulator.control.requests_to("chat") == []
+    assert emulator.control.requests_to("ddg") == []
     assert not (tmp_path / "conversations").exists()
 
 
@@ -117,7 +129,9 @@ def test_multi_line_input_with_escape_enter(emulator: EmulatorHandle, tmp_path: 
     child.expect_exact("you>")
     child.sendeof()
     child.expect(pexpect.EOF)
-    user = [m["content"] for m in _saved(tmp_path)["messages"] if m["role"] == "user"]  # type: ignore[union-attr,index]
+    messages = _saved(tmp_path)["messages"]
+    assert isinstance(messages, list)
+    user = [m["content"] for m in messages if m["role"] == "user"]
     assert user == ["line one\nline two"]
 
 

@@ -331,8 +331,9 @@ class _Chat:
         except Failure as error:
             self.say(f"sansio-chat: {error}")
             return
-        conversation = self.client.conversation
+        conversation: Conversation | None = self.client.conversation
         if provider != self.client.provider:
+            assert conversation is not None
             if conversation.messages:
                 self.say(
                     f"sansio-chat: {requested} is a {provider} model and this conversation is "
