@@ -128,7 +128,7 @@ def _parser(chosen: str | None) -> argparse.ArgumentParser:
         "each line of stdin is a turn.",
     )
     client_options(chat_)
-    chat_.set_defaults(command=_lazy("_commands", "chat"))
+    chat_.set_defaults(command=_lazy("_chat", "chat"))
 
     models_ = sub(
         "models",
