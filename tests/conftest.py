@@ -22,3 +22,11 @@ pytest_plugins: list[str] = ["fixtures_emulator", "hostile_server"]
 def anyio_backend(request: pytest.FixtureRequest) -> str:
     """Run every ``@pytest.mark.anyio`` test on asyncio and on trio."""
     return str(request.param)
+
+
+@pytest.fixture(autouse=True)
+def _cli_data_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keep the command line's saved conversations and history out of the user's home."""
+    monkeypatch.setenv("SANSIO_CHAT_DATA_DIR", str(tmp_path_factory.mktemp("sansio-chat-data")))

@@ -39,7 +39,14 @@ def test_ask_json_prints_one_event_per_line(
     tokens = [line["text"] for line in lines if line["type"] == "token"]
     assert len(tokens) == 4
     assert "".join(tokens) == emulator.expected_reply("hello")
-    assert lines[-1] == {"type": "finished", "reason": "stop"}
+    # The resolved provider and model open and close the turn (issue 17).
+    assert lines[0] == {"type": "start", "provider": "ddg", "model": "gpt-4o-mini"}
+    assert lines[-1] == {
+        "type": "finished",
+        "reason": "stop",
+        "provider": "ddg",
+        "model": "gpt-4o-mini",
+    }
     assert {"type": "vqd_update"} in lines  # announced, its secret value left out
 
 
@@ -79,7 +86,7 @@ def test_chat_reports_a_failed_turn_and_goes_on(
     assert main(["chat", "--base-url", emulator.base_url, "--min-interval", "0"]) == 3
     out, err = capsys.readouterr()
     assert out == emulator.expected_reply("two") + "\n"
-    assert err.startswith("sansio-chat: refused: HTTP 500")
+    assert err.startswith("sansio-chat: server error: HTTP 500")  # issue 17: says "server"
 
 
 def test_models_lists_providers_models_and_aliases(capsys: pytest.CaptureFixture[str]) -> None:
@@ -97,7 +104,7 @@ def test_models_lists_providers_models_and_aliases(capsys: pytest.CaptureFixture
 FAILURES = [
     # (fault switch, extra options, exit status, the start of the stderr line)
     ("429:ERR_CONVERSATION_LIMIT", [], 3, "sansio-chat: refused: the service refuses"),
-    ("http:503", [], 3, "sansio-chat: refused: HTTP 503"),
+    ("http:503", [], 3, "sansio-chat: server error: HTTP 503"),
     ("malformed", [], 5, "sansio-chat: error: stream event data is not JSON"),
     ("cut", [], 5, "sansio-chat: error: the reply ended before"),
     ("reset", [], 4, "sansio-chat: error: connection broken (http://127.0.0.1:"),
@@ -217,7 +224,10 @@ def test_the_conversation_limit_is_announced_then_refused(
     emulator.control.configure(conversation_limit=1)
     path = str(tmp_path / "chat.json")
     assert _ask(emulator, "--conversation", path) == 0
-    assert capsys.readouterr().err == "sansio-chat: the service ended this conversation\n"
+    assert capsys.readouterr().err == (  # issue 17: says how to start a new one
+        "sansio-chat: the service ended this conversation; start a new conversation: "
+        "/new in chat, or run without -c/--conversation\n"
+    )
     assert _ask(emulator, "--conversation", path) == 3
     assert capsys.readouterr().err.startswith("sansio-chat: refused: ")
 

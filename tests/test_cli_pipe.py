@@ -24,7 +24,9 @@ def test_a_closed_stdout_ends_the_command_quietly(emulator: EmulatorHandle) -> N
         "0",
     ]
     # `head -c 1`: read one byte, then close the pipe while the reply is still streaming.
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+    with subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as process:
         assert process.stdout is not None
         assert process.stderr is not None
         assert process.stdout.read(1) == b"{"

@@ -1,25 +1,51 @@
-"""The ``sansio-chat`` parser and entry point: every command and its options, wired here."""
+"""The ``sansio-chat`` parser and entry point: every command and its options, wired here.
+
+Start-up is kept to the interpreter, argparse and the pure core: a command's module (the
+httpx client, the emulator, the gateway, rich, prompt_toolkit) is imported when that command
+runs, so ``sansio-chat --help``, ``models`` and ``ask --help`` load none of them.
+"""
 
 from __future__ import annotations
 
 import argparse
-import logging
+import importlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import anyio
-
 from sansio_chat import __version__
 
-from . import emulator, serve
-from ._commands import DEMO_PROMPT, ask, chat, client_options, demo, models
+from ._options import client_options
 from ._output import EXIT_CODES, Failure, Output, report
-from ._redact import RedactSecrets
 
 __all__ = ["EXIT_CODES", "main"]
+
+EPILOG = """exit status:
+  0    success (also Ctrl-C or Ctrl-D at chat's empty prompt)
+  1    another failure (a conversation file that cannot be written, a bug)
+  2    usage: bad arguments, unknown model or provider, unreadable conversation file
+  3    the service refused (rate, conversation or input limit, another HTTP refusal)
+  4    network failure or timeout
+  5    the service broke the protocol (a cut or malformed reply, an unsolvable challenge)
+  130  interrupted (Ctrl-C during ask, or a server stopped by Ctrl-C)
+  141  the reader of stdout went away (`sansio-chat ask ... | head`)
+
+settings from the environment: see `sansio-chat ask --help` ([$VARIABLE] after an option)
+and docs/cli.md"""
+
+DEMO_PROMPT = "Hello! What does sans-IO mean?"
+
+
+def _lazy(module: str, name: str) -> Callable[[argparse.Namespace, Output], int]:
+    def command(args: argparse.Namespace, output: Output) -> int:
+        function: Callable[[argparse.Namespace, Output], int] = getattr(
+            importlib.import_module(f"{__package__}.{module}"), name
+        )
+        return function(args, output)
+
+    return command
 
 
 @contextmanager
@@ -37,77 +63,142 @@ def _add_server(
     commands: Any,
     name: str,
     help_text: str,
-    add_arguments: Callable[[argparse.ArgumentParser], None],
-    run: Callable[[argparse.Namespace], int],
+    description: str,
     chosen: str | None,
 ) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = commands.add_parser(name, help=help_text)
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name, help=help_text, description=description
+    )
 
     def command(args: argparse.Namespace, output: Output) -> int:
         with _server_available(name):
-            return run(args)
+            module = importlib.import_module(f"{__package__}.{name}")
+            status: int = getattr(module, f"run_{name}_from_args")(args)
+            return status
 
     parser.set_defaults(command=command)
     if chosen == name:  # a server's options import its package: only when it is asked for
         with _server_available(name):
-            add_arguments(parser)
+            module = importlib.import_module(f"{__package__}.{name}")
+            getattr(module, f"add_{name}_arguments")(parser)
     return parser
 
 
 def _parser(chosen: str | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sansio-chat",
-        description="Chat with DuckDuckGo AI Chat or DarkAI, or run their emulator.",
-        epilog="exit status: 0 ok, 1 other error, 2 usage, 3 service refused, "
-        "4 network or timeout, 5 protocol failure",
+        description="Chat with DuckDuckGo AI Chat (duck.ai) or DarkAI from the terminal, "
+        "or run their local emulator and an OpenAI-compatible gateway.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"sansio-chat {__version__}")
     parser.add_argument("--debug", action="store_true", help="tracebacks and debug logging")
     commands = parser.add_subparsers(dest="name", required=True, metavar="COMMAND")
 
-    ask_ = commands.add_parser("ask", help="ask one question; the reply streams to stdout")
-    ask_.add_argument("prompt", help="the question (- reads it from stdin)")
+    def sub(name: str, help_text: str, description: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=help_text,
+            description=description,
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    ask_ = sub(
+        "ask",
+        "ask one question; the reply streams to stdout",
+        "Ask one question and stream the reply to stdout (Markdown on a terminal, plain text "
+        "on a pipe). Text piped on stdin comes before PROMPT: "
+        '`cat notes.txt | sansio-chat ask "summarize"`. The conversation is saved in the '
+        "data directory unless --no-save; -c continues the last one.",
+    )
+    ask_.add_argument(
+        "prompt", metavar="PROMPT", help="the question ('-': read it from stdin alone)"
+    )
     client_options(ask_)
-    ask_.set_defaults(command=lambda args, output: anyio.run(ask, args, output))
+    ask_.set_defaults(command=_lazy("_commands", "ask"))
 
-    chat_ = commands.add_parser("chat", help="a conversation, one line per turn")
+    chat_ = sub(
+        "chat",
+        "a conversation in a line editor, with slash commands",
+        "A conversation: Enter sends, Esc Enter (or Alt-Enter) starts a new line, Up/Down walk "
+        "the history; /help lists the slash commands (never sent to the model). Ctrl-C stops a "
+        "reply (the turn is not kept); Ctrl-C or Ctrl-D at an empty prompt quits. On a pipe, "
+        "each line of stdin is a turn.",
+    )
     client_options(chat_)
-    chat_.set_defaults(command=lambda args, output: anyio.run(chat, args, output))
+    chat_.set_defaults(command=_lazy("_chat", "chat"))
 
-    models_ = commands.add_parser("models", help="list providers, models and aliases")
+    models_ = sub(
+        "models",
+        "list providers, models and aliases",
+        "List the providers, their models and aliases (what -m/--model takes; "
+        "PROVIDER/MODEL works too). --live asks the service for its current list.",
+    )
     models_.add_argument("--json", action="store_true", help="one JSON object per provider")
-    models_.set_defaults(command=models)
+    models_.add_argument(
+        "--live", action="store_true", help="fetch the list the service offers now (network)"
+    )
+    models_.add_argument("-p", "--provider", default=None, help="with --live: which service")
+    models_.add_argument("--base-url", default=None, metavar="URL", help="with --live: where")
+    models_.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="tracebacks"
+    )
+    models_.set_defaults(
+        command=_lazy("_commands", "models"), model=None, min_interval=0.0, quiet=True
+    )
+
+    conversations_ = sub(
+        "conversations",
+        "list saved conversations (id, date, model, first words)",
+        "List the saved conversations, newest first: id, date, provider/model, turns and the "
+        "first words. Continue one with `--conversation ID` (or -c for the newest).",
+    )
+    conversations_.add_argument("--json", action="store_true", help="one JSON object per line")
+    conversations_.add_argument(
+        "-n", "--limit", type=int, default=0, metavar="N", help="only the newest N"
+    )
+    conversations_.set_defaults(command=_lazy("_commands", "conversations"))
 
     _add_server(
         commands,
         "emulator",
         "serve both emulated services",
-        emulator.add_emulator_arguments,
-        emulator.run_emulator_from_args,
+        "Serve local emulators of DuckDuckGo AI Chat and DarkAI on one port (no network), "
+        "with fault switches; one access line per request on stderr.",
         chosen,
     )
 
-    demo_ = commands.add_parser("demo", help="one turn against an in-process emulator")
-    demo_.add_argument("prompt", nargs="?", default=DEMO_PROMPT)
+    demo_ = sub(
+        "demo",
+        "one turn against an in-process emulator",
+        "Start the emulator in this process and run one turn through the real stack; the "
+        "reply is the emulator's filler text. Needs no network.",
+    )
+    demo_.add_argument("prompt", nargs="?", default=DEMO_PROMPT, help="what to ask")
     client_options(demo_, service=False)
     demo_.add_argument("--seed", type=int, default=2024, help="the emulator's seed")
     demo_.add_argument("--delay", type=float, default=0.03, help="seconds between tokens")
     demo_.set_defaults(
-        command=demo,
+        command=_lazy("_commands", "demo"),
         base_url=None,
         proxy=None,
         timeout=None,
         insecure=False,
         min_interval=0.0,
         conversation=None,
+        continue_=False,
+        no_save=True,
+        max_retries=None,
     )
 
     _add_server(
         commands,
         "serve",
         "an OpenAI-compatible HTTP gateway",
-        serve.add_serve_arguments,
-        serve.run_serve_from_args,
+        "Serve an OpenAI-compatible API (/v1/chat/completions, /v1/models) in front of the "
+        "services (or the emulator); one access line per request on stderr.",
         chosen,
     )
     return parser
@@ -137,8 +228,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser(_chosen_command(arguments)).parse_args(arguments)
         debug = bool(args.debug)
-        output.as_json = bool(getattr(args, "json", False))
+        as_json = bool(getattr(args, "json", False))
+        if hasattr(args, "quiet") and hasattr(args, "plain"):
+            from ._commands import output_for
+
+            output = output_for(args, as_json)
+        output.as_json = as_json
         if debug:
+            import logging
+
+            from ._redact import RedactSecrets
+
             handler = logging.StreamHandler(err)
             handler.addFilter(RedactSecrets())
             logging.basicConfig(level=logging.DEBUG, handlers=[handler])

@@ -1,25 +1,27 @@
-"""How the command reports: exit statuses, the streamed reply or JSON lines, one-line errors."""
+"""How the command reports: exit statuses, the reply (plain, Markdown or JSON lines), progress
+on stderr, and one-line errors in the user's words."""
 
 from __future__ import annotations
 
 import json
-import traceback
-from typing import Any, TextIO
+import re
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING, Any, TextIO
 
-from sansio_chat import (
-    Event,
-    Finished,
-    LocalProtocolError,
-    RateLimited,
-    RemoteProtocolError,
-    ServiceRefusal,
-    TitleEvent,
-    TokenEvent,
-    TransportError,
-    VqdUpdate,
-)
+if TYPE_CHECKING:
+    from sansio_chat import Event
 
-__all__ = ["EXIT_CODES", "Failure", "Output", "exit_status", "report"]
+__all__ = [
+    "EXIT_CODES",
+    "Failure",
+    "Output",
+    "Progress",
+    "exit_status",
+    "report",
+    "user_words",
+]
 
 EXIT_CODES: dict[str, int] = {
     "ok": 0,
@@ -31,7 +33,7 @@ EXIT_CODES: dict[str, int] = {
     "interrupted": 130,
     "broken_pipe": 141,
 }
-"""The exit status of each outcome (see the module docstring)."""
+"""The exit status of each outcome (see the package docstring)."""
 
 
 class Failure(Exception):
@@ -43,6 +45,14 @@ class Failure(Exception):
 
 
 def exit_status(error: BaseException) -> int:
+    """The exit status for ``error`` (the table in the package docstring)."""
+    from sansio_chat import (
+        LocalProtocolError,
+        RemoteProtocolError,
+        ServiceRefusal,
+        TransportError,
+    )
+
     if isinstance(error, Failure):
         return error.status
     if isinstance(error, LocalProtocolError):
@@ -56,7 +66,50 @@ def exit_status(error: BaseException) -> int:
     return EXIT_CODES["error"]
 
 
+# The library names its parameters; the user typed flags.
+_FLAGS = {
+    "base_url": "--base-url",
+    "min_interval": "--min-interval",
+    "max_retries": "--max-retries",
+    "max_reply_chars": "--max-reply-chars",
+    "proxy": "--proxy",
+    "model": "--model",
+    "provider": "--provider",
+    "dialect": "--dialect",
+    "solver": "--solver",
+}
+_PARAMETER = re.compile(r"\b(" + "|".join(_FLAGS) + r") (must|is|should|cannot|needs)\b")
+
+
+def user_words(error: BaseException) -> tuple[str, str]:
+    """``(kind, message)`` for the one line the user sees: flags instead of parameter names,
+    a hint where one helps."""
+    from sansio_chat import ConversationLimitError, HTTPStatusError
+
+    message = _PARAMETER.sub(lambda m: f"{_FLAGS[m.group(1)]} {m.group(2)}", str(error))
+    kind = {EXIT_CODES["refused"]: "refused", EXIT_CODES["error"]: "failed"}.get(
+        exit_status(error), "error"
+    )
+    if isinstance(error, HTTPStatusError):
+        if error.status >= 500:
+            return "server error", message
+        if error.status == 404:
+            message += (
+                " (nothing there: is --base-url right? it must be the service's root, "
+                "e.g. http://127.0.0.1:8765 for the emulator)"
+            )
+    if isinstance(error, ConversationLimitError):
+        message += f"; {NEW_CONVERSATION_HINT}"
+    return kind, message
+
+
+NEW_CONVERSATION_HINT = "start a new conversation: /new in chat, or run without -c/--conversation"
+
+
 def event_json(event: Event) -> dict[str, Any]:
+    """The JSON object ``--json`` prints for ``event`` (secrets left out)."""
+    from sansio_chat import Finished, RateLimited, TitleEvent, TokenEvent, VqdUpdate
+
     if isinstance(event, TokenEvent):
         return {"type": "token", "text": event.text}
     if isinstance(event, RateLimited):
@@ -76,62 +129,220 @@ def event_json(event: Event) -> dict[str, Any]:
     return {"type": type(event).__name__}
 
 
-class Output:
-    """Writes a turn to stdout: the reply as it streams, or one JSON object per line."""
+_FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
-    def __init__(self, as_json: bool, out: TextIO, err: TextIO) -> None:
+
+class Progress:
+    """A spinner or countdown on stderr while nothing else shows (pacing, back-off, the wait
+    for the first token). Draws only on a terminal; a thread redraws it every 0.1 s."""
+
+    def __init__(self, err: TextIO, enabled: bool) -> None:
+        self.err, self.enabled = err, enabled
+        self._label = ""
+        self._until: float | None = None
+        self._started = 0.0
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._drawn = False
+
+    def show(self, label: str, countdown: float | None = None) -> None:
+        """Show ``label`` with the seconds waited so far, or left of ``countdown``."""
+        if not self.enabled:
+            return
+        with self._lock:
+            self._label = label
+            self._started = time.monotonic()
+            self._until = None if countdown is None else self._started + countdown
+        if self._thread is None:
+            self._wake.clear()
+            self._thread = threading.Thread(target=self._run, name="progress", daemon=True)
+            self._thread.start()
+
+    def clear(self) -> None:
+        """Stop and erase the line (before the reply prints)."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._wake.set()
+            thread.join()
+        if self._drawn:
+            self.err.write("\r\x1b[K")
+            self.err.flush()
+            self._drawn = False
+
+    def _run(self) -> None:
+        frame = 0
+        while not self._wake.is_set():
+            with self._lock:
+                now = time.monotonic()
+                if self._until is None:
+                    figure = f"{now - self._started:4.1f} s"
+                else:
+                    figure = f"{max(0.0, self._until - now):4.1f} s left"
+                line = f"{_FRAMES[frame % len(_FRAMES)]} {self._label} {figure}"
+            try:
+                self.err.write(f"\r\x1b[K{line}")
+                self.err.flush()
+                self._drawn = True
+            except (OSError, ValueError):
+                return
+            frame += 1
+            self._wake.wait(0.1)
+
+
+class _LiveMarkdown:
+    """The reply rendered as Markdown while it streams (rich's Live display on stdout)."""
+
+    def __init__(self, out: TextIO) -> None:
+        from rich.console import Console, ConsoleOptions, RenderResult
+        from rich.live import Live
+        from rich.markdown import Markdown
+
+        self.text = ""
+        owner = self
+
+        class _Reply:  # rebuilt from the text at each refresh, not at each token
+            def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+                yield Markdown(owner.text)
+
+        self.console = Console(file=out)
+        self.live = Live(
+            _Reply(),
+            console=self.console,
+            refresh_per_second=12,
+            vertical_overflow="visible",
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+        self.live.start()
+
+    def add(self, text: str) -> None:
+        self.text += text
+
+    def stop(self) -> None:
+        self.live.stop()
+
+
+class Output:
+    """Writes a turn: the reply as it streams (plain or Markdown), or one JSON object per
+    line; progress and retry notes on stderr."""
+
+    def __init__(
+        self,
+        as_json: bool,
+        out: TextIO,
+        err: TextIO,
+        *,
+        markdown: bool = False,
+        quiet: bool = False,
+    ) -> None:
         self.as_json, self.out, self.err = as_json, out, err
+        self.markdown = markdown and not as_json
+        self.quiet = quiet
         self.open_line = False
+        self.progress = Progress(err, enabled=not quiet and not as_json and _isatty(err))
+        self._live: _LiveMarkdown | None = None
+        self.provider = ""
+        self.model = ""
+
+    def start(self, provider: str, model: str) -> None:
+        """A turn begins: announce it (JSON) and show the wait."""
+        self.provider, self.model = provider, model
+        if self.as_json:
+            self.json_line({"type": "start", "provider": provider, "model": model})
+        self.progress.show(f"waiting for {provider} ({model})")
 
     def event(self, event: Event) -> None:
+        """Show one event of the turn."""
+        from sansio_chat import Finished, RateLimited, TokenEvent
+
         if self.as_json:
-            self.json_line(event_json(event))
-        elif isinstance(event, TokenEvent):
-            self.out.write(event.text)
-            self.out.flush()
+            line = event_json(event)
+            if isinstance(event, Finished):
+                line.update(provider=self.provider, model=self.model)
+            self.json_line(line)
+            return
+        if isinstance(event, TokenEvent):
+            self.progress.clear()
+            if self.markdown:
+                if self._live is None:
+                    self._live = _LiveMarkdown(self.out)
+                self._live.add(event.text)
+            else:
+                self.out.write(event.text)
+                self.out.flush()
             self.open_line = True
         elif isinstance(event, RateLimited):
             reason = f" {event.reason}" if event.reason else ""
-            self.err.write(
-                f"sansio-chat: refused (HTTP {event.status}{reason}); "
-                f"retry {event.attempt} in {event.delay:.1f} s\n"
+            note = (
+                f"the service is busy (HTTP {event.status}{reason}); "
+                f"trying again in {event.delay:.1f} s (retry {event.attempt})"
             )
+            if self.progress.enabled:
+                self.progress.show(note, countdown=event.delay)
+            elif not self.quiet:
+                self.err.write(f"sansio-chat: {note}\n")
+                self.err.flush()
         elif isinstance(event, Finished):
             self.end_line()
             if event.reason == "conversation_limit":
-                self.err.write("sansio-chat: the service ended this conversation\n")
+                self.err.write(
+                    f"sansio-chat: the service ended this conversation; {NEW_CONVERSATION_HINT}\n"
+                )
 
     def end_line(self) -> None:
+        """Finish the reply's line (and the Markdown display)."""
+        self.progress.clear()
+        if self._live is not None:
+            live, self._live = self._live, None
+            live.stop()
+            self.open_line = False
         if self.open_line:
             self.out.write("\n")
             self.out.flush()
             self.open_line = False
 
     def error(self, error: BaseException, status: int) -> None:
+        """End the reply; with ``--json``, print the error as an event."""
         self.end_line()
         if self.as_json:
             self.json_line(
                 {
                     "type": "error",
                     "error": type(error).__name__,
-                    "message": str(error),
+                    "message": user_words(error)[1],
                     "partial_text": getattr(error, "partial_text", ""),
                     "exit_code": status,
                 }
             )
 
     def json_line(self, value: dict[str, Any]) -> None:
+        """Print one JSON object on its own line."""
         self.out.write(json.dumps(value, ensure_ascii=False) + "\n")
         self.out.flush()
 
 
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def report(error: BaseException, output: Output, debug: bool) -> int:
+    """Print ``error`` as one line on stderr (``debug``: with the traceback); its status."""
     status = exit_status(error)
     output.error(error, status)
     if debug:
+        import traceback
+
         traceback.print_exception(error, file=output.err)
-    kinds = {EXIT_CODES["refused"]: "refused", EXIT_CODES["error"]: "failed"}
-    kind = kinds.get(status, "error")
-    output.err.write(f"sansio-chat: {kind}: {error}\n")
+    kind, message = user_words(error)
+    output.err.write(f"sansio-chat: {kind}: {message}\n")
     output.err.flush()
     return status
+
+
+def stdin_is_terminal() -> bool:
+    """Whether stdin is a terminal (then it is not read as part of the prompt)."""
+    return _isatty(sys.stdin)

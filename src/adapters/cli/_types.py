@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import math
-from urllib.parse import urlsplit
 
-__all__ = ["port", "positive_seconds", "proxy_url"]
+__all__ = [
+    "non_negative_int",
+    "non_negative_seconds",
+    "port",
+    "positive_seconds",
+    "proxy_url",
+]
 
 
 def positive_seconds(text: str) -> float:
@@ -18,6 +22,28 @@ def positive_seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
+    return value
+
+
+def non_negative_seconds(text: str) -> float:
+    """A finite number of seconds, zero or more (``--min-interval``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, not {text!r}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """A whole number, zero or more (``--max-retries``, ``--max-reply-chars``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
     return value
 
 
@@ -37,6 +63,9 @@ _SOCKS = ("socks5", "socks5h")
 
 def proxy_url(text: str) -> str:
     """An ``http``, ``https`` or (with the ``socksio`` package) ``socks5`` proxy URL."""
+    import importlib.util
+    from urllib.parse import urlsplit
+
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https", *_SOCKS) or not parts.hostname:
         raise argparse.ArgumentTypeError(

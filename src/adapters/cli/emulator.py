@@ -20,6 +20,7 @@ from sansio_chat.emulator import (
     parse_rate_limit,
 )
 
+from ._access_log import LEVELS, AccessLog, configure
 from ._types import port
 
 __all__ = ["DEFAULT_PORT", "add_emulator_arguments", "config_from_args", "run_emulator_from_args"]
@@ -87,6 +88,12 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend", choices=("asyncio", "trio"), default="asyncio", help="event loop"
     )
+    parser.add_argument(
+        "--log-level",
+        choices=LEVELS,
+        default="info",
+        help="info (default): one access line per request on stderr; warning: only failures",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
@@ -131,7 +138,8 @@ def run_emulator_from_args(args: argparse.Namespace) -> int:
         )
 
     try:
-        run_forever(app, args.host, args.port, ready, backend=args.backend)
+        configure(args.log_level)
+        run_forever(AccessLog(app, "emulator"), args.host, args.port, ready, backend=args.backend)
     except OSError as error:
         print(
             f"sansio-chat emulator: cannot listen on {args.host}:{args.port}: {error}",

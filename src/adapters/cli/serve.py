@@ -17,7 +17,8 @@ from sansio_chat.adapters.serving import ServerHandle, run_forever
 
 from sansio_chat import LocalProtocolError, providers
 
-from ._types import port, positive_seconds, proxy_url
+from ._access_log import LEVELS, AccessLog, configure
+from ._types import non_negative_int, port, positive_seconds, proxy_url
 
 if TYPE_CHECKING:
     from sansio_chat.adapters.gateway import GatewayConfig
@@ -73,7 +74,14 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="upstream connect/read timeout, seconds",
     )
-    add("--no-verify", dest="verify", action="store_false", help="skip upstream TLS checks")
+    add(
+        "--insecure",
+        dest="verify",
+        action="store_false",
+        help="do not verify upstream TLS certificates (only for a test server you trust)",
+    )
+    # The old spelling, kept working but not advertised: one name per thing.
+    add("--no-verify", dest="verify", action="store_false", help=argparse.SUPPRESS)
     add(
         "--min-interval",
         type=float,
@@ -105,6 +113,26 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="largest request body accepted (default %(default)s)",
     )
     add("--backend", choices=("asyncio", "trio"), default="asyncio", help="event loop")
+    add(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="serve from N processes sharing the port (POSIX; default 1)",
+    )
+    add(
+        "--log-level",
+        choices=LEVELS,
+        default="info",
+        help="info (default): one access line per request on stderr; warning: only failures",
+    )
+    add(
+        "--max-reply-chars",
+        type=non_negative_int,
+        default=None,
+        metavar="N",
+        help="refuse an upstream reply longer than N characters (default: the library's limit)",
+    )
 
 
 def _base_urls(values: list[str], names: tuple[str, ...]) -> str | dict[str, str] | None:
@@ -140,7 +168,15 @@ def config_from_args(args: argparse.Namespace) -> GatewayConfig:
         raise ValueError(
             f"{source} is empty; give a key, or leave {source} unset to serve without one"
         )
+    extra: dict[str, object] = {}
+    if args.max_reply_chars is not None:
+        import dataclasses
+
+        if "max_reply_chars" not in {f.name for f in dataclasses.fields(GatewayConfig)}:
+            raise ValueError("--max-reply-chars is not supported by this version of the gateway")
+        extra["max_reply_chars"] = args.max_reply_chars
     return GatewayConfig(
+        **extra,  # type: ignore[arg-type]
         providers=names,
         base_url=_base_urls(list(args.base_url), names),
         api_key=api_key,
@@ -184,8 +220,18 @@ def run_serve_from_args(args: argparse.Namespace) -> int:
         auth = "API key required" if app.config.api_key else "no API key"
         print(f"sansio-chat gateway on {handle.base_url}/v1 ({auth})", flush=True)
 
+    if args.workers < 1:
+        print("sansio-chat serve: --workers must be 1 or more", file=sys.stderr)
+        return 2
+    configure(args.log_level)
+    logged = AccessLog(app, "gateway")
     try:
-        run_forever(app, args.host, args.port, ready, backend=args.backend)
+        if args.workers > 1:
+            from ._workers import run_workers
+
+            run_workers(logged, args.host, args.port, args.workers, ready, backend=args.backend)
+        else:
+            run_forever(logged, args.host, args.port, ready, backend=args.backend)
     except OSError as error:
         print(
             f"sansio-chat serve: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr

@@ -1,0 +1,222 @@
+"""``sansio-chat chat``: the line editor, the slash commands and the turns between them.
+
+Interactive (stdin a terminal): prompt_toolkit with a history file in the data directory;
+Ctrl-C during a reply lands in the turn as ``KeyboardInterrupt`` (the synchronous client
+leaves the conversation as it was); Ctrl-C or Ctrl-D at an empty prompt ends the chat. On a
+pipe, each line of stdin is a turn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sansio_chat import Conversation, SansioChatError
+
+from . import _store
+from ._commands import _messages, _new_client, _save, _save_path, _turn, resolve_model
+from ._output import Failure, Output, _isatty, report
+
+if TYPE_CHECKING:
+    from sansio_chat.adapters.httpx import ChatClient
+
+__all__ = ["HELP", "chat"]
+
+
+@dataclass
+class _Chat:
+    """The state of a ``chat`` session between turns."""
+
+    args: argparse.Namespace
+    output: Output
+    client: ChatClient
+    path: Path | None
+    system: str | None
+    last_prompt: str | None = None
+    status: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def say(self, text: str) -> None:
+        self.output.err.write(f"{text}\n")
+        self.output.err.flush()
+
+    def banner(self) -> str:
+        where = str(self.path) if self.path is not None else "not saved (--no-save)"
+        return (
+            f"sansio-chat · {self.client.provider} · {self.client.conversation.model} · "
+            f"{where} · /help for commands, Ctrl-D to quit"
+        )
+
+    def run_turn(self, prompt: str) -> None:
+        messages = _messages(self.system, prompt)
+        self.last_prompt = prompt
+        try:
+            _turn(self.client, messages, self.output)
+        except KeyboardInterrupt:
+            self.say(
+                "sansio-chat: reply interrupted; this turn is not kept (/retry sends it again)"
+            )
+            return
+        except SansioChatError as error:
+            self.status = report(error, self.output, self.args.debug)
+            return
+        self.system = None  # sent once: it is part of the conversation now
+        _save(self.client, self.path)
+
+    def command(self, line: str) -> bool:
+        """Run a slash command; ``False`` to leave the chat."""
+        name, _, rest = line.partition(" ")
+        rest = rest.strip()
+        if name in ("/exit", "/quit"):
+            return False
+        if name == "/help":
+            self.say(HELP)
+        elif name == "/new":
+            self.client.new_conversation()
+            if self.path is not None and self.args.conversation is None:
+                self.path = _store.new_path()  # a new file in the data directory
+            _save(self.client, self.path)
+            self.say(f"sansio-chat: new conversation ({self.path or 'not saved'})")
+        elif name == "/model":
+            self.switch_model(rest)
+        elif name == "/system":
+            self.system = rest or None  # sent with the next turn
+            self.say(f"sansio-chat: system prompt {'set for the next turn' if rest else 'cleared'}")
+        elif name == "/save":
+            if not rest:
+                self.say("sansio-chat: /save FILE")
+            else:
+                target = Path(rest).expanduser()
+                problem = _store.check_writable(target)
+                if problem is not None:
+                    self.say(f"sansio-chat: cannot save to {target}: {problem}")
+                else:
+                    _save(self.client, target)
+                    self.say(f"sansio-chat: saved to {target}")
+        elif name == "/retry":
+            self.retry()
+        else:
+            self.say(f"sansio-chat: unknown command {name} (/help lists them; // sends a /)")
+        return True
+
+    def switch_model(self, requested: str) -> None:
+        if not requested:
+            self.say(f"sansio-chat: {self.client.provider} · {self.client.conversation.model}")
+            return
+        try:
+            provider, model = resolve_model(self.args.provider, requested)
+        except Failure as error:
+            self.say(f"sansio-chat: {error}")
+            return
+        conversation: Conversation | None = self.client.conversation
+        if provider != self.client.provider:
+            assert conversation is not None
+            if conversation.messages:
+                self.say(
+                    f"sansio-chat: {requested} is a {provider} model and this conversation is "
+                    f"{self.client.provider}'s; /new first"
+                )
+                return
+            conversation = None
+        self.args.provider = provider
+        client = _new_client(self.args, conversation, model=model)
+        self.client.close()
+        self.client = client
+        self.say(f"sansio-chat: model {client.provider} · {model}")
+
+    def retry(self) -> None:
+        if self.last_prompt is None:
+            self.say("sansio-chat: nothing to retry yet")
+            return
+        conversation = self.client.conversation
+        messages = conversation.messages
+        if len(messages) >= 2 and messages[-1].role == "assistant" and messages[-2].role == "user":
+            # Step back one committed turn and ask again.
+            from dataclasses import replace
+
+            stepped = replace(conversation, messages=messages[:-2])
+            client = _new_client(self.args, stepped)
+            self.client.close()
+            self.client = client
+        self.run_turn(self.last_prompt)
+
+
+HELP = """commands (never sent to the model):
+  /help           this list
+  /model [ID]     show the model, or switch to ID (an id, alias or PROVIDER/MODEL)
+  /system TEXT    a system prompt for the next turn (/system alone clears it)
+  /new            start a new conversation
+  /save FILE      write the conversation to FILE as JSON
+  /retry          ask the last prompt again (replacing its reply)
+  /exit           leave (also Ctrl-D, or Ctrl-C at an empty prompt)
+keys: Enter sends; Esc Enter (or Alt-Enter) starts a new line; Up/Down walk the history;
+Ctrl-C stops a reply (the turn is not kept); a line that starts with // sends one /"""
+
+
+def _editor() -> Any:
+    """A prompt_toolkit session with the history file and the chat's keys."""
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
+    from prompt_toolkit.key_binding import KeyBindings
+
+    keys = KeyBindings()
+
+    @keys.add("escape", "enter")
+    def _newline(event: Any) -> None:
+        event.current_buffer.insert_text("\n")
+
+    @keys.add("c-c")
+    def _interrupt(event: Any) -> None:
+        buffer = event.current_buffer
+        if buffer.text:
+            buffer.reset()  # as a shell does: drop the line, stay
+        else:
+            event.app.exit(exception=EOFError)
+
+    history_file = _store.history_path()
+    try:
+        history_file.parent.mkdir(parents=True, exist_ok=True)
+        history: Any = FileHistory(str(history_file))
+    except OSError:
+        history = InMemoryHistory()
+    return PromptSession(history=history, key_bindings=keys, multiline=False)
+
+
+def chat(args: argparse.Namespace, output: Output) -> int:
+    """``sansio-chat chat``: a conversation; slash commands are handled here, never sent."""
+    interactive = _isatty(sys.stdin)
+    path, conversation = _save_path(args)
+    state = _Chat(args, output, _new_client(args, conversation), path, args.system)
+    editor = _editor() if interactive else None
+    if interactive and not args.quiet:
+        state.say(state.banner())
+    try:
+        while True:
+            if editor is not None:
+                try:
+                    line = editor.prompt("you> ")
+                except EOFError:
+                    break
+                except KeyboardInterrupt:
+                    break
+            else:
+                raw = sys.stdin.readline()
+                if not raw:
+                    break
+                line = raw.rstrip("\n")
+            prompt = line.strip()
+            if not prompt:
+                continue
+            if prompt.startswith("/") and not prompt.startswith("//"):
+                if not state.command(prompt):
+                    break
+                continue
+            if prompt.startswith("//"):
+                prompt = prompt[1:]
+            state.run_turn(prompt)
+    finally:
+        state.client.close()
+    return state.status

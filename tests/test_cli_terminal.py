@@ -1,0 +1,154 @@
+"""``sansio-chat chat`` in a real pseudo-terminal (pexpect), as a user types it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pexpect  # type: ignore[import-untyped]
+import pytest
+
+from fixtures_emulator import EmulatorHandle
+
+UP, LEFT = "\x1b[A", "\x1b[D"
+
+
+def _spawn(emulator: EmulatorHandle, data_dir: Path, *extra: str) -> pexpect.spawn:
+    env = {
+        "SANSIO_CHAT_DATA_DIR": str(data_dir),
+        "PATH": "/usr/bin:/bin",
+        "TERM": "xterm",
+        "NO_COLOR": "1",
+        "PROMPT_TOOLKIT_NO_CPR": "1",
+    }
+    child = pexpect.spawn(
+        sys.executable,
+        [
+            "-m",
+            "sansio_chat.adapters.cli",
+            "chat",
+            "--base-url",
+            emulator.base_url,
+            "--min-interval",
+            "0",
+            "--plain",
+            *extra,
+        ],
+        env=env,
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(40, 200),
+    )
+    child.expect("/help for commands")  # the banner
+    child.expect_exact("you>")
+    return child
+
+
+def _saved(data_dir: Path) -> dict[str, object]:
+    files = sorted((data_dir / "conversations").glob("*.json"))
+    assert len(files) == 1, files
+    loaded: dict[str, object] = json.loads(files[0].read_text(encoding="utf-8"))
+    return loaded
+
+
+def test_a_terminal_session(emulator: EmulatorHandle, tmp_path: Path) -> None:
+    child = _spawn(emulator, tmp_path)
+    # Arrow-key editing: type "hllo", go left three times, insert the missing "e".
+    child.send("hllo" + LEFT * 3 + "e\r")
+    child.expect_exact(emulator.expected_reply("hello"))
+    child.expect_exact("you>")
+    # /help is answered here, never sent.
+    child.sendline("/help")
+    child.expect_exact("/retry")
+    child.expect_exact("you>")
+    # /model shows, then switches (as the gateway spells it).
+    child.sendline("/model")
+    child.expect_exact("ddg · gpt-4o-mini")
+    child.sendline("/model ddg/o3-mini")
+    child.expect_exact("model ddg · o3-mini")
+    child.expect_exact("you>")
+    # /system goes with the next turn.
+    child.sendline("/system be brief")
+    child.expect_exact("system prompt set")
+    child.expect_exact("you>")
+    child.sendline("again")
+    child.expect_exact(emulator.expected_reply("again")[:20])
+    child.expect_exact("you>")
+    # History: Up brings back "again"; /retry replaces the last reply.
+    child.send(UP)
+    child.expect_exact("again")
+    child.send("\x15")  # Ctrl-U: clear the line
+    child.sendline("/retry")
+    child.expect_exact(emulator.expected_reply("again")[:20])
+    child.expect_exact("you>")
+    # Ctrl-C mid-reply: the reply stops, the turn is not kept, the prompt comes back.
+    emulator.control.configure(delay=0.3, reply_tokens=40)
+    child.sendline("slow")
+    child.expect_exact(emulator.expected_reply("slow").split()[0])  # the reply has begun
+    child.sendintr()
+    child.expect_exact("reply interrupted; this turn is not kept")
+    child.expect_exact("you>")
+    # Ctrl-C at an empty prompt leaves, with status 0.
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+    saved = _saved(tmp_path)
+    messages = saved["messages"]
+    assert isinstance(messages, list)
+    contents = [(m["role"], m["content"]) for m in messages]
+    assert ("user", "/help") not in contents
+    assert [c for r, c in contents if r == "user"] == [
+        "hello",
+        "again",
+    ]  # retried once, "slow" dropped
+    assert ("system", "be brief") in contents
+    assert saved["model"] == "o3-mini"
+
+
+def test_ctrl_d_leaves_and_a_line_with_text_is_dropped_by_ctrl_c(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    child = _spawn(emulator, tmp_path, "--no-save")
+    child.send("never sent")
+    child.sendintr()  # a line with text: dropped, as a shell does (the prompt stays)
+    child.sendeof()  # so Ctrl-D finds an empty line and leaves
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert emulator.control.requests_to("ddg") == []
+    assert not (tmp_path / "conversations").exists()
+
+
+def test_multi_line_input_with_escape_enter(emulator: EmulatorHandle, tmp_path: Path) -> None:
+    child = _spawn(emulator, tmp_path)
+    child.send("line one\x1b\rline two\r")
+    child.expect_exact(emulator.expected_reply("line one\nline two")[:20])
+    child.expect_exact("you>")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    messages = _saved(tmp_path)["messages"]
+    assert isinstance(messages, list)
+    user = [m["content"] for m in messages if m["role"] == "user"]
+    assert user == ["line one\nline two"]
+
+
+@pytest.mark.parametrize("lines", [["one", "two"]])
+def test_the_history_file_persists(
+    emulator: EmulatorHandle, tmp_path: Path, lines: list[str]
+) -> None:
+    child = _spawn(emulator, tmp_path, "--no-save")
+    for line in lines:
+        child.sendline(line)
+        child.expect_exact("you>")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child = _spawn(emulator, tmp_path, "--no-save")
+    child.send(UP)
+    child.expect_exact(lines[-1])
+    child.send("\x15")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    assert lines[-1] in (tmp_path / "history").read_text(encoding="utf-8")
