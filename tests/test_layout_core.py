@@ -1,4 +1,4 @@
-"""The import directions of docs/architecture-core.md, read from the source (no import runs).
+"""The core's import directions (docs/architecture.md), read from the source (no import runs).
 
 Core modules (``src/sansio_chat/_*.py``, ``__init__.py``, ``testing.py``) import neither the
 providers nor the emulator and name no provider; nothing under ``src/sansio_chat`` imports
