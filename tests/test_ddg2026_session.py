@@ -489,3 +489,52 @@ def test_sse_tokens_work_with_the_seed_sse_reply_helper() -> None:
     )
     assert out.error is None
     assert out.text == "z"
+
+
+def test_done_and_limit_on_one_line_exhaust_the_conversation() -> None:
+    # Found by the fuzzer: the limit after [DONE] on the same line was lost.
+    challenges = Challenges(seed=21)
+    session, clock = session_2026()
+    session.start_turn("x")
+    chat = challenges.chat_reply("a", end="[DONE][LIMIT_CONVERSATION]")
+    out = drive(
+        session, clock, [page_reply(), challenges.status_reply(), chat], solve=challenges.solve
+    )
+    assert out.error is None
+    assert [e for e in out.events if isinstance(e, Finished)] == [
+        Finished(reason="conversation_limit")
+    ]
+    assert session.conversation.exhausted
+
+
+@pytest.mark.parametrize("bad", ['{"role":"partial-image", oops', '{"partial-image"'])
+def test_a_partial_image_that_is_not_json_is_a_remote_protocol_error(bad: str) -> None:
+    # Found by the fuzzer: this escaped as an untyped ValueError.
+    from sansio_chat import RemoteProtocolError
+
+    challenges = Challenges(seed=22)
+    session, clock = session_2026()
+    before = session.conversation
+    session.start_turn("x")
+    chat = challenges.chat_reply("a", extra=(bad,))
+    out = drive(
+        session, clock, [page_reply(), challenges.status_reply(), chat], solve=challenges.solve
+    )
+    assert isinstance(out.error, RemoteProtocolError)
+    assert session.conversation == before
+
+
+@pytest.mark.parametrize("value", ["9" * 5000, "\u00b2", "12"])
+def test_a_warning_with_an_odd_count_is_still_a_warning(value: str) -> None:
+    challenges = Challenges(seed=23)
+    session, clock = session_2026()
+    session.start_turn("x")
+    chat = challenges.chat_reply("a", extra=(f"[WARN_CONVERSATION_LIMIT:{value}]",))
+    out = drive(
+        session, clock, [page_reply(), challenges.status_reply(), chat], solve=challenges.solve
+    )
+    assert out.error is None
+    warnings = [e for e in out.events if isinstance(e, WarningEvent)]
+    assert warnings == [
+        WarningEvent(kind="conversation_limit", remaining=12 if value == "12" else None)
+    ]

@@ -156,13 +156,19 @@ class ChatExchange2026(ChatExchange):
             if data[:1] == "[":
                 markers = parse_marker(data)
                 if markers is not None:
+                    # A line may hold several markers ([DONE][LIMIT_CONVERSATION]): all of
+                    # them count before the reply ends.
+                    done = False
                     for marker in markers:
-                        decision = self._on_marker(marker)
-                        if decision is not None:
-                            return decision
+                        done = self._on_marker(marker) or done
+                    if done:
+                        return self._finish()
                     continue
             elif '"partial-image"' in data:
-                payload = loads(data) if data[:1] == "{" else None
+                try:
+                    payload = loads(data) if data[:1] == "{" else None
+                except ValueError:
+                    payload = None  # parse_stream_data below raises the typed error
                 if isinstance(payload, dict) and payload.get("role") == "partial-image":
                     self.turn.ctx.emit(ImageEvent(data=data))
                     continue
@@ -176,13 +182,18 @@ class ChatExchange2026(ChatExchange):
                 return self.turn.refuse(status, item.error_type, data, None, "chat")
         return None
 
-    def _on_marker(self, marker: StreamMarker) -> Decision | None:
+    def _finish(self) -> Decision:
+        ctx = self.turn.ctx
+        reason: FinishReason = self.limit or "stop"
+        conversation = self.turn.rules.snapshot(ctx.conversation, exhausted=self.exhausted)
+        return Decision.finish(ctx.committed(conversation), reason, self.stop_reason)
+
+    def _on_marker(self, marker: StreamMarker) -> bool:
+        """Apply one marker; return whether it ends the reply."""
         ctx = self.turn.ctx
         kind = marker.kind
         if kind == "done":
-            reason: FinishReason = self.limit or "stop"
-            conversation = self.turn.rules.snapshot(ctx.conversation, exhausted=self.exhausted)
-            return Decision.finish(ctx.committed(conversation), reason, self.stop_reason)
+            return True
         if kind == "title":
             ctx.emit(TitleEvent(title=marker.value))
         elif kind == "usage":
@@ -190,10 +201,13 @@ class ChatExchange2026(ChatExchange):
         elif kind == "stop_reason":
             self.stop_reason = marker.value
         elif kind == "warn_limit":
-            remaining = int(marker.value) if marker.value.isdigit() else None
+            value = marker.value
+            remaining = (
+                int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
+            )
             ctx.emit(WarningEvent(kind="conversation_limit", remaining=remaining))
         elif kind == "limit":
             self.limit = _LIMIT_REASONS[marker.name]
             if marker.name == "LIMIT_CONVERSATION":
                 self.exhausted = True
-        return None
+        return False
