@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
-CORPORA = (FUZZ / "corpus" / "ddg", FUZZ / "corpus" / "darkai")
+CORPORA = (FUZZ / "corpus" / "ddg", FUZZ / "corpus" / "darkai", FUZZ / "corpus" / "ddg2026")
 
 
 def _load_harness() -> ModuleType:
