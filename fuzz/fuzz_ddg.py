@@ -812,12 +812,19 @@ def _seeds_2026() -> dict[str, bytes]:
         + sse(b"[PING]", b"[CHAT_TITLE:Greeting]", b"[FIXED_COST_WINDOW_USAGE:0.5]")
         + token
         + sse(b"[WARN_CONVERSATION_LIMIT:2]", b"[WARN_CONVERSATION_LIMIT:x]")
-        + sse(b"[STOP_REASON:length]", b"[SOMETHING_NEW:1]", b"[lower]", b"[DONE][LIMIT_ACCOUNT]"),
+        + sse(
+            b"[STOP_REASON:length]",
+            b"[SOMETHING_NEW:1]",
+            b"[NEW_MARKER:a:b]",
+            b"[LIMIT_ACCOUNT][DONE]",
+        ),
         "reply-limits": b"\x08\x00"
         + token
         + sse(b"[LIMIT_ENTITY]", b"[LIMIT_IMAGE_GENERATIONS]")
         + sse(b"[DONE]"),
         "reply-limit-conversation": b"\x08\x00" + token + sse(b"[DONE][LIMIT_CONVERSATION]"),
+        "reply-limit-before-done": b"\x08\x00" + token + sse(b"[LIMIT_CONVERSATION]", b"[DONE]"),
+        "reply-not-a-marker": b"\x08\x00" + token + sse(b"[lower]", b"[DONE]"),
         "reply-title-brackets": b"\x08\x00" + sse(b"[CHAT_TITLE:a [b] c]", b"[DONE]"),
         "reply-partial-image": b"\x08\x00" + token + sse(image, b'{"partial-image":1}', b"[DONE]"),
         "reply-no-next-challenge": b"\x08\x02" + token + sse(b"[DONE]"),
