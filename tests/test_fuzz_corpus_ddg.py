@@ -6,6 +6,7 @@ The harness asserts its invariants itself; a replayed input passes when it retur
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -220,3 +221,25 @@ def test_2026_models_seed_names_the_live_models() -> None:
     assert error[0] == "ModelNotSupportedError"
     assert "gpt-9-fuzz" in error[1]
     assert "claude-haiku-4-5" in error[1]
+
+
+# Found by the 2026 campaign: an event whose data starts with "{" and mentions
+# "partial-image" but is not JSON (or is nested too deeply) lets a ValueError out of
+# next_event() (exchanges2026.py, ChatExchange2026.on_events: loads() unguarded). It must be a
+# RemoteProtocolError like any other malformed event. FUZZ_DDG_TOLERATE must stay unset here.
+@pytest.mark.xfail(strict=True, raises=ValueError, reason="library bug: partial-image JSON")
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'\x08\x00data: {"partial-image"\n\ndata: [DONE]\n\n',
+        b'\x08\x00data: {"partial-image":' + DEEP + b"\n\n",
+        # the campaign's artifact
+        b'\x08\x00data: {"role":"assistant","message":"Hel","action":"success"}\n\n'
+        b'data: {"role":"partial-image","image":"data:image/png;base64,AAAA","index":0ta: '
+        b'{"partial-iial-image":1}\n\ndata: [DONE]\n\n',
+    ],
+    ids=["not-json", "too-deep", "campaign"],
+)
+def test_partial_image_text_that_is_not_json_is_a_typed_error(data: bytes) -> None:
+    assert "FUZZ_DDG_TOLERATE" not in os.environ
+    harness.TestOneInput(data)
