@@ -695,11 +695,9 @@ def fuzz_2026_result(payload: bytes) -> None:
 _CHAT_STATUSES = (200, 200, 200, 200, 201, 400, 418, 429, 500, 503)
 
 
-def fuzz_2026_reply(payload: bytes) -> None:
-    """A 2026 chat reply: the first byte picks the status, the content type and whether the
-    next challenge comes with it; the rest is the body."""
-    if not payload:
-        return
+def _reply_2026(payload: bytes) -> Reply:
+    """The chat reply of target 8: the first byte picks the status, the content type, a
+    ``retry-after`` and whether the next challenge comes with it; the rest is the body."""
     flags, body = payload[0], payload[1:]
     headers = [("content-type", "application/json" if flags & 1 else "text/event-stream")]
     if not flags & 2:
@@ -707,7 +705,13 @@ def fuzz_2026_reply(payload: bytes) -> None:
     if flags & 4:
         headers.append(("retry-after", "1"))
     status = _CHAT_STATUSES[(flags >> 3) % len(_CHAT_STATUSES)]
-    _both_ways_2026("chat", (status, headers, body))
+    return status, headers, body
+
+
+def fuzz_2026_reply(payload: bytes) -> None:
+    """A 2026 chat reply (see :func:`_reply_2026`), fed whole and byte by byte."""
+    if payload:
+        _both_ways_2026("chat", _reply_2026(payload))
 
 
 def fuzz_2026_models(payload: bytes) -> None:

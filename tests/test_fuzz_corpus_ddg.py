@@ -105,12 +105,9 @@ SEEDS_2026 = harness._seeds_2026()
 def _reply_outcome(name: str) -> tuple[tuple[object, ...], tuple[str, str] | None, str]:
     data = SEEDS_2026[name]
     assert data[0] == 8
-    flags, body = data[1], data[2:]
-    headers = [("content-type", "application/json" if flags & 1 else "text/event-stream")]
-    if not flags & 2:
-        headers.append(("x-vqd-hash-1", harness.NEXT_CHALLENGE_2026))
-    status = harness._CHAT_STATUSES[(flags >> 3) % len(harness._CHAT_STATUSES)]
-    return harness._both_ways_2026("chat", (status, headers, body))
+    outcome: tuple[tuple[object, ...], tuple[str, str] | None, str]
+    outcome = harness._both_ways_2026("chat", harness._reply_2026(data[1:]))
+    return outcome
 
 
 def test_2026_marker_seed_gives_every_marker_event() -> None:
