@@ -538,3 +538,19 @@ def test_a_warning_with_an_odd_count_is_still_a_warning(value: str) -> None:
     assert warnings == [
         WarningEvent(kind="conversation_limit", remaining=12 if value == "12" else None)
     ]
+
+
+def test_a_refused_built_in_model_with_an_unreadable_live_list_is_an_http_error() -> None:
+    # Found by the fuzzer: it was called unsupported while naming itself as available.
+    challenges = Challenges(seed=24)
+    session, clock = session_2026()
+    session.start_turn("x")
+    replies = [
+        page_reply(),
+        challenges.status_reply(),
+        Reply(400, (("content-type", "application/json"),), ddg_error(400, "ERR_BAD_REQUEST")),
+        Reply(500, (), b"oops"),
+    ]
+    out = drive(session, clock, replies, solve=challenges.solve)
+    assert isinstance(out.error, HTTPStatusError)
+    assert out.error.status == 400

@@ -6,7 +6,6 @@ The harness asserts its invariants itself; a replayed input passes when it retur
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -132,16 +131,8 @@ def test_2026_partial_image_seed_is_surfaced() -> None:
     "name",
     [
         "reply-limit-before-done",
-        pytest.param(
-            "reply-limit-conversation",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="library bug: in dialect 2026 a [DONE][LIMIT_CONVERSATION] line (the "
-                "seed era's form, which 2025-03 honours) finishes as 'stop' and leaves the "
-                "conversation not exhausted: ChatExchange2026 finishes on [DONE] before it "
-                "reads the markers after it on the same line",
-            ),
-        ),
+        # Found by a seed test: [DONE] used to finish before the limit after it was read.
+        "reply-limit-conversation",
     ],
 )
 def test_2026_conversation_limit_seed_exhausts_the_conversation(name: str) -> None:
@@ -220,11 +211,9 @@ def test_2026_models_seed_names_the_live_models() -> None:
     assert "claude-haiku-4-5" in error[1]
 
 
-# Found by the 2026 campaign: an event whose data starts with "{" and mentions
-# "partial-image" but is not JSON (or is nested too deeply) lets a ValueError out of
-# next_event() (exchanges2026.py, ChatExchange2026.on_events: loads() unguarded). It must be a
-# RemoteProtocolError like any other malformed event. FUZZ_DDG_TOLERATE must stay unset here.
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="library bug: partial-image JSON")
+# Found by the 2026 campaign (fixed): an event whose data starts with "{" and mentions
+# "partial-image" but is not JSON (or is nested too deeply) let a ValueError out of
+# next_event(). It is a RemoteProtocolError like any other malformed event.
 @pytest.mark.parametrize(
     "data",
     [
@@ -238,5 +227,4 @@ def test_2026_models_seed_names_the_live_models() -> None:
     ids=["not-json", "too-deep", "campaign"],
 )
 def test_partial_image_text_that_is_not_json_is_a_typed_error(data: bytes) -> None:
-    assert "FUZZ_DDG_TOLERATE" not in os.environ
     harness.TestOneInput(data)

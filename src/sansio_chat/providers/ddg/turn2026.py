@@ -206,9 +206,12 @@ class Turn2026(Turn):
     def model_error(self) -> SansioChatError:
         model = self.ctx.conversation.model
         live = self.rules.live_models
-        if live is not None and model in live:
+        # The model is called unsupported only when a list says so: the live one, or (when
+        # the live list could not be read) the built-in one.
+        known = live if live else MODELS_2026
+        if model in known:
             return HTTPStatusError(400, "", error_type="ERR_BAD_REQUEST")
-        return ModelNotSupportedError(model, live or MODELS_2026, provider="ddg")
+        return ModelNotSupportedError(model, known, provider="ddg")
 
     def refuse(
         self,
