@@ -22,7 +22,7 @@ import base64
 import json
 import random
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -36,28 +36,46 @@ from hypothesis.stateful import (
     rule,
 )
 
+from ddg2026_support import (
+    FE_VERSION_2026,
+    FIXED_KEY,
+    OPTIONS,
+    ORIGIN,
+    PAGE,
+    Challenges,
+    page_reply,
+)
 from sansio_chat import (
     NEED_DATA,
     Backoff,
+    ChallengeResult,
     ChatSession,
     Conversation,
     ConversationLimitError,
     Finished,
     HttpRequest,
+    ImageEvent,
     InputLimitError,
     LocalProtocolError,
+    ModelNotSupportedError,
     Pacer,
     RateLimited,
     SansioChatError,
     Sleep,
+    SolveChallenge,
     State,
+    TitleEvent,
     TokenEvent,
     TurnComplete,
+    UsageEvent,
     VqdUpdate,
+    WarningEvent,
     format_prompt,
     providers,
 )
+from sansio_chat.emulator.ddg2026 import verify_proof
 from sansio_chat.providers.ddg import DuckDuckGoState
+from sansio_chat.providers.ddg.models import MODELS_2026
 from sansio_chat.providers.ddg_challenge import build_x_vqd_hash_1
 from sansio_chat.testing import reference_decode
 from session_driver import (
@@ -67,6 +85,7 @@ from session_driver import (
     Reply,
     ddg_error,
     ddg_token,
+    new_session,
     request_kind,
 )
 from strategies import (
@@ -335,6 +354,8 @@ class SessionMachine(RuleBasedStateMachine):
         self.cursor = 0
         self.exchange_rate_limited: RateLimited | None = None
         self.backoff_delay: float | None = None
+        # After a challenge answer: "send" (the next exchange) or "error" from next_event().
+        self.solved_outcome: str | None = None
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -349,8 +370,15 @@ class SessionMachine(RuleBasedStateMachine):
         assert self.snapshot() == before
 
     def remote_error(self, error: SansioChatError, state: State) -> None:
-        assert state in (State.RECV_BODY, State.RECV_EOF), (state, error)
-        assert not isinstance(error, LocalProtocolError), error
+        assert state in (State.RECV_BODY, State.RECV_EOF, State.SOLVED), (state, error)
+        if state is State.SOLVED:
+            assert self.solved_outcome == "error", (self.solved_outcome, error)
+        # ModelNotSupportedError subclasses LocalProtocolError, yet dialect 2026 raises it
+        # for a server's 400 ERR_BAD_REQUEST on a retired model (issue 14): the one exception.
+        assert not isinstance(error, LocalProtocolError) or (
+            self.dialect == "2026" and isinstance(error, ModelNotSupportedError)
+        ), error
+        self.check_remote_error(error)
         assert self.turn_json is not None
         expected = self.turn_json
         if isinstance(error, ConversationLimitError):
@@ -363,6 +391,17 @@ class SessionMachine(RuleBasedStateMachine):
         self.expected_state = State.ERROR
         self.outside_json = expected
         self._end_turn_model()
+
+    def check_remote_error(self, error: SansioChatError) -> None:
+        """Dialect-specific checks of an error ``next_event()`` raised."""
+
+    def on_solve_step(self, step: SolveChallenge) -> None:
+        """``next_step()`` returned a challenge to solve (only dialect 2026 does)."""
+        raise AssertionError(f"a SolveChallenge step in dialect {self.dialect!r}")
+
+    def answer_step(self, data: st.DataObject) -> None:
+        """Answer the pending ``SolveChallenge`` (only dialect 2026 asks)."""
+        raise AssertionError(f"a challenge to answer in dialect {self.dialect!r}")
 
     def take(self, event: object) -> None:
         check_event(event)
@@ -425,6 +464,11 @@ class SessionMachine(RuleBasedStateMachine):
             self.take(event)
         if state is State.RECV_EOF:
             self.settle()
+        elif state is State.SOLVED:
+            # The answer was usable: the next exchange is planned.
+            assert self.solved_outcome == "send", self.solved_outcome
+            self.solved_outcome = None
+            self.expected_state = State.SEND
         assert self.session.state is self.expected_state
 
     def settle(self) -> None:
@@ -554,6 +598,10 @@ class SessionMachine(RuleBasedStateMachine):
             self.request, self.reply, self.cursor = step, None, 0
             note(f"request: {request_kind(step)}")
             self.expected_state = State.AWAIT_HEAD
+        elif isinstance(step, SolveChallenge):
+            assert state is State.SEND
+            self.on_solve_step(step)
+            self.expected_state = State.SOLVE
         else:
             assert isinstance(step, TurnComplete)
             assert state is State.DONE
@@ -652,10 +700,12 @@ class SessionMachine(RuleBasedStateMachine):
                 self.next_step(1.0)
             elif state is State.AWAIT_HEAD:
                 self.whole_exchange(data)
-            elif state in (State.RECV_BODY, State.RECV_EOF):
+            elif state in (State.RECV_BODY, State.RECV_EOF, State.SOLVED):
                 if state is State.RECV_BODY:
                     self.receive_eof()
                 self.drain()
+            elif state is State.SOLVE:
+                self.answer_step(data)
             else:
                 return
 
@@ -667,7 +717,7 @@ class SessionMachine(RuleBasedStateMachine):
         if state in IDLE_STATES:
             assert self.session.state is state
             return
-        note("turn aborted")
+        note(f"turn aborted in {state.name}")
         assert self.session.state is State.ERROR
         assert self.turn_json is not None
         # A reply whose Finished was delivered stays committed; otherwise nothing was.
@@ -732,6 +782,397 @@ class DarkAIMachine(SessionMachine):
     dialect = ""
 
 
+# --- dialect 2026: the challenge step, the chained challenge, markers, the models exchange ------
+
+_IMAGE = json.dumps({"role": "partial-image", "image": "data:image/png;base64,AAAA"})
+# (payload, the event it becomes, the finish reason it sets, the stop reason it sets)
+_MARKERS_2026: tuple[tuple[str, object, str, str], ...] = (
+    ("[CHAT_TITLE:A title]", TitleEvent(title="A title"), "", ""),
+    ("[FIXED_COST_WINDOW_USAGE:0.5]", UsageEvent(value="0.5"), "", ""),
+    ("[WARN_CONVERSATION_LIMIT:2]", WarningEvent(kind="conversation_limit", remaining=2), "", ""),
+    ("[PING]", None, "", ""),
+    ("[SOMETHING_NEW:1]", None, "", ""),
+    ("[STOP_REASON:length]", None, "", "length"),
+    ("[LIMIT_ACCOUNT]", None, "account_limit", ""),
+    ("[LIMIT_ENTITY]", None, "entity_limit", ""),
+    ("[LIMIT_IMAGE_GENERATIONS]", None, "image_limit", ""),
+    ("[LIMIT_CONVERSATION]", None, "conversation_limit", ""),
+    (_IMAGE, ImageEvent(data=_IMAGE), "", ""),
+)
+_MARKER_EVENTS = (TitleEvent, UsageEvent, WarningEvent, ImageEvent)
+# Results the session cannot turn into a proof: ChallengeError from next_event().
+_BAD_RESULTS: tuple[tuple[object, Any], ...] = (
+    (["not", "an", "object"], 1.0),
+    ({}, 1.0),
+    ({"server_hashes": 1, "client_hashes": ["a"], "signals": {}, "meta": {}}, 1.0),
+    ({"server_hashes": ["a"], "client_hashes": [], "signals": {}, "meta": {}}, 1.0),
+    ({"server_hashes": ["a"], "client_hashes": ["b"], "signals": {}, "meta": 3}, 1.0),
+    ({"server_hashes": ["a"], "client_hashes": ["b"], "signals": {}, "meta": {}}, float("nan")),
+    ({"server_hashes": ["a"], "client_hashes": ["b"], "signals": {}, "meta": {}}, -1.0),
+    ({"server_hashes": ["a"], "client_hashes": ["b"], "signals": {}, "meta": {}}, "9"),
+)
+# A result of the right shape for a script the fake server never issued.
+_FOREIGN_RESULT = {"server_hashes": ["x"], "client_hashes": ["y"], "signals": {}, "meta": {}}
+_FOREIGN_SCRIPT = base64.b64encode(b"(async function(){return 1})()").decode()
+
+
+@dataclass(frozen=True)
+class Reply2026(Reply):
+    """A 2026 reply and what the stream's markers mean (chat), or the live list (models)."""
+
+    events: tuple[object, ...] = ()
+    stop_reason: str = ""
+    exhausted: bool = False
+    live: tuple[str, ...] | None = None
+
+
+class FakeServer2026(FakeServer):
+    """duck.ai as the emulator plays it: fresh challenges from the emulator's generator on
+    status and on every chat reply, a proof checked against its challenge (418 if wrong)."""
+
+    def __init__(self) -> None:
+        super().__init__("ddg", "2026")
+        self.challenges = Challenges(seed=26)
+        self.proof_ok = True  # the verdict on the proof of the chat request in flight
+
+    def plan(self, request: HttpRequest, draw: Callable[[Any], Any]) -> Reply:
+        kind = request_kind(request)
+        if kind == "chat" and not self.proof_ok:
+            # The emulator refuses a proof that does not answer its challenge.
+            return self._refusal("418c", draw)
+        faults = ["ok"] * 14 + ["429", "418c", "418b", "429c", "429i", "500"]
+        if kind == "chat":
+            faults += ["400b"] * 3
+        fault = draw(st.sampled_from(faults))
+        if fault == "400b":
+            body = ddg_error(400, "ERR_BAD_REQUEST")
+            return Reply(400, (("content-type", "application/json"),), body, label=fault)
+        if fault != "ok":
+            return self._refusal(fault, draw)
+        if kind == "page":
+            return page_reply() if draw(st.integers(0, 8)) else Reply(200, (), b"<html>x</html>")
+        if kind == "status":
+            return self._status_2026(draw)
+        if kind == "models":
+            return self._models(draw)
+        return self._chat_2026(draw)
+
+    def _status_2026(self, draw: Callable[[Any], Any]) -> Reply:
+        fault = draw(st.sampled_from(["ok"] * 9 + ["no_challenge", "older", "not_base64"]))
+        if fault == "ok":
+            return self.challenges.status_reply()
+        headers: tuple[tuple[str, str], ...] = {
+            "no_challenge": (),
+            "older": (("x-vqd-4", "4-1"), ("x-vqd-hash-1", self.challenges.new().header)),
+            "not_base64": (("x-vqd-hash-1", "@@not-base64@@"),),
+        }[fault]
+        return Reply(200, headers, b'{"status":"0"}', label=fault)
+
+    def _models(self, draw: Callable[[Any], Any]) -> Reply:
+        kind = draw(st.sampled_from(["list", "list", "garbage"]))
+        if kind == "garbage":
+            return Reply(200, (("content-type", "application/json"),), b"[1,", label="models")
+        ids = draw(
+            st.lists(
+                st.sampled_from(["gpt-5.4-mini", "gpt-9-mini", "claude-haiku-4-5"]), unique=True
+            )
+        )
+        access = [draw(st.booleans()) for _ in ids]
+        entries = [{"id": i, "entityHasAccess": a} for i, a in zip(ids, access, strict=True)]
+        body = json.dumps({"models": entries}).encode()
+        live = tuple(i for i, a in zip(ids, access, strict=True) if a)
+        headers = (("content-type", "application/json"),)
+        return Reply2026(200, headers, body, label="models", live=live)
+
+    def _chat_2026(self, draw: Callable[[Any], Any]) -> Reply:
+        headers: list[tuple[str, str]] = [("content-type", "text/event-stream")]
+        carried = draw(st.sampled_from(["fresh"] * 5 + ["none", "foreign", "not_base64"]))
+        if carried == "fresh":
+            headers.append(("x-vqd-hash-1", self.challenges.new().header))
+        elif carried == "foreign":
+            headers.append(("x-vqd-hash-1", _FOREIGN_SCRIPT))
+        elif carried == "not_base64":
+            headers.append(("x-vqd-hash-1", "@@not-base64@@"))
+        fault = draw(
+            st.sampled_from(["ok"] * 5 + ["cut", "instream", "malformed", "json200", "nodone"])
+        )
+        if fault == "json200":
+            status, error_type = draw(
+                st.sampled_from([(429, "ERR_RATE_LIMIT"), (418, "ERR_CHALLENGE"), (400, "X")])
+            )
+            return Reply(
+                200,
+                (("content-type", "application/json"),),
+                ddg_error(status, error_type),
+                label=fault,
+            )
+        items = draw(
+            st.lists(st.one_of(_token_text, st.sampled_from(range(len(_MARKERS_2026)))), max_size=6)
+        )
+        parts: list[str] = []
+        texts: list[str] = []
+        events: list[object] = []
+        reason, stop_reason, exhausted = "stop", "", False
+        for item in items:
+            if isinstance(item, str):
+                parts.append(ddg_token(item))
+                texts.append(item)
+                continue
+            payload, event, limit, stop = _MARKERS_2026[item]
+            parts.append(payload)
+            if event is not None:
+                events.append(event)
+            reason = limit or reason
+            stop_reason = stop or stop_reason
+            exhausted = exhausted or limit == "conversation_limit"
+        ends = fault in ("ok", "cut")
+        if fault == "instream":
+            status = draw(st.sampled_from([429, 418, 400, 500, None]))
+            error_type = draw(
+                st.sampled_from(["ERR_RATE_LIMIT", "ERR_CHALLENGE", "ERR_BAD_REQUEST", "ERR_X"])
+            )
+            parts.append(ddg_error(status, error_type).decode())
+        elif fault == "malformed":
+            parts.append(draw(st.sampled_from(['{"message": "x"', "nonsense", "[1,2]", '"str"'])))
+        elif fault != "nodone":
+            parts.append("[DONE]")
+        newline = draw(st.sampled_from(["\n", "\r\n"]))
+        body = frame(parts, newline)
+        if fault == "cut":
+            # Cut at least the blank line that ends the end marker's event.
+            body, ends = body[: draw(st.integers(0, len(body) - 2 * len(newline)))], False
+        return Reply2026(
+            status=200,
+            headers=tuple(headers),
+            body=body,
+            text="".join(texts),
+            ends=ends,
+            label=reason if ends else fault,
+            events=tuple(events),
+            stop_reason=stop_reason,
+            exhausted=exhausted,
+        )
+
+
+class DuckDuckGo2026Machine(SessionMachine):
+    """Dialect 2026 (duck.ai): page, status, a ``SolveChallenge`` step the driver answers,
+    chat with the proof; each chat reply carries the next challenge; a refused model asks for
+    the live model list."""
+
+    provider = "ddg"
+    dialect = "2026"
+    server: FakeServer2026
+
+    def __init__(self) -> None:
+        self.live_models: tuple[str, ...] | None = None
+        super().__init__()
+        self.server = FakeServer2026()
+
+    def _new_session(self, conversation: Conversation | None, seed: int) -> ChatSession:
+        session, self.clock = new_session(
+            **OPTIONS,
+            min_interval=0,
+            seed=seed,
+            conversation=conversation,
+            backoff=Backoff(rng=random.Random(seed), max_retries=seed % 4),
+        )
+        return session
+
+    def _reset_model(self) -> None:
+        super()._reset_model()
+        state = DuckDuckGoState.of(self.session.conversation)
+        assert state.vqd == ""
+        # What the session's rules hold across its turns.
+        self.conversation_id = state.conversation_id
+        self.live_models = None
+        self.message_ids: set[str] = set()
+
+    def _end_turn_model(self) -> None:
+        super()._end_turn_model()
+        self.step: SolveChallenge | None = None
+        self.turn_status_fetched = False
+        self.marker_events: list[object] = []
+        # The answered challenge of the chat request planned next, and whether the answer was
+        # right. The session spends the proof when it plans that request: a turn that ends
+        # before sending it solves the challenge again.
+        self.proof_for: tuple[str, bool] | None = None
+
+    # -- the challenge step ---------------------------------------------------------------------
+
+    def on_solve_step(self, step: SolveChallenge) -> None:
+        assert step.page == PAGE
+        assert self.challenge, "a challenge step without a challenge"
+        assert step.script == base64.b64decode(self.challenge).decode()
+        # A proof at hand for this challenge is sent, not asked for again.
+        assert self.proof_for is None or self.proof_for[0] != self.challenge
+        self.step = step
+        note("challenge step")
+
+    def answer_step(self, data: st.DataObject) -> None:
+        step = self.step
+        assert step is not None
+        issued = self.server.challenges.issued.get(step.script)
+        kind = data.draw(st.sampled_from(["right"] * 6 + ["wrong", "bad", "failure"]))
+        if kind == "failure":
+            self.session.receive_challenge_failure(data.draw(st.text(max_size=20)))
+            # A carried challenge may be stale: a fresh one is fetched; a fresh one is final.
+            self.solved_outcome = "error" if self.turn_status_fetched else "send"
+        elif kind == "bad":
+            value, duration = data.draw(st.sampled_from(_BAD_RESULTS))
+            self.session.receive_challenge_result(
+                ChallengeResult(value=value, duration_ms=duration)
+            )
+            self.solved_outcome = "error"
+        else:
+            right = kind == "right" and issued is not None
+            value = (
+                issued.expected if issued is not None else json.loads(json.dumps(_FOREIGN_RESULT))
+            )
+            if not right:
+                value["client_hashes"][0] = "tampered"
+            duration = data.draw(st.floats(0, 1e6, allow_nan=False))
+            self.session.receive_challenge_result(
+                ChallengeResult(value=value, duration_ms=duration)
+            )
+            self.proof_for = (self.challenge, right)
+            self.solved_outcome = "send"
+        note(f"challenge answer: {kind}")
+        self.step = None
+        self.expected_state = State.SOLVED
+        assert self.session.state is State.SOLVED
+
+    @rule(data=st.data())
+    def challenge_answer(self, data: st.DataObject) -> None:
+        """``receive_challenge_result`` / ``receive_challenge_failure`` in any state."""
+        if self.session.state is not State.SOLVE:
+            if data.draw(st.booleans()):
+                result = ChallengeResult(value={}, duration_ms=1.0)
+                self.misuse(lambda: self.session.receive_challenge_result(result))
+            else:
+                self.misuse(lambda: self.session.receive_challenge_failure("no engine"))
+            return
+        bad = data.draw(st.sampled_from([None] * 6 + ["result", "reason"]))
+        if bad == "result":
+            self.misuse(lambda: self.session.receive_challenge_result({"value": {}}))  # type: ignore[arg-type]
+        elif bad == "reason":
+            self.misuse(lambda: self.session.receive_challenge_failure(7))  # type: ignore[arg-type]
+        else:
+            self.answer_step(data)
+
+    # -- what the session sends and learns ---------------------------------------------------
+
+    def check_chat_request(self, request: HttpRequest) -> None:
+        body = json.loads(request.body)
+        conversation = self.session.conversation
+        messages = [m.to_dict() for m in conversation.messages] + self.turn_messages
+        assert body["model"] == conversation.model
+        assert body["messages"] == [
+            {"role": "user" if m["role"] == "system" else m["role"], "content": m["content"]}
+            for m in messages
+        ]
+        durable = body["durableStream"]
+        assert durable["publicKey"]["n"] == FIXED_KEY.n
+        if self.conversation_id:
+            assert durable["conversationId"] == self.conversation_id
+        self.conversation_id = durable["conversationId"]
+        assert durable["messageId"] not in self.message_ids
+        self.message_ids.add(durable["messageId"])
+        assert request.header("x-fe-version") == FE_VERSION_2026
+        assert request.header("user-agent") == PAGE.user_agent
+        assert request.header("sec-ch-ua") == PAGE.sec_ch_ua
+        assert request.header("origin") == ORIGIN
+        assert request.header("x-vqd-4") is None
+        # The proof answers the challenge the session holds, and was the driver's answer.
+        assert self.proof_for is not None, "a chat request without an answered challenge"
+        assert self.proof_for[0] == self.challenge
+        issued = self.server.challenges.issued.get(base64.b64decode(self.challenge).decode())
+        proof = request.header("x-vqd-hash-1")
+        assert proof
+        verdict = verify_proof(issued, proof, ORIGIN) if issued is not None else "not issued"
+        assert (verdict is None) == self.proof_for[1], verdict
+        self.server.proof_ok = verdict is None
+        self.proof_for = None  # a proof answers one request
+        note("chat request: " + ("after a status call" if self.turn_status_fetched else "chained"))
+        self.marker_events = []
+
+    def head_updates(self, reply: Reply) -> None:
+        assert self.request is not None
+        headers = {k.lower(): v.strip() for k, v in reversed(reply.headers)}
+        kind = request_kind(self.request)
+        if not 200 <= reply.status < 300:
+            return
+        challenge = headers.get("x-vqd-hash-1", "")
+        if kind == "status" and challenge and "x-vqd-4" not in headers:
+            self.challenge = challenge
+            self.turn_status_fetched = True
+        elif kind == "chat" and headers.get("content-type") != "application/json":
+            self.challenge = challenge  # the next challenge, or none (fetch one next turn)
+
+    def settle(self) -> None:
+        self.learn_models()
+        super().settle()
+
+    def learn_models(self) -> None:
+        if isinstance(self.reply, Reply2026) and self.reply.live is not None:
+            self.live_models = self.reply.live
+
+    def check_remote_error(self, error: SansioChatError) -> None:
+        self.learn_models()
+        if isinstance(error, ModelNotSupportedError):
+            model = self.session.conversation.model
+            assert error.model == model
+            assert self.live_models is None or model not in self.live_models
+            assert error.available == (self.live_models or MODELS_2026)
+
+    # -- what the stream delivers -----------------------------------------------------------------
+
+    def take(self, event: object) -> None:
+        if isinstance(event, _MARKER_EVENTS):
+            assert self.finished is None
+            self.marker_events.append(event)
+        elif isinstance(event, VqdUpdate):
+            assert event.vqd == ""
+            assert event.vqd_hash_1 == self.challenge
+        elif isinstance(event, Finished):
+            assert self.finished is None
+            self.finished = event
+            self.check_commit(event)
+        else:
+            super().take(event)
+
+    def check_commit(self, event: Finished) -> None:
+        reply = self.reply
+        assert isinstance(reply, Reply2026), reply
+        assert reply.ends, reply
+        assert event.reason == reply.label
+        assert event.stop_reason == reply.stop_reason
+        reply_text = "".join(self.tokens)
+        assert reply_text == reply.text
+        assert self.marker_events == list(reply.events)
+        fed = reference_decode(reply.body[: self.cursor]).events
+        assert any(e.data == "[DONE]" for e in fed), (self.cursor, reply)
+        assert self.turn_json is not None
+        before = Conversation.from_json(self.turn_json)
+        after = self.session.conversation
+        assert [m.to_dict() for m in after.messages] == [
+            *[m.to_dict() for m in before.messages],
+            *self.turn_messages,
+            {"role": "assistant", "content": reply_text},
+        ]
+        assert after.exhausted == reply.exhausted
+        assert (after.provider, after.model) == (before.provider, before.model)
+        state = DuckDuckGoState.of(after)
+        assert state.dialect == "2026"
+        assert state.vqd == ""
+        assert state.vqd_hash_1 == self.challenge
+        assert state.fe_version == FE_VERSION_2026
+        assert state.conversation_id == self.conversation_id
+        assert state.key_n == FIXED_KEY.n
+        assert state.key_private == ""
+        self.outside_json = after.to_json()
+        note(f"turn finished: {event.reason}")
+
+
 _SETTINGS = settings(stateful_step_count=40)
 
 TestDuckDuckGoSession = DuckDuckGoMachine.TestCase
@@ -740,6 +1181,8 @@ TestDuckDuckGo2024Session = DuckDuckGo2024Machine.TestCase
 TestDuckDuckGo2024Session.settings = _SETTINGS
 TestDarkAISession = DarkAIMachine.TestCase
 TestDarkAISession.settings = _SETTINGS
+TestDuckDuckGo2026Session = DuckDuckGo2026Machine.TestCase
+TestDuckDuckGo2026Session.settings = _SETTINGS
 
 
 def test_challenge_builder_sanity() -> None:
