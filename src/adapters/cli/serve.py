@@ -234,7 +234,7 @@ def run_serve_from_args(args: argparse.Namespace) -> int:
         print("sansio-chat serve: --workers must be 1 or more", file=sys.stderr)
         return 2
     configure(args.log_level)
-    logged = AccessLog(app, "gateway")
+    logged = AccessLog(app, "gateway", worker_pid=args.workers > 1)
     try:
         if args.workers > 1:
             from ._workers import run_workers
