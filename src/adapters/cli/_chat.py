@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["HELP", "chat"]
 
-_ERA_DEFAULT = "the default model of the service's era"
+_ERA_DEFAULT = "the era's default model"
 
 
 @dataclass
