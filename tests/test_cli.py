@@ -39,8 +39,10 @@ def test_ask_json_prints_one_event_per_line(
     tokens = [line["text"] for line in lines if line["type"] == "token"]
     assert len(tokens) == 4
     assert "".join(tokens) == emulator.expected_reply("hello")
-    # The resolved provider and model open and close the turn (issue 17).
-    assert lines[0] == {"type": "start", "provider": "ddg", "model": "gpt-4o-mini"}
+    # The resolved provider and model open and close the turn (issue 17); with neither
+    # --model nor --dialect the model is the default of the era the status reply reveals,
+    # so the start leaves it open and the end names it (issue 18).
+    assert lines[0] == {"type": "start", "provider": "ddg", "model": None}
     assert lines[-1] == {
         "type": "finished",
         "reason": "stop",

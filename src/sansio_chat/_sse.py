@@ -3,7 +3,7 @@
 It implements the WHATWG HTML standard's "interpreting an event stream" (what a browser's
 ``EventSource`` does) on bytes, so that any chunking of the same stream gives the same events:
 lines end at CRLF, LF or CR, one UTF-8 BOM is dropped at the start of the stream, every line is
-decoded as UTF-8 with replacement. The contract is in ``spec/SSE.md``; the choices the standard
+decoded as UTF-8 with replacement. The contract is in ``docs/sse.md``; the choices the standard
 leaves open are documented on :class:`SSEDecoder`.
 
 Two paths: a chunk that completes no line is appended to the partial line (with tiny chunks

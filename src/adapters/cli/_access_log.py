@@ -1,6 +1,7 @@
 """One access line per request on stderr for ``sansio-chat emulator`` and ``serve``.
 
-``METHOD PATH STATUS DURATIONms model=M tokens=N``: the model from the request's JSON body,
+``NAME: METHOD PATH STATUS DURATIONms model=M tokens=N`` (``NAME[PID]`` when several
+worker processes serve): the model from the request's JSON body,
 the tokens counted from the reply (``data:`` events of a stream, or ``usage`` of a JSON
 body). Never a header value, a token or a key: the line is built from those fields alone.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -42,8 +44,9 @@ def configure(level: str) -> None:
 class AccessLog:
     """ASGI middleware: logs one line per HTTP request when its reply ends."""
 
-    def __init__(self, app: App, name: str) -> None:
+    def __init__(self, app: App, name: str, *, worker_pid: bool = False) -> None:
         self.app, self.name = app, name
+        self.worker_pid = worker_pid  # ``serve --workers N``: say which process answered
 
     def __getattr__(self, attribute: str) -> Any:  # the app's own attributes (config, control)
         return getattr(self.app, attribute)
@@ -89,7 +92,7 @@ class AccessLog:
             _LOGGER.log(
                 level,
                 "%s: %s %s %d %.0fms model=%s tokens=%s",
-                self.name,
+                f"{self.name}[{os.getpid()}]" if self.worker_pid else self.name,
                 scope.get("method", "?"),
                 scope.get("path", "?"),  # the path only: a query string may hold a secret
                 status,

@@ -17,13 +17,23 @@ from typing import TYPE_CHECKING, Any
 from sansio_chat import Conversation, SansioChatError
 
 from . import _store
-from ._commands import _messages, _new_client, _save, _save_path, _turn, resolve_model
+from ._commands import (
+    _messages,
+    _new_client,
+    _save,
+    _save_path,
+    _turn,
+    model_of,
+    resolve_model,
+)
 from ._output import Failure, Output, _isatty, report
 
 if TYPE_CHECKING:
     from sansio_chat.adapters.httpx import ChatClient
 
 __all__ = ["HELP", "chat"]
+
+_ERA_DEFAULT = "the era's default model"
 
 
 @dataclass
@@ -46,7 +56,8 @@ class _Chat:
     def banner(self) -> str:
         where = str(self.path) if self.path is not None else "not saved (--no-save)"
         return (
-            f"sansio-chat · {self.client.provider} · {self.client.conversation.model} · "
+            f"sansio-chat · {self.client.provider} · "
+            f"{model_of(self.client, self.args) or _ERA_DEFAULT} · "
             f"{where} · /help for commands, Ctrl-D to quit"
         )
 
@@ -54,7 +65,7 @@ class _Chat:
         messages = _messages(self.system, prompt)
         self.last_prompt = prompt
         try:
-            _turn(self.client, messages, self.output)
+            _turn(self.client, messages, self.output, self.args)
         except KeyboardInterrupt:
             self.say(
                 "sansio-chat: reply interrupted; this turn is not kept (/retry sends it again)"

@@ -9,13 +9,11 @@ gets the terminal back.
 from __future__ import annotations
 
 import argparse
-import inspect
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sansio_chat import Conversation, LocalProtocolError, SansioChatError, providers
+from sansio_chat import Conversation, LocalProtocolError, providers
 
 from . import _store
 from ._output import EXIT_CODES, Failure, Output, _isatty
@@ -104,39 +102,16 @@ def _save_path(args: argparse.Namespace) -> tuple[Path | None, Conversation | No
     return path, conversation
 
 
-def _accepted(name: str) -> bool:
-    from sansio_chat.adapters.httpx import ChatClient
-
-    return name in inspect.signature(ChatClient.__init__).parameters
-
-
-def _solver(name: str | None) -> object:
-    if name is None:
-        return None
-    from sansio_chat.adapters.solvers import ChromiumSolver, V8Solver
-
-    try:
-        return ChromiumSolver() if name == "chromium" else V8Solver()
-    except (ImportError, SansioChatError) as error:
-        raise Failure(f"--solver {name}: {error}", EXIT_CODES["usage"]) from error
-
-
 def _client_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The client options only newer clients take, given only when asked for."""
-    wanted = {
-        "dialect": (getattr(args, "dialect", None), "--dialect"),
-        "max_reply_chars": (getattr(args, "max_reply_chars", None), "--max-reply-chars"),
-        "solver": (getattr(args, "solver", None), "--solver"),
-    }
-    options: dict[str, Any] = {}
-    for name, (value, flag) in wanted.items():
-        if value is None:
-            continue
-        if not _accepted(name):
-            raise Failure(
-                f"{flag} is not supported by this version of the client", EXIT_CODES["usage"]
-            )
-        options[name] = _solver(value) if name == "solver" else value
+    """``--dialect`` (``None``: the session discovers the era), ``--solver`` and
+    ``--max-reply-chars`` as the client's keyword arguments."""
+    options: dict[str, Any] = {"dialect": getattr(args, "dialect", None)}
+    if getattr(args, "max_reply_chars", None) is not None:
+        options["max_reply_chars"] = args.max_reply_chars
+    if getattr(args, "solver", None) is not None:
+        # By name: the client makes the solver on the first script challenge and closes it
+        # (a Chromium solver launches a browser, which only a 2026 turn needs).
+        options["solver"] = args.solver
     return options
 
 
@@ -191,11 +166,31 @@ def _messages(system: str | None, prompt: str) -> Any:
     return prompt
 
 
-def _turn(client: ChatClient, messages: Any, output: Output) -> None:
-    output.start(client.provider, client.conversation.model)
+def model_of(client: ChatClient, args: argparse.Namespace) -> str | None:
+    """The conversation's model, or ``None`` while it is the service's to decide: without
+    ``--model`` and ``--dialect``, a new DuckDuckGo conversation takes the default model of
+    the era the first status reply reveals."""
+    conversation = client.conversation
+    undecided = (
+        client.provider == "ddg"
+        and getattr(args, "dialect", None) is None
+        and getattr(args, "model", None) is None
+        and not conversation.messages
+    )
+    return None if undecided else conversation.model
+
+
+def _turn(
+    client: ChatClient, messages: Any, output: Output, args: argparse.Namespace | None = None
+) -> None:
+    from sansio_chat import Finished
+
+    output.start(client.provider, model_of(client, args) if args is not None else None)
     try:
         with client.events(messages) as events:
             for event in events:
+                if isinstance(event, Finished):
+                    output.model = client.conversation.model  # the model the turn used
                 output.event(event)
     finally:
         output.end_line()
@@ -239,7 +234,7 @@ def ask(args: argparse.Namespace, output: Output, base_url: str | None = None) -
     prompt = args.prompt if base_url is not None else prompt_from(args.prompt)
     path, conversation = _save_path(args)
     with _new_client(args, conversation, base_url=base_url) as client:
-        _turn(client, _messages(args.system, prompt), output)
+        _turn(client, _messages(args.system, prompt), output, args)
         _save(client, path)
     return 0
 
@@ -274,39 +269,47 @@ def models(args: argparse.Namespace, output: Output) -> int:
 
 
 def _live_models(args: argparse.Namespace, output: Output) -> int:
-    client = _new_client(args, None)
-    with client:
-        fetch = getattr(client, "models", None)
-        if fetch is None:
-            raise Failure(
-                "--live is not supported by this version of the client", EXIT_CODES["usage"]
-            )
-        listing = fetch(live=True)
-    for entry in listing:
-        values = entry if isinstance(entry, dict) else _as_dict(entry)
-        if output.as_json:
-            output.json_line(values)
-        else:
-            flags = ", ".join(f"{k}={v}" for k, v in values.items() if k not in ("id", "model"))
-            ident = values.get("id") or values.get("model") or values
-            output.out.write(f"{client.provider}/{ident}{'  ' + flags if flags else ''}\n")
-    return 0
-
-
-def _as_dict(entry: object) -> dict[str, Any]:
+    """The list ``GET /duckchat/v1/models`` offers now, with each model's capabilities."""
     import dataclasses
 
-    if dataclasses.is_dataclass(entry) and not isinstance(entry, type):
-        return {k: v for k, v in dataclasses.asdict(entry).items() if _jsonable(v)}
-    return {"id": str(entry)}
+    from sansio_chat import HTTPStatusError
 
-
-def _jsonable(value: object) -> bool:
-    try:
-        json.dumps(value)
-    except (TypeError, ValueError):
-        return False
-    return True
+    if args.provider not in (None, "ddg"):
+        raise Failure(
+            f"--live: provider {args.provider} publishes no model list; "
+            "`sansio-chat models` shows the models it takes",
+            EXIT_CODES["usage"],
+        )
+    args.provider = "ddg"
+    args.dialect = None  # the list exists in the 2026 era only: always ask for it
+    with _new_client(args, None) as client:
+        try:
+            listing = client.models(live=True)
+        except HTTPStatusError as error:
+            if error.status not in (404, 405):
+                raise
+            where = args.base_url or "the service"
+            raise Failure(
+                f"--live: {where} has no model list (GET /duckchat/v1/models answered HTTP "
+                f"{error.status}); a server of an era before 2026 takes the models "
+                "`sansio-chat models` shows",
+                EXIT_CODES["refused"],
+            ) from error
+    for info in listing:
+        if output.as_json:
+            values = dataclasses.asdict(info)
+            values["supported_tools"] = list(info.supported_tools)
+            output.json_line({"provider": "ddg", **values})
+            continue
+        flags = [
+            "access" if info.has_access else "no access",
+            *([f"tier {info.access_tier}"] if info.access_tier else []),
+            *(["images"] if info.supports_image_upload else []),
+            *([f"tools {','.join(info.supported_tools)}"] if info.supported_tools else []),
+        ]
+        label = f"{info.name} ({info.provider})" if info.provider else info.name
+        output.out.write(f"ddg/{info.id}  {label}  [{'; '.join(flags)}]\n")
+    return 0
 
 
 def conversations(args: argparse.Namespace, output: Output) -> int:
@@ -337,34 +340,25 @@ def conversations(args: argparse.Namespace, output: Output) -> int:
     return 0
 
 
-def _demo_dialect(args: argparse.Namespace) -> tuple[str, str]:
-    """The demo's dialect, and a note when it falls back from 2026."""
-    if args.dialect is not None:
-        return str(args.dialect), ""
-    import importlib.util
-
-    if importlib.util.find_spec("py_mini_racer") is None:
-        return "2025-03", ' (dialect 2026 needs the js extra: pip install -e ".[js]")'
-    if not _accepted("dialect"):
-        return "2025-03", ""
-    return "2026", ""
-
-
 def demo(args: argparse.Namespace, output: Output) -> int:
     """``sansio-chat demo``: one turn against an in-process emulator (no network)."""
     from sansio_chat.adapters.emulator import serve_emulator
 
     from sansio_chat.emulator import EmulatorConfig
 
-    dialect, note = _demo_dialect(args)
-    if _accepted("dialect"):
-        args.dialect = dialect  # the client speaks what the emulator speaks
+    # Today's flow by default (the script challenge answered by the V8 solver, a default
+    # dependency); the emulator speaks the era --dialect names, and the client is pinned to it.
+    dialect = args.dialect or "2026"
+    args.dialect = dialect
+    if dialect == "2026" and args.solver is None:
+        args.solver = "v8"
     config = EmulatorConfig(seed=args.seed, delay=args.delay, dialect=dialect)
     with serve_emulator(config) as server:
         if not output.as_json:
+            solver = f", script challenges answered by --solver {args.solver}"
             output.err.write(
-                f"sansio-chat demo: emulator on {server.base_url} "
-                f"(dialect {dialect}, no network){note}\n"
+                f"sansio-chat demo: emulator on {server.base_url} (dialect {dialect}, no "
+                f"network){solver if dialect == '2026' else ''}\n"
                 f"you> {args.prompt}\n"
             )
             output.err.flush()

@@ -243,14 +243,15 @@ class Output:
         self.progress = Progress(err, enabled=not quiet and not as_json and _isatty(err))
         self._live: _LiveMarkdown | None = None
         self.provider = ""
-        self.model = ""
+        self.model: str | None = None
 
-    def start(self, provider: str, model: str) -> None:
-        """A turn begins: announce it (JSON) and show the wait."""
+    def start(self, provider: str, model: str | None) -> None:
+        """A turn begins: announce it (JSON) and show the wait (``model`` ``None``: the
+        service's era decides it; the ``finished`` event names it)."""
         self.provider, self.model = provider, model
         if self.as_json:
             self.json_line({"type": "start", "provider": provider, "model": model})
-        self.progress.show(f"waiting for {provider} ({model})")
+        self.progress.show(f"waiting for {provider}" + (f" ({model})" if model else ""))
 
     def event(self, event: Event) -> None:
         """Show one event of the turn."""

@@ -18,6 +18,7 @@ from sansio_chat.adapters.serving import ServerHandle, run_forever
 from sansio_chat import LocalProtocolError, providers
 
 from ._access_log import LEVELS, AccessLog, configure
+from ._options import DIALECTS, SOLVERS
 from ._types import non_negative_int, port, positive_seconds, proxy_url
 
 if TYPE_CHECKING:
@@ -131,7 +132,21 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         type=non_negative_int,
         default=None,
         metavar="N",
-        help="refuse an upstream reply longer than N characters (default: the library's limit)",
+        help="refuse an upstream reply longer than N characters with a 502 "
+        "(default: the library's limit)",
+    )
+    add(
+        "--dialect",
+        choices=DIALECTS,
+        default=None,
+        help="the DuckDuckGo protocol era upstream (default: discover it per conversation)",
+    )
+    add(
+        "--solver",
+        choices=SOLVERS,
+        default="v8",
+        help="what answers the 2026 script challenges: v8 (in-process, default) or chromium "
+        "(a headless browser, launched on the first challenge)",
     )
 
 
@@ -168,15 +183,7 @@ def config_from_args(args: argparse.Namespace) -> GatewayConfig:
         raise ValueError(
             f"{source} is empty; give a key, or leave {source} unset to serve without one"
         )
-    extra: dict[str, object] = {}
-    if args.max_reply_chars is not None:
-        import dataclasses
-
-        if "max_reply_chars" not in {f.name for f in dataclasses.fields(GatewayConfig)}:
-            raise ValueError("--max-reply-chars is not supported by this version of the gateway")
-        extra["max_reply_chars"] = args.max_reply_chars
     return GatewayConfig(
-        **extra,  # type: ignore[arg-type]
         providers=names,
         base_url=_base_urls(list(args.base_url), names),
         api_key=api_key,
@@ -188,6 +195,9 @@ def config_from_args(args: argparse.Namespace) -> GatewayConfig:
         verify=args.verify,
         min_interval=args.min_interval,
         max_retries=args.max_retries,
+        max_reply_chars=args.max_reply_chars,
+        dialect=args.dialect,
+        solver=args.solver,
     )
 
 
@@ -224,7 +234,7 @@ def run_serve_from_args(args: argparse.Namespace) -> int:
         print("sansio-chat serve: --workers must be 1 or more", file=sys.stderr)
         return 2
     configure(args.log_level)
-    logged = AccessLog(app, "gateway")
+    logged = AccessLog(app, "gateway", worker_pid=args.workers > 1)
     try:
         if args.workers > 1:
             from ._workers import run_workers

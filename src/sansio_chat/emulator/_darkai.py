@@ -1,7 +1,8 @@
-"""DarkAI, server side (spec/DARKAI.md): one POST, a ``text-chunk`` / ``stream-end`` stream.
+"""DarkAI, server side (docs/protocol.md): one POST, a ``text-chunk`` / ``stream-end`` stream.
 
-The service sent JSON split across network reads (SOURCES 2), so every write here ends inside
-the next event's JSON: write ``i`` is the tail of event ``i - 1`` and the head of event ``i``.
+The service sent JSON split across network reads (docs/protocol.md, "DarkAI"), so every write
+here ends inside the next event's JSON: write ``i`` is the tail of event ``i - 1`` and the head
+of event ``i``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ._replies import reply_tokens
 
 __all__ = ["DARKAI_MODELS", "DarkAIService", "text_chunk"]
 
-# The service's own list (spec/DARKAI.md), kept apart from the client's.
+# The service's own list (docs/protocol.md), kept apart from the client's.
 DARKAI_MODELS: tuple[str, ...] = ("llama-3-70b", "gpt-4o", "gpt-3.5-turbo")
 
 

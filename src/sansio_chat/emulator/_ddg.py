@@ -1,4 +1,4 @@
-"""DuckDuckGo AI Chat, server side (spec/DDG.md, "The emulator").
+"""DuckDuckGo AI Chat, server side (docs/emulator.md).
 
 It checks what the service demonstrably checked and no more: status needs only
 ``x-vqd-accept: 1``; chat needs an issued, unused ``x-vqd-4`` and, in the 2025-03 dialects, a
@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 DIALECTS: tuple[str, ...] = ("2024", "2025-03", "2025-03-lenient", "2026")
-# The server's own lists (spec/DDG.md "Models"; SOURCES 1.10), kept apart from the client's
+# The server's own lists (docs/protocol.md, "Models"), kept apart from the client's
 # so that a test can check that the two agree.
 MODELS_2025: tuple[str, ...] = (
     "gpt-4o-mini",

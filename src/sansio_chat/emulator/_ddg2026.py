@@ -1,4 +1,4 @@
-"""duck.ai in dialect ``2026``, server side (spec/DDG-2026.md, "What the emulator does").
+"""duck.ai in dialect ``2026``, server side (docs/emulator.md).
 
 One port, the emulator's own origin: the page (version attributes, the two globals, the
 ``#jsa`` iframe), status issuing a fresh script challenge for the browser identity in its
@@ -43,7 +43,7 @@ from .ddg2026 import (
 
 __all__ = ["MODELS_2026", "RETIRED_MODELS_2026", "Ddg2026Service", "Settings2026"]
 
-# The server's own list (spec/DDG-2026.md "Models", 2026-07-22), kept apart from the client's
+# The server's own list (docs/protocol.md, "Models"; 2026-07-22), kept apart from the client's
 # so that a test can check that the two agree: id → name, provider, image upload, tools, tier.
 _MODEL_TABLE: Final[dict[str, tuple[str, str, bool, tuple[str, ...], str]]] = {
     "gpt-5.4-mini": ("GPT-5.4 mini", "openai", True, ("WebSearch",), "free"),

@@ -1,4 +1,4 @@
-"""What the emulator checks on a dialect-``2026`` request (spec/DDG-2026.md), as pure functions.
+"""What the emulator checks on a dialect-``2026`` request (docs/protocol.md), as pure functions.
 
 Each check returns ``None`` when the request passes, or a short reason (for logs and tests)
 when it does not; the service turns a reason into the service's refusal.

@@ -1,6 +1,6 @@
 """The emulator's ``x-vqd-hash-1`` challenges: real JavaScript, random HTML, known answers.
 
-A challenge is a program a browser can evaluate, shaped like the service's (spec/DDG.md):
+A challenge is a program a browser can evaluate, shaped like the service's (docs/protocol.md):
 it creates a ``div`` ``e``, assigns an HTML snippet to ``e.innerHTML`` as an escaped
 single-quoted literal, and evaluates to ``{server_hashes: [...], client_hashes:
 [navigator.userAgent, String(OFFSET + e.innerHTML.length)], signals: {}}``.

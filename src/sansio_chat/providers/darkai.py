@@ -1,4 +1,4 @@
-"""DarkAI (spec/DARKAI.md): one POST, a text-chunk / stream-end SSE reply.
+"""DarkAI (docs/protocol.md): one POST, a text-chunk / stream-end SSE reply.
 
 The public service is gone; the provider is kept (``working = False``) and exercised
 against the emulator.

@@ -4,7 +4,7 @@
   iframe) with a frontend hook, ``window.__sansioSolve(header)``, that runs a challenge inside
   ``#jsa`` as the real frontend does;
 - :func:`generate_challenge` writes a fresh obfuscated ``async`` challenge script with random
-  probes (spec/DDG-2026.md) and predicts, with its own model, what a clean Chromium resolves it
+  probes (docs/protocol.md) and predicts, with its own model, what a clean Chromium resolves it
   to on that page;
 - :func:`verify_proof` checks a client's ``x-vqd-hash-1`` proof against the challenge.
 

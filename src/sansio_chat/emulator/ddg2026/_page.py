@@ -1,6 +1,6 @@
 """The emulator's duck.ai page in dialect ``2026``.
 
-What a challenge probes is here as spec/DDG-2026.md describes the real page: the version
+What a challenge probes is here as docs/protocol.md describes the real page: the version
 attributes on ``<html>``, the two version globals on the top window, and the ``#jsa`` iframe
 (sandboxed, off-screen, a ``srcdoc`` document whose CSP allows inline scripts but not
 ``eval``). A small frontend hook stands in for the duck.ai bundle:

@@ -1,6 +1,6 @@
 """Checking a client's ``x-vqd-hash-1`` proof against the challenge the emulator issued.
 
-A proof is base64 of compact JSON (spec/DDG-2026.md, "The challenge and the proof")::
+A proof is base64 of compact JSON (docs/protocol.md, "The challenge and the proof")::
 
     {"server_hashes": [...], "client_hashes": [base64(sha256(String(v))) for v in values],
      "signals": {}, "meta": {"v", "challenge_id", "timestamp", "debug",

@@ -1,4 +1,4 @@
-"""DuckDuckGo AI Chat (spec/DDG.md), split by role as h11 splits readers, writers and the
+"""DuckDuckGo AI Chat (docs/protocol.md), split by role as h11 splits readers, writers and the
 connection:
 
 - :mod:`.dialects`: the protocol eras as data (:class:`Dialect`, :data:`DIALECTS`);

@@ -25,7 +25,7 @@ __all__ = [
 
 _VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")
 
-# 2026-07-22, a live /models reply quoted in a public client's tests (spec/DDG-2026.md).
+# 2026-07-22, a live /models reply quoted in a public client's tests (docs/protocol.md).
 MODELS_2026: tuple[str, ...] = (
     "gpt-5.4-mini",
     "gpt-5.4-nano",
@@ -46,7 +46,7 @@ MODEL_ALIASES_2026: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "gemma": ("tinfoil/gemma4-31b",),
     }
 )
-# Ids the service answered with 400 ERR_BAD_REQUEST in 2026 (spec/DDG-2026.md, "Errors").
+# Ids the service answered with 400 ERR_BAD_REQUEST in 2026 (docs/protocol.md, "Errors").
 RETIRED_MODELS: frozenset[str] = frozenset(
     {
         "gpt-4o-mini",

@@ -1,4 +1,4 @@
-"""A DuckDuckGo turn: the session rules, the turn plan and its exchanges (spec/DDG.md).
+"""A DuckDuckGo turn: the session rules, the turn plan and its exchanges (docs/protocol.md).
 
 A turn is up to three exchanges: the fe-version page (dialects with ``fe_version``, once per
 session), the status call (a new conversation, or after a refused token or challenge) and
@@ -195,7 +195,7 @@ class Turn(ProviderTurn):
         retry_after: float | None,
         exchange: Literal["page", "status", "chat"],
     ) -> Decision:
-        """Apply the error table of spec/DDG.md to a refusal: retry or raise."""
+        """Apply the error table of docs/protocol.md to a refusal: retry or raise."""
         ctx = self.ctx
         if status == 429 and error_type == "ERR_CONVERSATION_LIMIT":
             ctx.mark_exhausted()

@@ -1,4 +1,4 @@
-"""A DuckDuckGo turn in dialect ``2026`` (duck.ai, spec/DDG-2026.md).
+"""A DuckDuckGo turn in dialect ``2026`` (duck.ai, docs/protocol.md).
 
 The exchanges: the page (once; its ``<html>`` names the fe-version), the status call (only
 when no challenge is at hand: each chat reply carries the next one), the script challenge

@@ -1,4 +1,4 @@
-"""DuckDuckGo's wire format (spec/DDG.md): values, request builders, reply parsers.
+"""DuckDuckGo's wire format (docs/protocol.md): values, request builders, reply parsers.
 
 Pure functions of their arguments; what they mean for a turn is decided in :mod:`.turn`.
 """
@@ -57,7 +57,7 @@ REFERER = "https://duckduckgo.com/"
 FE_VERSION_PATH = "/?q=DuckDuckGo+AI+Chat&ia=chat&duckai=1"
 STATUS_PATH = "/duckchat/v1/status"
 CHAT_PATH = "/duckchat/v1/chat"
-# dcs/dcm: the chat-mode cookies a browser carries (SOURCES 1.3).
+# dcs/dcm: the chat-mode cookies a browser carries (docs/protocol.md, "Headers and cookies").
 BASE_COOKIES: tuple[tuple[str, str], ...] = (("dcs", "1"), ("dcm", "3"))
 
 
