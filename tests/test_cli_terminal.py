@@ -142,6 +142,9 @@ def test_the_history_file_persists(
     child = _spawn(emulator, tmp_path, "--no-save")
     for line in lines:
         child.sendline(line)
+        # The reply first: the redrawn input line also shows "you>", and keys typed while a
+        # reply streams are not the prompt's.
+        child.expect_exact(emulator.expected_reply(line))
         child.expect_exact("you>")
     child.sendeof()
     child.expect(pexpect.EOF)
