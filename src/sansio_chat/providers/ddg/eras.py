@@ -46,15 +46,12 @@ def served_dialect(headers: Headers) -> str:
 def check_era(dialect: Dialect, headers: Headers) -> None:
     """Raise :class:`DialectMismatchError` when a status reply belongs to another era.
 
-    A dialect without a challenge ignores one a status reply adds (servers of the 2025-03 era
-    kept accepting 2024 clients for a while); any other difference is another era.
+    A pinned dialect is exact: a ``2024`` session facing a status reply with a challenge is
+    facing ``2025-03`` (whose chat call would refuse the unanswered challenge).
     """
     served = served_dialect(headers)
-    if not served or served == dialect.name:
-        return
-    if not dialect.challenge and served == "2025-03":
-        return
-    raise DialectMismatchError(dialect.name, served)
+    if served and served != dialect.name:
+        raise DialectMismatchError(dialect.name, served)
 
 
 def check_page_era(dialect: Dialect, html: str) -> None:
