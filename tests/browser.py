@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 __all__ = [
+    "CLEAN_BROWSER_FLAGS",
     "BrowserError",
     "browser_eval_challenges",
     "browser_eval_headers",
@@ -42,6 +43,8 @@ _FLAGS = (
     "--disable-component-update",
     "--disable-sync",
 )
+CLEAN_BROWSER_FLAGS = (*_FLAGS, "--disable-blink-features=AutomationControlled")
+"""Headless Chromium flags for a page that must look like a clean browser's."""
 _OUT_ID = "sansio-chat-browser-results"
 _START = f'<pre id="{_OUT_ID}">'
 _DEFAULT_TIMEOUT = 90.0

@@ -27,21 +27,11 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from browser import BrowserError
+from browser import CLEAN_BROWSER_FLAGS, BrowserError
 
 __all__ = ["BrowserIdentity", "SolveOutcome", "solve_in_chromium"]
 
-_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-blink-features=AutomationControlled",
-)
+_FLAGS = CLEAN_BROWSER_FLAGS
 _MAX_BODY = 64 * 1024 * 1024
 
 _RUNNER = """

@@ -27,24 +27,14 @@ import pytest
 from sansio_chat.adapters.emulator import EmulatorApp
 from sansio_chat.adapters.serving import Receive, Scope, Send, serve_in_thread
 
-from browser import BrowserError, require_chromium
+from browser import CLEAN_BROWSER_FLAGS, BrowserError, require_chromium
 from sansio_chat.emulator import EmulatorConfig, expected_reply
 
 pytestmark = pytest.mark.browser
 
 CONVERSATIONS = 12
 TURNS = 2  # 24 fresh challenges per run, each with an altered twin
-_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-blink-features=AutomationControlled",
-)
+_FLAGS = CLEAN_BROWSER_FLAGS
 
 _RUNNER = """
 <script>

@@ -18,9 +18,10 @@ from sansio_chat._http import HttpRequest, find_header
 from sansio_chat._json import loads
 from sansio_chat._session import Decision, Headers, HeadResult, ProviderExchange, ReadBody, ReadSSE
 from sansio_chat._sse import ServerSentEvent
-from sansio_chat.providers.ddg.eras import check_era, check_page_era
+from sansio_chat.providers.ddg.eras import check_era
 from sansio_chat.providers.ddg.markers import StreamMarker, parse_marker
 from sansio_chat.providers.ddg.models import parse_models
+from sansio_chat.providers.ddg.page import PageExchange
 from sansio_chat.providers.ddg.turn import ChatExchange
 from sansio_chat.providers.ddg.wire import (
     MissingHeaderError,
@@ -48,28 +49,12 @@ _LIMIT_REASONS: dict[str, FinishReason] = {
 }
 
 
-class PageExchange2026(ProviderExchange):
+class PageExchange2026(PageExchange):
+    """``GET /``: duck.ai's page, whose ``<html>`` attributes name the fe-version."""
+
     def __init__(self, turn: Turn2026) -> None:
-        self.turn = turn
-        self.request = page_request(turn.rules.base_url, turn.rules.browser)
-        self.status = 0
-        self.headers: Headers = ()
-
-    def on_head(self, status: int, headers: Headers) -> HeadResult:
-        self.status, self.headers = status, headers
-        return ReadBody(purpose="page" if 200 <= status < 300 else "error")
-
-    def on_body(self, body: bytes, received: int) -> Decision:
-        if not 200 <= self.status < 300:
-            return self.turn.refuse_body(self.status, self.headers, body, "page")
-        if received > len(body):
-            raise RemoteProtocolError(
-                "the page exceeds Limits.max_page_bytes", limit=len(body), observed=received
-            )
-        html = body.decode("utf-8", "replace")
-        check_page_era(self.turn.rules.dialect, html)
-        self.turn.rules.fe_version = parse_page_version(html)
-        return Decision.next()
+        request = page_request(turn.rules.base_url, turn.rules.browser)
+        super().__init__(turn, request, parse_page_version)
 
 
 class StatusExchange2026(ProviderExchange):

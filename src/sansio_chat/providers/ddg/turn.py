@@ -40,7 +40,8 @@ from sansio_chat._session import (
 from sansio_chat._sse import ServerSentEvent
 from sansio_chat._text import utf16_length
 from sansio_chat.providers.ddg.dialects import Dialect
-from sansio_chat.providers.ddg.eras import check_era, check_page_era
+from sansio_chat.providers.ddg.eras import check_era
+from sansio_chat.providers.ddg.page import PageExchange
 from sansio_chat.providers.ddg.state import DuckDuckGoState
 from sansio_chat.providers.ddg.wire import (
     INPUT_CHAR_LIMIT,
@@ -48,9 +49,7 @@ from sansio_chat.providers.ddg.wire import (
     MissingHeaderError,
     StreamItem,
     chat_request,
-    fe_version_request,
     parse_error_body,
-    parse_fe_version,
     parse_retry_after,
     parse_set_cookie,
     parse_stream_data,
@@ -160,7 +159,7 @@ class Turn(ProviderTurn):
     def next_exchange(self) -> ProviderExchange | ProviderChallenge:
         rules = self.rules
         if rules.dialect.fe_version and not rules.fe_version:
-            return _PageExchange(self)
+            return PageExchange(self)
         if self.need_status:
             return _StatusExchange(self)
         solution = ""
@@ -253,32 +252,6 @@ class Turn(ProviderTurn):
         retry_after = parse_retry_after(find_header(headers, "retry-after"))
         text = body.decode("utf-8", "replace")
         return self.refuse(status, error_type, text, retry_after, exchange)
-
-
-class _PageExchange(ProviderExchange):
-    def __init__(self, turn: Turn) -> None:
-        self.turn = turn
-        self.request = fe_version_request(turn.rules.base_url, turn.rules.browser)
-        self.status = 0
-        self.headers: Headers = ()
-
-    def on_head(self, status: int, headers: Headers) -> HeadResult:
-        self.status, self.headers = status, headers
-        return ReadBody(purpose="page" if 200 <= status < 300 else "error")
-
-    def on_body(self, body: bytes, received: int) -> Decision:
-        if not 200 <= self.status < 300:
-            return self.turn.refuse_body(self.status, self.headers, body, "page")
-        if received > len(body):
-            raise RemoteProtocolError(
-                "the fe-version page exceeds Limits.max_page_bytes",
-                limit=len(body),
-                observed=received,
-            )
-        html = body.decode("utf-8", "replace")
-        check_page_era(self.turn.rules.dialect, html)
-        self.turn.rules.fe_version = parse_fe_version(html)
-        return Decision.next()
 
 
 class _StatusExchange(ProviderExchange):
