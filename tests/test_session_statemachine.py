@@ -209,7 +209,11 @@ class FakeServer:
         headers: list[tuple[str, str]] = []
         if fault != "no_vqd":
             headers.append((draw(st.sampled_from(["x-vqd-4", "X-VQD-4"])), self.new_vqd()))
-        if fault == "bad_challenge":
+        # A challenge only from a 2025-03 server: a 2024 session facing one is facing another
+        # era (DialectMismatchError, tested in test_ddg_discovery.py).
+        if not self.challenge_dialect:
+            pass
+        elif fault == "bad_challenge":
             headers.append(("x-vqd-hash-1", draw(st.sampled_from(BAD_CHALLENGES))))
         elif fault != "no_challenge":
             headers.append(("x-vqd-hash-1", draw(st.sampled_from(CHALLENGES))))
