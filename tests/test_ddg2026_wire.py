@@ -310,3 +310,28 @@ def test_a_lone_surrogate_is_hashed_as_textencoder_encodes_it() -> None:
     value = dict(RESULT, client_hashes=["a\ud800b"])
     proof = json.loads(base64.b64decode(build_proof(value, origin="o", duration_ms=1)))
     assert proof["client_hashes"] == [_b64sha("a\ufffdb")]
+
+
+def test_a_challenge_header_beyond_the_cap_or_not_base64_is_a_challenge_error() -> None:
+    from sansio_chat.providers.ddg.wire2026 import MAX_CHALLENGE_BYTES, decode_script
+
+    with pytest.raises(ChallengeError, match="limit"):
+        decode_script("A" * (MAX_CHALLENGE_BYTES + 4))
+    for bad in ("@@not-base64@@", base64.b64encode(b"\xff\xfe").decode()):
+        with pytest.raises(ChallengeError):
+            decode_script(bad)
+    assert decode_script(base64.b64encode(b"(async()=>1)()").decode()) == "(async()=>1)()"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "[CHAT_TITLE:" + "x" * 1_000_000 + "]",  # as long as an SSE event may be
+        "[A" * 200_000,  # an opening bracket that never closes, again and again
+        "[A]" * 200_000,  # many markers on one line
+    ],
+)
+def test_hostile_marker_lines_are_parsed_whole_and_typed(line: str) -> None:
+    markers = parse_marker(line)
+    assert markers is not None
+    assert all(isinstance(m, StreamMarker) for m in markers)

@@ -285,26 +285,48 @@ class DdgService:
         ]
         if fresh is not None:
             headers.append(("x-vqd-hash-1", fresh.b64))
-        body, head_delay = shape_body(
+        return stream_plan(
             events,
-            faults=used,
+            headers,
+            used=used,
             make_event=make_event,
-            split=list,
             delay=settings.delay,
             rng=self.misc_rng,
             group=settings.events_per_write,
-        )
-        return ResponsePlan(
-            status=200,
-            headers=tuple(headers),
-            body=body,
-            head_delay=head_delay,
-            faults=tuple(fault.spec for fault in used),
         )
 
     def _event_maker(self, model: str) -> Callable[[str], bytes]:
         created = 1_743_500_000_000 + self.replies * 1_000
         return event_maker(self.misc_rng, created, model)
+
+
+def stream_plan(
+    events: Sequence[bytes],
+    headers: Sequence[tuple[str, str]],
+    *,
+    used: Sequence[Fault],
+    make_event: Callable[[str], bytes],
+    delay: float,
+    rng: random.Random,
+    group: int,
+) -> ResponsePlan:
+    """A 200 event-stream reply of ``events``, shaped by the body faults in ``used``."""
+    body, head_delay = shape_body(
+        events,
+        faults=used,
+        make_event=make_event,
+        split=list,
+        delay=delay,
+        rng=rng,
+        group=group,
+    )
+    return ResponsePlan(
+        status=200,
+        headers=tuple(headers),
+        body=body,
+        head_delay=head_delay,
+        faults=tuple(fault.spec for fault in used),
+    )
 
 
 def event_maker(rng: random.Random, created: int, model: str) -> Callable[[str], bytes]:

@@ -20,7 +20,7 @@ from typing import Final, final
 from sansio_chat._challenge import ChallengePage
 from sansio_chat._text import utf16_length
 
-from ._ddg import INPUT_LIMIT, error_body, event_maker
+from ._ddg import INPUT_LIMIT, error_body, event_maker, stream_plan
 from ._ddg2026_checks import (
     check_fe_signals,
     check_journey_id,
@@ -29,7 +29,7 @@ from ._ddg2026_checks import (
     parse_body_2026,
     request_origin,
 )
-from ._faults import Fault, shape_body
+from ._faults import Fault
 from ._plan import EmulatorRequest, ResponsePlan, Write, whole_reply
 from ._replies import reply_tokens
 from .ddg2026 import (
@@ -327,21 +327,14 @@ class Ddg2026Service:
         ]
         if fresh is not None:
             headers.append(("x-vqd-hash-1", fresh.header))
-        shaped, head_delay = shape_body(
+        return stream_plan(
             events,
-            faults=used,
+            headers,
+            used=used,
             make_event=make_event,
-            split=list,
             delay=settings.delay,
             rng=self.misc_rng,
             group=settings.events_per_write,
-        )
-        return ResponsePlan(
-            status=200,
-            headers=tuple(headers),
-            body=shaped,
-            head_delay=head_delay,
-            faults=tuple(fault.spec for fault in used),
         )
 
 

@@ -95,11 +95,9 @@ class _DiscoveringTurn(ProviderTurn):
             concrete.vqd = sendable(token, "the x-vqd-4 token")
         if challenge and concrete.dialect.challenge:
             concrete.challenge = sendable(challenge, "x-vqd-hash-1")
-        concrete.take_cookies(headers)
         turn = concrete.begin_turn(ctx)
         assert isinstance(turn, Turn)
-        turn.need_status = False
-        turn.status_fetched = True
+        turn.status_taken(headers)
         rules.era = concrete
         self.delegate = turn
 

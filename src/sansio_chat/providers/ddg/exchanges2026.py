@@ -75,11 +75,8 @@ class StatusExchange2026(ProviderExchange):
         challenge = find_header(headers, "x-vqd-hash-1")
         if not challenge:
             raise MissingHeaderError("x-vqd-hash-1", " (the status call hands out no challenge)")
-        rules = self.turn.rules
-        rules.challenge = sendable(challenge, "x-vqd-hash-1")
-        rules.take_cookies(headers)
-        self.turn.need_status = False
-        self.turn.status_fetched = True
+        self.turn.rules.challenge = sendable(challenge, "x-vqd-hash-1")
+        self.turn.status_taken(headers)
         return Decision.next()
 
     def on_body(self, body: bytes, received: int) -> Decision:

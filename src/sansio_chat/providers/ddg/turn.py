@@ -241,6 +241,12 @@ class Turn(ProviderTurn):
             return decision
         raise HTTPStatusError(status, body, error_type=error_type)
 
+    def status_taken(self, headers: Headers) -> None:
+        """A status reply was taken: keep its cookies; no status call is due any more."""
+        self.rules.take_cookies(headers)
+        self.need_status = False
+        self.status_fetched = True
+
     def refuse_body(
         self,
         status: int,
@@ -283,9 +289,7 @@ class _StatusExchange(ProviderExchange):
         rules.vqd = vqd
         if rules.dialect.challenge:
             rules.challenge = challenge
-        rules.take_cookies(headers)
-        self.turn.need_status = False
-        self.turn.status_fetched = True
+        self.turn.status_taken(headers)
         return Decision.next()
 
     def on_body(self, body: bytes, received: int) -> Decision:
