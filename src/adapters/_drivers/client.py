@@ -1,7 +1,8 @@
 """The high-level clients: :class:`AsyncChatClient` (anyio) and :class:`ChatClient` (sync).
 
 A client holds one conversation (a session of one provider), one pacer shared by its
-sessions, one httpx client and one challenge solver (made on the first script challenge).
+sessions, one httpx client, one challenge solver (made on the first script challenge) and,
+for DuckDuckGo, the fe-version its conversations share (:class:`FeVersionCache`).
 Every turn runs through the drivers in ``httpx_turn``; a turn that does not finish (error,
 cancellation, a stream closed early) leaves the conversation exactly as it was.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import os
 import random
 import tempfile
+import time
 from collections.abc import AsyncGenerator, Callable, Generator
 from contextlib import aclosing, closing
 from pathlib import Path
@@ -37,7 +39,7 @@ from sansio_chat import (
     TokenEvent,
     providers,
 )
-from sansio_chat.providers.ddg import ModelInfo
+from sansio_chat.providers.ddg import FeVersionCache, ModelInfo
 from sansio_chat.providers.ddg.models import MODELS_2026
 
 from .common import Timeouts, Verify
@@ -90,6 +92,9 @@ class _Conversing:
         self._limits = None if max_reply_chars is None else Limits(max_reply_chars=max_reply_chars)
         self._solver, self._own_solver = solver_of(solver)
         self._pacer = Pacer(min_interval, clock=clock)
+        # DuckDuckGo's fe-version, shared by this client's conversations (read from the page
+        # once, then reused until it expires or the service refuses it).
+        self._fe_versions = FeVersionCache()
         self._session = self._new_session(conversation)
         self._turn = 0  # id of the newest turn: an older stream still open is abandoned
         self._open = False  # a turn of self._session is under way
@@ -105,9 +110,16 @@ class _Conversing:
                 options[key] = value
         if conversation is None or self._model is not None:
             options["model"] = self._model
+        if self._provider.name == "ddg":
+            fe_version = self._fe_versions.current(self._now())
+            if fe_version:
+                options["fe_version"] = fe_version
         return self._provider.new_session(
             base_url=self._base_url, conversation=conversation, **options
         )
+
+    def _now(self) -> float:
+        return self._clock() if self._clock is not None else time.monotonic()
 
     @property
     def provider(self) -> str:
@@ -184,6 +196,8 @@ class _Conversing:
     def _end(self, turn: int, finished: bool) -> None:
         if turn == self._turn and self._open:
             self._open = False
+            if finished and self._provider.name == "ddg":
+                self._fe_versions.learn(self._session.conversation, self._now())
             if not finished:
                 # The session stopped mid-turn; its committed conversation is untouched, so
                 # a fresh session over it carries on from exactly there.

@@ -73,6 +73,12 @@ class EmulatorControl:
         with self._lock:
             return self._emulator.fe_version
 
+    def deploy_frontend(self) -> str:
+        """Dialect ``2026``: ship a new frontend (the page names a new fe-version; chat refuses
+        the old one with a 418 challenge refusal). Returns the new fe-version."""
+        with self._lock:
+            return self._emulator.ddg2026.deploy_frontend()
+
     def challenge_answer(self, header: str) -> dict[str, object] | None:
         """Dialect ``2026``: what a clean browser resolves the challenge ``header`` (from a
         status or chat reply) to, by the emulator's own model; ``None`` if not issued."""

@@ -10,8 +10,10 @@ by scanning every pooled connection (and every queued request), so with one pool
 request costs time in proportion to the requests in flight; at 200 concurrent completions
 that scan was 39 % of the gateway's CPU and throughput fell as ``--max-concurrency`` rose. A
 request's exchanges (page, status, chat) still share its client's connection, as the direct
-``AsyncChatClient`` does. The fe-version is what requests do share: one fetch serves every
-request for ``FE_VERSION_TTL`` seconds, and a refused turn drops it.
+``AsyncChatClient`` does. The fe-version is what requests do share (a
+:class:`~sansio_chat.providers.ddg.FeVersionCache`): one fetch serves every request for
+``FE_VERSION_TTL`` seconds; a turn refused for its challenge reads the page again itself, and
+a turn that fails drops the shared value.
 """
 
 from __future__ import annotations
@@ -45,17 +47,14 @@ from sansio_chat import (
     TokenEvent,
     providers,
 )
-from sansio_chat.providers.ddg import ModelInfo
+from sansio_chat.providers.ddg import FeVersionCache, ModelInfo
 
 from ._models import FAILED_MODELS_TTL, LIVE_MODELS_TTL
 from ._request import ModelRoute
 
 logger = logging.getLogger("sansio_chat.gateway")
 
-__all__ = ["FE_VERSION_TTL", "SessionUpstream", "split_history"]
-
-FE_VERSION_TTL = 1800.0
-"""Seconds a fetched fe-version serves later requests (a new frontend ships rarely)."""
+__all__ = ["SessionUpstream", "split_history"]
 
 
 def split_history(
@@ -118,7 +117,7 @@ class SessionUpstream:
         self._pacer = Pacer() if min_interval is None else Pacer(min_interval)
         self._http = http
         self._limits = None if max_reply_chars is None else Limits(max_reply_chars=max_reply_chars)
-        self._fe_version: dict[str, tuple[str, float]] = {}  # provider → (value, expiry)
+        self._fe_versions = FeVersionCache()  # DuckDuckGo's, shared by every request
         self._solver = LazySolver(solver) if isinstance(solver, str) else solver
         self.dialect = dialect
         self._models: tuple[float, tuple[ModelInfo, ...] | None] | None = None
@@ -134,10 +133,6 @@ class SessionUpstream:
             async_http_client(proxy=self._proxy, verify=self._verify)
         )
 
-    def _cached_fe_version(self, provider: str) -> str:
-        value, expiry = self._fe_version.get(provider, ("", 0.0))
-        return value if time.monotonic() < expiry else ""
-
     async def stream(
         self, route: ModelRoute, messages: Sequence[Mapping[str, str]]
     ) -> AsyncGenerator[TokenEvent | Finished | RateLimited, None]:
@@ -148,7 +143,7 @@ class SessionUpstream:
         options: dict[str, Any] = {}
         cached = ""
         if route.provider == "ddg":
-            cached = options["fe_version"] = self._cached_fe_version(route.provider)
+            cached = options["fe_version"] = self._fe_versions.current(time.monotonic())
             if self.dialect is not None:
                 options["dialect"] = self.dialect
         if self._limits is not None:
@@ -173,14 +168,12 @@ class SessionUpstream:
                             yield event
         except SansioChatError:
             if cached:  # perhaps refused for a stale frontend: fetch it afresh next time
-                self._fe_version.pop(route.provider, None)
+                self._fe_versions.forget()
             raise
         finally:
             self.open_streams -= 1
-        if route.provider == "ddg" and not cached:
-            fetched = session.conversation.state_of("ddg").get("fe_version")
-            if isinstance(fetched, str) and fetched:
-                self._fe_version[route.provider] = (fetched, time.monotonic() + FE_VERSION_TTL)
+        if route.provider == "ddg":
+            self._fe_versions.learn(session.conversation, time.monotonic())
 
     async def live_models(self) -> tuple[ModelInfo, ...] | None:
         """DuckDuckGo's live models in dialect ``2026`` (cached), else or on failure ``None``."""

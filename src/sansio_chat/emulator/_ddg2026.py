@@ -109,6 +109,15 @@ def _refuse(reason: str) -> ResponsePlan:
     return dataclasses.replace(whole_reply(400, _BAD_REQUEST), reason=reason)
 
 
+def _version(rng: random.Random) -> tuple[str, str]:
+    """A version tag and sha as duck.ai's page writes them."""
+    tag = (
+        f"serp_202606{rng.randrange(1, 29):02d}_{rng.randrange(24):02d}"
+        f"{rng.randrange(60):02d}{rng.randrange(60):02d}_ET"
+    )
+    return tag, f"{rng.getrandbits(160):040x}"
+
+
 def _challenge_refusal(reason: str) -> ResponsePlan:
     return dataclasses.replace(whole_reply(418, _CHALLENGE_BODY), reason=reason)
 
@@ -131,16 +140,23 @@ class Ddg2026Service:
     def create(cls, seed: int) -> Ddg2026Service:
         """A fresh service whose challenges and version depend only on ``seed``."""
         rng = random.Random(f"sansio-chat-ddg2026-version:{seed}")
-        tag = (
-            f"serp_202606{rng.randrange(1, 29):02d}_{rng.randrange(24):02d}"
-            f"{rng.randrange(60):02d}{rng.randrange(60):02d}_ET"
-        )
+        tag, sha = _version(rng)
         return cls(
             challenge_rng=random.Random(f"sansio-chat-ddg2026-challenges:{seed}"),
             misc_rng=random.Random(f"sansio-chat-ddg2026-misc:{seed}"),
             version_tag=tag,
-            version_sha=f"{rng.getrandbits(160):040x}",
+            version_sha=sha,
         )
+
+    def deploy_frontend(self) -> str:
+        """Ship a new frontend: the page names a new version and chat refuses the old one (as
+        duck.ai does after a deployment). Returns the new ``x-fe-version``."""
+        while True:
+            tag, sha = _version(self.misc_rng)
+            if sha != self.version_sha:
+                break
+        self.version_tag, self.version_sha = tag, sha
+        return self.fe_version
 
     @property
     def fe_version(self) -> str:

@@ -9,6 +9,7 @@ connection:
   :mod:`.markers`, :mod:`.models`: dialect ``2026`` (duck.ai): the turn with its script
   challenge step, its exchanges, wire values, the proof, the stream markers and the models;
 - :mod:`.state`: what a conversation keeps between turns (``Conversation.state["ddg"]``);
+- :mod:`.frontend`: the fe-version a client shares between its conversations;
 - :mod:`.provider`: the catalogue entry (models, ``new_session`` options).
 
 The challenge solver is :mod:`sansio_chat.providers.ddg_challenge`. This module names
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from sansio_chat.providers.ddg.dialects import DEFAULT_DIALECT, DIALECTS, Dialect
 from sansio_chat.providers.ddg.eras import DialectMismatchError
+from sansio_chat.providers.ddg.frontend import FE_VERSION_TTL, FeVersionCache
 from sansio_chat.providers.ddg.models import ModelInfo, parse_models
 from sansio_chat.providers.ddg.provider import (
     DEFAULT_MODEL,
@@ -47,6 +49,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "DEFAULT_MODEL_2026",
     "DIALECTS",
+    "FE_VERSION_TTL",
     "INPUT_CHAR_LIMIT",
     "MODELS",
     "MODEL_ALIASES",
@@ -57,6 +60,7 @@ __all__ = [
     "DuckDuckGoProvider",
     "DuckDuckGoState",
     "DurableKey",
+    "FeVersionCache",
     "MissingHeaderError",
     "MissingMarkerError",
     "ModelInfo",

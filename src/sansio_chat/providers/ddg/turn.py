@@ -155,6 +155,9 @@ class Turn(ProviderTurn):
         self.need_status = not rules.vqd or (rules.dialect.challenge and not rules.challenge)
         self.status_fetched = False
         self.vqd_refreshed = False
+        # An fe-version from an earlier turn or another conversation may be stale: a refused
+        # challenge then reads the page again once before it spends a retry.
+        self.fe_version_given = rules.dialect.fe_version and bool(rules.fe_version)
 
     def next_exchange(self) -> ProviderExchange | ProviderChallenge:
         rules = self.rules
@@ -219,6 +222,11 @@ class Turn(ProviderTurn):
                 self.need_status = True
                 return Decision.next()
         elif status == 418 and error_type == "ERR_CHALLENGE":
+            if exchange == "chat" and self.fe_version_given and not ctx.attempt_has_text:
+                self.fe_version_given = False
+                self.rules.fe_version = ""
+                self.need_status = True
+                return Decision.next()
             decision = ctx.retry(status, error_type, retry_after)
             if decision is None:
                 raise ChallengeError(
