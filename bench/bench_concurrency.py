@@ -39,7 +39,9 @@ def cpu_seconds(pid: int) -> float:
 def emulator(*options: str) -> Iterator[tuple[str, int]]:
     """Run ``sansio-chat emulator`` in a child process; yield its base URL and pid."""
     command = [sys.executable, "-m", "sansio_chat.adapters.cli", "emulator", "--port", "0"]
-    child = subprocess.Popen([*command, *options], stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [*command, *options], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     try:
         assert child.stdout is not None
         line = child.stdout.readline()

@@ -47,7 +47,7 @@ def gateway(base_url: str, cap: int) -> Iterator[tuple[str, int]]:
         *("--base-url", base_url, "--min-interval", "0", "--max-concurrency", str(cap)),
         *("--queue-timeout", "600", "--timeout", "120"),
     ]
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         assert child.stdout is not None
         line = child.stdout.readline()

@@ -41,6 +41,8 @@ class FakeSession:
         self._text: list[str] = []
         self._done = False
         self.aborted = 0
+        # Every call goes to a worker thread, as for a session with a heavy solve ahead.
+        self.costly_work_ahead = True
 
     def start_turn(self, messages: Any, /) -> None:
         self.turns.append(messages)

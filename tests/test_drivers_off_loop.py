@@ -13,6 +13,7 @@ from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any
 
 import anyio
+import anyio.to_thread
 import httpx
 import pytest
 from sansio_chat.adapters.h11 import aiter_turn as h11_aiter_turn
@@ -92,3 +93,35 @@ async def test_h11_driver_solves_off_the_loop(emulator: EmulatorHandle) -> None:
     assert len(solver.threads) == 2
     assert threading.get_ident() not in solver.threads
     assert ticks >= 10
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("driver", ["httpx", "h11"])
+async def test_quick_work_stays_on_the_loop(
+    emulator: EmulatorHandle, monkeypatch: pytest.MonkeyPatch, driver: str
+) -> None:
+    """With the built-in solver and the service's small challenges, only the first turn's
+    status reply (whose challenge size is not known before it arrives) goes to a thread."""
+    hops: list[str] = []
+    real_run_sync = anyio.to_thread.run_sync
+
+    async def counting(function: Callable[..., Any], *args: Any, **options: Any) -> Any:
+        hops.append(getattr(function, "__name__", repr(function)))
+        return await real_run_sync(function, *args, **options)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
+    session = providers.get("ddg").new_session(
+        base_url=emulator.base_url, dialect="2025-03", pacer=Pacer(0)
+    )
+    async with httpx.AsyncClient() as http:
+        per_turn = []
+        for prompt in ("one", "two", "three"):
+            hops.clear()
+            if driver == "httpx":
+                events = aiter_turn(session, http, prompt, timeouts=10)
+            else:
+                events = h11_aiter_turn(session, prompt, timeouts=10)
+            text = "".join([e.text async for e in events if type(e) is TokenEvent])
+            assert text == emulator.expected_reply(prompt)
+            per_turn.append([hop for hop in hops if hop == "_drain" or "turn" in hop])
+    assert per_turn == [["_drain"], [], []]

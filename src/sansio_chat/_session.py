@@ -238,6 +238,11 @@ class ProviderTurn(ABC):
     def next_exchange(self) -> ProviderExchange | ProviderChallenge:
         """The next exchange to perform (called at turn start and after each ``NEXT``/``RETRY``)."""
 
+    def costly_ahead(self) -> bool:
+        """Whether planning the next exchange, or taking the reply under way, may take long
+        enough to matter to an event loop; see ``ChatSession.costly_work_ahead``."""
+        return False
+
 
 class ProviderRules(ABC):
     """A provider's protocol rules bound to one session (options, caches)."""
@@ -251,6 +256,11 @@ class ProviderRules(ABC):
         May raise ``LocalProtocolError`` or a ``ServiceRefusal`` known in advance (such as
         ``InputLimitError``); must change nothing shared when it raises.
         """
+
+    def costly_ahead(self) -> bool:
+        """Whether planning the next exchange may take long enough to matter to an event loop
+        (a challenge to solve, a key pair to make); see ``ChatSession.costly_work_ahead``."""
+        return False
 
 
 # A frozen dataclass's generated __init__ sets each field through object.__setattr__, which
@@ -464,6 +474,16 @@ class ChatSession:
     def provider(self) -> str:
         """The provider name."""
         return self._rules.name
+
+    @property
+    def costly_work_ahead(self) -> bool:
+        """Whether the next ``start_turn()``, ``next_event()`` or ``receive_challenge_result()``
+        may run CPU-heavy work (solving a large challenge or one with a solver of unknown cost,
+        making a key pair). An async driver runs such a call in a worker thread so its event
+        loop keeps serving; when this is false, the call is quick and the thread hop would
+        cost more than it saves."""
+        turn = self._turn
+        return turn.costly_ahead() if turn is not None else self._rules.costly_ahead()
 
     @property
     def pacer(self) -> Pacer:

@@ -37,5 +37,9 @@ class TurnSession(Protocol):
     def events(self) -> Iterator[Event]:
         """Drain the events available now."""
 
+    @property
+    def costly_work_ahead(self) -> bool:
+        """Whether the next call may run CPU-heavy work (then it goes to a worker thread)."""
+
     def abort_turn(self) -> None:
         """Give up the turn in progress (the driver stopped early); no-op without one."""

@@ -4,10 +4,13 @@
   :class:`~sansio_chat.adapters.solvers.LazySolver` the driver owns);
 - :func:`answer` / :func:`answer_sync`: hand a ``SolveChallenge`` to the solver and its result
   (or its ``ChallengeError``) to the session;
-- :func:`drain_off_loop`: drain the session's events in a worker thread. The session solves
-  the ``2025-03`` challenge inside ``next_event()`` when an exchange settles (after a reply's
-  head, at its end, or in ``start_turn()`` for a challenge carried over), which is CPU work
-  the event loop must not wait for.
+- :func:`drain_off_loop`: drain the session's events, in a worker thread when the session
+  says costly work is ahead. The session solves the ``2025-03`` challenge inside
+  ``next_event()`` when an exchange settles (after a reply's head, at its end, or in
+  ``start_turn()`` for a challenge carried over), and makes a ``2026`` conversation's key
+  pair when its first chat request is planned: CPU work the event loop must not wait for.
+  Everything else is quick, and a thread hop (tens of microseconds, more under load) would
+  cost more than it saves.
 """
 
 from __future__ import annotations
@@ -67,7 +70,10 @@ async def answer(
     except ChallengeError as exc:
         session.receive_challenge_failure(str(exc))
     else:
-        await anyio.to_thread.run_sync(session.receive_challenge_result, result)
+        if session.costly_work_ahead:
+            await anyio.to_thread.run_sync(session.receive_challenge_result, result)
+        else:
+            session.receive_challenge_result(result)
 
 
 def answer_sync(
@@ -103,11 +109,14 @@ def _drain(session: TurnSession) -> tuple[list[Event], BaseException | None]:
 
 
 async def drain_off_loop(session: TurnSession) -> tuple[list[Event], BaseException | None]:
-    """``session.events()`` drained in a worker thread: the events, then the error if any.
+    """``session.events()`` drained, in a worker thread when the session says costly work
+    is ahead (``costly_work_ahead``), else at once: the events, then the error if any.
 
     Not abandoned on cancellation: the session is never used by two threads at once, and
     the work is bounded (the ``2025-03`` solver refuses or solves any header quickly).
     """
+    if not session.costly_work_ahead:
+        return _drain(session)
     return await anyio.to_thread.run_sync(_drain, session)
 
 
@@ -117,6 +126,9 @@ async def start_off_loop(session: TurnSession, messages: Any) -> None:
     Cancelled meanwhile, the turn that may have started is aborted before the cancellation
     goes on.
     """
+    if not session.costly_work_ahead:
+        session.start_turn(messages)
+        return
     try:
         await anyio.to_thread.run_sync(session.start_turn, messages)
     except BaseException as exc:

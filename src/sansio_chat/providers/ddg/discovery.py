@@ -57,6 +57,10 @@ class DiscoveringRules(ProviderRules):
         self.model_for = model_for
         self.era: Rules | None = None
 
+    def costly_ahead(self) -> bool:
+        # Between turns: a carried challenge may be solved in start_turn().
+        return self.era is not None and self.era.costly_ahead()
+
     def begin_turn(self, ctx: TurnContext) -> ProviderTurn:
         if self.era is not None:
             return self.era.begin_turn(ctx)
@@ -73,6 +77,10 @@ class _DiscoveringTurn(ProviderTurn):
         # Refusals of the status call follow the error table of any era's turn.
         self.refusals = Turn(probe, ctx, 0)
         self.delegate: ProviderTurn | None = None
+
+    def costly_ahead(self) -> bool:
+        # Before the era is known, the status reply's head may at once solve its challenge.
+        return self.delegate.costly_ahead() if self.delegate is not None else True
 
     def next_exchange(self) -> ProviderExchange | ProviderChallenge:
         if self.delegate is not None:

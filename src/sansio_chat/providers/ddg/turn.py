@@ -58,7 +58,11 @@ from sansio_chat.providers.ddg.wire import (
 )
 from sansio_chat.providers.ddg_challenge import ChallengeSolver, decode_challenge, solve_challenge
 
-__all__ = ["ChatExchange", "Rules", "Turn"]
+__all__ = ["INLINE_SOLVE_LIMIT", "ChatExchange", "Rules", "Turn"]
+
+INLINE_SOLVE_LIMIT = 2048
+"""The longest ``x-vqd-hash-1`` (base64) the built-in solver may answer on an event loop (about
+a millisecond at worst; the service's are shorter): see ``ChatSession.costly_work_ahead``."""
 
 
 class Rules(ProviderRules):
@@ -105,6 +109,11 @@ class Rules(ProviderRules):
                 error_type="ERR_INPUT_LIMIT",
             )
         return size
+
+    def costly_ahead(self) -> bool:
+        if not self.challenge or (self._solved is not None and self._solved[0] == self.challenge):
+            return False
+        return self.solver is not None or len(self.challenge) > INLINE_SOLVE_LIMIT
 
     def solve(self) -> str:
         """The solution of the current challenge (solved once per challenge)."""
@@ -155,9 +164,15 @@ class Turn(ProviderTurn):
         self.need_status = not rules.vqd or (rules.dialect.challenge and not rules.challenge)
         self.status_fetched = False
         self.vqd_refreshed = False
-        # An fe-version from an earlier turn or another conversation may be stale: a refused
-        # challenge then reads the page again once before it spends a retry.
+        # A given fe-version may be stale: a refused challenge re-reads the page once.
         self.fe_version_given = rules.dialect.fe_version and bool(rules.fe_version)
+
+    def costly_ahead(self) -> bool:
+        rules = self.rules
+        # A status reply's challenge (its size unknown until then) is solved once it is taken.
+        page_first = rules.dialect.fe_version and not rules.fe_version
+        status_next = self.need_status and not page_first
+        return rules.dialect.challenge and (status_next or rules.costly_ahead())
 
     def next_exchange(self) -> ProviderExchange | ProviderChallenge:
         rules = self.rules

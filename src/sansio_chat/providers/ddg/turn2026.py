@@ -112,6 +112,11 @@ class Rules2026(Rules):
         size = self.check_input(ctx)
         return Turn2026(self, ctx, size)
 
+    def costly_ahead(self) -> bool:
+        # Once a challenge is at hand, the conversation's first chat request is near, and it
+        # makes the RSA key pair (tens of milliseconds). Nothing else here is heavy.
+        return self.key is None and bool(self.challenge)
+
     def ensure_durable_stream(self) -> DurableKey:
         """The conversation's key pair and id, made on the first turn."""
         if self.key is None:
@@ -159,6 +164,9 @@ class Turn2026(Turn):
         self.need_status = not rules.challenge
         self.models_fetched = rules.live_models is not None
         self.model_refused = False
+
+    def costly_ahead(self) -> bool:
+        return self.rules.costly_ahead()
 
     def next_exchange(self) -> ProviderExchange | ProviderChallenge:
         rules = self.rules
