@@ -2,9 +2,10 @@
 
 An emulator runs in its own process on 127.0.0.1. This process starts ``--conversations``
 AsyncChatClients at once (each with its own httpx client, as by default; ``--shared-pool``
-gives them one pool; pacing off), each running
-``--turns`` turns one after another; the first turn of each also fetches the fe-version page
-and a status token and solves a challenge. Run on asyncio, then on trio.
+gives them one pool; pacing off), each running ``--turns`` turns one after another; the
+first turn of each also fetches the fe-version page and a status token and solves a
+challenge. Run on asyncio, then on trio. The peak resident set size of this process is taken
+over each backend's run (Linux ``VmHWM``, reset before it).
 
 Usage: ``nice python bench/bench_concurrency.py [--conversations 200] [--turns 3]``.
 """
@@ -89,6 +90,16 @@ async def _turns(client: AsyncChatClient, turns: int, out: Results) -> None:
         out.turns += 1
 
 
+def peak_rss_mib(reset: bool = False) -> float:
+    """This process's peak resident set size in MiB since the last reset (Linux)."""
+    if reset:
+        Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
@@ -120,24 +131,28 @@ def main() -> None:
     args = parser.parse_args()
     print(
         "| backend | conversations × turns | wall s | turns/s | TTFT p50 ms | TTFT p99 ms "
-        "| first-turn TTFT p50 ms | client CPU s | emulator CPU s | errors |"
+        "| p99/p50 | first-turn TTFT p50 ms | client CPU s | emulator CPU s | RSS before MiB "
+        "| peak RSS MiB | errors |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for backend in args.backends:
         with emulator("--seed", "1", "--reply-tokens", str(args.reply_tokens)) as (base_url, pid):
+            rss_before = peak_rss_mib(reset=True)
             server_cpu, client_cpu = cpu_seconds(pid), time.process_time()
             results, wall = anyio.run(
                 run, base_url, args.conversations, args.turns, args.shared_pool, backend=backend
             )
             server_cpu = cpu_seconds(pid) - server_cpu
             client_cpu = time.process_time() - client_cpu
+            rss_peak = peak_rss_mib()
         ttft = results.first_token or [float("nan")]
         first = results.first_token_first_turn or [float("nan")]
+        p50, p99 = statistics.median(ttft), percentile(ttft, 0.99)
         print(
             f"| {backend} | {args.conversations} × {args.turns} | {wall:.2f} "
-            f"| {results.turns / wall:.1f} | {statistics.median(ttft) * 1000:.0f} "
-            f"| {percentile(ttft, 0.99) * 1000:.0f} | {statistics.median(first) * 1000:.0f} "
-            f"| {client_cpu:.1f} | {server_cpu:.1f} | {len(results.errors)} |"
+            f"| {results.turns / wall:.1f} | {p50 * 1000:.0f} | {p99 * 1000:.0f} | {p99 / p50:.2f} "
+            f"| {statistics.median(first) * 1000:.0f} | {client_cpu:.1f} | {server_cpu:.1f} "
+            f"| {rss_before:.0f} | {rss_peak:.0f} | {len(results.errors)} |"
         )
         for error in sorted(set(results.errors))[:5]:
             print(f"  error: {error}")

@@ -6,10 +6,18 @@ against it and ``--workers`` tasks of this process send ``--requests`` OpenAI-st
 completions each, one after another (each a new conversation; each worker has its own HTTP
 connection). TTFT is the time from sending a request to its first content chunk. In the same
 run, the same load goes through ``AsyncChatClient`` directly (one client per conversation,
-its default), against the same emulator. CPU per request is the serving process's (the
-gateway's; for the direct row, this process's, which there is the client).
+its default), against the same emulator. CPU per request is given for each process: the
+serving one (the gateway; for the direct row, this process, which there is the client), the
+load generator (this process, for the gateway rows) and the emulator, and their sum: on a
+machine with N cores, N divided by that sum bounds the requests per second.
 
-Usage: ``nice python bench/bench_gateway.py [--workers 200] [--requests 3] [--caps 4 200]``.
+The gateway rows' load comes from ``--load``: ``raw`` (default), a lean generator (one
+keep-alive socket per worker, a prebuilt request, a byte scan for the first token and the
+end of the chunked body), so that the load generator's own CPU does not crowd the gateway on
+a small machine; ``httpx`` reads the stream as an OpenAI client would (SSE lines, JSON).
+
+Usage: ``nice python bench/bench_gateway.py [--workers 200] [--requests 3] [--caps 4 200]
+[--load raw httpx]``.
 """
 
 from __future__ import annotations
@@ -47,7 +55,9 @@ def gateway(base_url: str, cap: int) -> Iterator[tuple[str, int]]:
         *("--base-url", base_url, "--min-interval", "0", "--max-concurrency", str(cap)),
         *("--queue-timeout", "600", "--timeout", "120"),
     ]
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    child = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )  # its access lines are still written, to /dev/null
     try:
         assert child.stdout is not None
         line = child.stdout.readline()
@@ -59,12 +69,16 @@ def gateway(base_url: str, cap: int) -> Iterator[tuple[str, int]]:
         child.wait(10)
 
 
+_BODY = {
+    "model": "ddg/gpt-4o-mini",
+    "stream": True,
+    "messages": [{"role": "user", "content": "question"}],
+}
+
+
 async def gateway_worker(url: str, requests: int, out: Results) -> None:
-    body = {
-        "model": "ddg/gpt-4o-mini",
-        "stream": True,
-        "messages": [{"role": "user", "content": "question"}],
-    }
+    """Requests through httpx, reading SSE lines and parsing JSON until the first token."""
+    body = _BODY
     timeout = httpx.Timeout(600)
     async with httpx.AsyncClient(base_url=url, timeout=timeout) as http:
         for _ in range(requests):
@@ -87,6 +101,42 @@ async def gateway_worker(url: str, requests: int, out: Results) -> None:
             if first is not None:
                 out.first_token.append(first)
                 out.done += 1
+
+
+_FIRST_TOKEN = b'"delta":{"content":"'
+_LAST_CHUNK = b"\r\n0\r\n\r\n"
+
+
+async def raw_gateway_worker(url: str, requests: int, out: Results) -> None:
+    """A lean load generator: one keep-alive connection, a prebuilt request, and a byte scan
+    for the first token event and the chunked body's end (no HTTP client, no JSON)."""
+    host, port = httpx.URL(url).host, httpx.URL(url).port or 80
+    body = json.dumps(_BODY).encode()
+    request = (
+        f"POST /v1/chat/completions HTTP/1.1\r\nhost: {host}:{port}\r\n"
+        f"content-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    try:
+        async with await anyio.connect_tcp(host, port) as stream:
+            for _ in range(requests):
+                start = anyio.current_time()
+                first: float | None = None
+                await stream.send(request)
+                seen = b""
+                while True:
+                    seen += await stream.receive(65536)
+                    if first is None and _FIRST_TOKEN in seen:
+                        first = anyio.current_time() - start
+                    if seen.endswith(_LAST_CHUNK):
+                        break
+                if not seen.startswith(b"HTTP/1.1 200"):
+                    out.errors.append(seen[:80].decode("latin-1"))
+                    return
+                if first is not None:
+                    out.first_token.append(first)
+                    out.done += 1
+    except Exception as error:  # counted and shown, never hidden
+        out.errors.append(f"{type(error).__name__}: {error}")
 
 
 async def direct_worker(base_url: str, requests: int, out: Results) -> None:
@@ -117,13 +167,16 @@ async def load(worker: object, url: str, workers: int, requests: int) -> tuple[R
     return results, time.perf_counter() - start
 
 
-def row(name: str, results: Results, wall: float, cpu: float) -> str:
+def row(name: str, results: Results, wall: float, cpu: dict[str, float]) -> str:
+    """One table row; ``cpu`` holds the CPU seconds of ``server``, ``client``, ``emulator``."""
     ttft = results.first_token or [float("nan")]
     p50, p99 = statistics.median(ttft), percentile(ttft, 0.99)
-    per_request = cpu / max(results.done, 1) * 1000
+    done = max(results.done, 1)
+    per = {key: seconds / done * 1000 for key, seconds in cpu.items()}
     return (
         f"| {name} | {results.done} | {wall:.2f} | {results.done / wall:.1f} "
-        f"| {p50 * 1000:.0f} | {p99 * 1000:.0f} | {p99 / p50:.2f} | {per_request:.1f} "
+        f"| {p50 * 1000:.0f} | {p99 * 1000:.0f} | {p99 / p50:.2f} | {per['server']:.1f} "
+        f"| {per['client']:.1f} | {per['emulator']:.1f} | {sum(per.values()):.1f} "
         f"| {len(results.errors)} |"
     )
 
@@ -134,25 +187,45 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3)
     parser.add_argument("--caps", type=int, nargs="+", default=[4, 200])
     parser.add_argument("--reply-tokens", type=int, default=50)
+    parser.add_argument(
+        "--load",
+        choices=["raw", "httpx"],
+        nargs="+",
+        default=["raw"],
+        help="the load generator(s) for the gateway rows: raw (lean sockets) or httpx",
+    )
     args = parser.parse_args()
     print(
         "| path | requests | wall s | req/s | TTFT p50 ms | TTFT p99 ms | p99/p50 "
-        "| server CPU ms/req | errors |"
+        "| server CPU ms/req | load CPU ms/req | emulator CPU ms/req | all CPU ms/req | errors |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    with emulator("--seed", "1", "--reply-tokens", str(args.reply_tokens)) as (base_url, _):
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    with emulator("--seed", "1", "--reply-tokens", str(args.reply_tokens)) as (base_url, epid):
         errors: list[str] = []
-        cpu = time.process_time()
+        before = (time.process_time(), cpu_seconds(epid))
         results, wall = anyio.run(load, direct_worker, base_url, args.workers, args.requests)
-        print(row("direct AsyncChatClient", results, wall, time.process_time() - cpu))
+        cpu = {
+            "server": time.process_time() - before[0],  # the direct client is the server
+            "client": 0.0,
+            "emulator": cpu_seconds(epid) - before[1],
+        }
+        print(row("direct AsyncChatClient", results, wall, cpu))
         errors += results.errors
-        for cap in args.caps:
-            with gateway(base_url, cap) as (url, pid):
-                cpu = cpu_seconds(pid)
-                results, wall = anyio.run(load, gateway_worker, url, args.workers, args.requests)
-                cpu = cpu_seconds(pid) - cpu
-            print(row(f"gateway --max-concurrency {cap}", results, wall, cpu))
-            errors += results.errors
+        workers = {"raw": raw_gateway_worker, "httpx": gateway_worker}
+        for generator in args.load:
+            for cap in args.caps:
+                with gateway(base_url, cap) as (url, pid):
+                    start = (cpu_seconds(pid), time.process_time(), cpu_seconds(epid))
+                    worker = workers[generator]
+                    results, wall = anyio.run(load, worker, url, args.workers, args.requests)
+                    cpu = {
+                        "server": cpu_seconds(pid) - start[0],
+                        "client": time.process_time() - start[1],
+                        "emulator": cpu_seconds(epid) - start[2],
+                    }
+                name = f"gateway --max-concurrency {cap} ({generator} load)"
+                print(row(name, results, wall, cpu))
+                errors += results.errors
         for error in sorted(set(errors))[:5]:
             print(f"  error: {error}")
 

@@ -9,7 +9,7 @@ import json
 import math
 import secrets
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sansio_chat import (
@@ -235,6 +235,30 @@ def chunk_event(
             ],
         }
     )
+
+
+_PLACEHOLDER = "\x00token\x00"
+
+
+def token_events(*, completion_id: str, created: int, model: str) -> Callable[[str], bytes]:
+    """A function giving, for a piece of text, the same bytes as ``chunk_event`` with the
+    delta ``{"content": text}``: the fixed parts are encoded once per completion, only the
+    text per token (the gateway writes one event per token)."""
+    whole = chunk_event(
+        completion_id=completion_id,
+        created=created,
+        model=model,
+        delta={"content": _PLACEHOLDER},
+    )
+    # The delta comes last but for constants, so its placeholder is the last one (an id or
+    # model holding the same text comes before it).
+    prefix, _, suffix = whole.rpartition(_dumps(_PLACEHOLDER))
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+
+    def event(text: str) -> bytes:
+        return prefix + encode(text).encode("utf-8") + suffix
+
+    return event
 
 
 def error_event(error: GatewayError) -> bytes:

@@ -15,6 +15,7 @@ from ._openai import (
     error_event,
     new_completion_id,
     now,
+    token_events,
 )
 from ._request import ChatRequest
 
@@ -41,6 +42,9 @@ class Responder:
         self.started = False
         self.finish_reason = "stop"
         self.parts: list[str] = []
+        self.token_event = token_events(
+            completion_id=self.completion_id, created=self.created, model=self.model
+        )
 
     def _chunk(self, delta: Mapping[str, str], finish_reason: str | None = None) -> bytes:
         return chunk_event(
@@ -71,7 +75,7 @@ class Responder:
             return
         if not self.started:
             await self._start()
-        await self._body(self._chunk({"content": text}))
+        await self._body(self.token_event(text))
 
     async def finish(self) -> None:
         """End a successful completion."""
