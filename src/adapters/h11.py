@@ -5,7 +5,8 @@ default; any coroutine returning an anyio ``ByteStream`` will do, such as one en
 in-memory pair), tunnels through an http ``proxy`` with ``CONNECT``, wraps the stream in TLS
 when the URL is https, and keeps one connection alive across the exchanges of a turn while
 the server allows it. Like the httpx driver it makes no protocol decision, answers script
-challenges with ``solver`` and drains the session at exchange boundaries in a worker thread.
+challenges with ``solver`` and drains the session at exchange boundaries (in a worker thread
+when the session says costly work is ahead).
 """
 
 from __future__ import annotations

@@ -1,19 +1,22 @@
-"""The gateway's default upstream: one fresh session and one httpx client per request.
+"""The gateway's default upstream: one fresh session and one connection per request.
 
-Sessions are driven with :func:`~sansio_chat.adapters.httpx.aiter_turn`; the pacer and the
-challenge solver are shared by every request, so the gateway as a whole keeps the spacing a
-service expects and keeps one engine warm. In dialect ``2026`` it also fetches (and caches)
-DuckDuckGo's live model list.
+Sessions are driven with the h11 driver (:func:`sansio_chat.adapters.h11.aiter_turn`), or
+with the httpx one over the ``http`` client when one is given; the pacer and the challenge
+solver are shared by every request, so the gateway as a whole keeps the spacing a service
+expects and keeps one engine warm. In dialect ``2026`` it also fetches (and caches)
+DuckDuckGo's live model list (through httpx).
 
-Why a client per request and not one shared pool: httpcore assigns a request to a connection
-by scanning every pooled connection (and every queued request), so with one pool for all, each
-request costs time in proportion to the requests in flight; at 200 concurrent completions
-that scan was 39 % of the gateway's CPU and throughput fell as ``--max-concurrency`` rose. A
-request's exchanges (page, status, chat) still share its client's connection, as the direct
-``AsyncChatClient`` does. The fe-version is what requests do share (a
-:class:`~sansio_chat.providers.ddg.FeVersionCache`): one fetch serves every request for
-``FE_VERSION_TTL`` seconds; a turn refused for its challenge reads the page again itself, and
-a turn that fails drops the shared value.
+Why a connection per request and not one shared pool: httpcore assigns a request to a
+connection by scanning every pooled connection (and every queued request), so with one pool
+for all, each request costs time in proportion to the requests in flight; at 200 concurrent
+completions that scan was 39 % of the gateway's CPU and throughput fell as
+``--max-concurrency`` rose. A request's exchanges (page, status, chat) still share its
+connection, as the direct ``AsyncChatClient`` does. Why h11 and not an httpx client per
+request: the same turn costs about a quarter less CPU through the h11 driver (no pool, no
+client to build), and the gateway's throughput is bound by CPU (docs/benchmarks.md). The
+fe-version is what requests do share (a :class:`~sansio_chat.providers.ddg.FeVersionCache`):
+one fetch serves every request for 30 minutes; a turn refused for its challenge reads the
+page again itself, and a turn that fails drops the shared value.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 
 import anyio
 import httpx
+from sansio_chat.adapters.h11 import aiter_turn as h11_aiter_turn
 from sansio_chat.adapters.httpx import (
     Timeouts,
     Verify,
@@ -157,15 +161,23 @@ class SessionUpstream:
         )
         self.open_streams += 1
         try:
-            async with AsyncExitStack() as stack:
-                http = await self._client(stack)
-                events = aiter_turn(
-                    session, http, turn, timeouts=self._timeouts, solver=self._solver
+            if self._http is None:
+                events = h11_aiter_turn(
+                    session,
+                    turn,
+                    proxy=self._proxy,
+                    verify=self._verify,
+                    timeouts=self._timeouts,
+                    solver=self._solver,
                 )
-                async with aclosing(events):
-                    async for event in events:
-                        if isinstance(event, (TokenEvent, Finished, RateLimited)):
-                            yield event
+            else:
+                events = aiter_turn(
+                    session, self._http, turn, timeouts=self._timeouts, solver=self._solver
+                )
+            async with aclosing(events):
+                async for event in events:
+                    if isinstance(event, (TokenEvent, Finished, RateLimited)):
+                        yield event
         except SansioChatError:
             if cached:  # perhaps refused for a stale frontend: fetch it afresh next time
                 self._fe_versions.forget()
