@@ -14,7 +14,6 @@ from types import MappingProxyType
 from typing import TypeAlias
 
 from ._errors import LocalProtocolError
-from ._json import loads_exact
 
 __all__ = [
     "ROLES",
@@ -365,6 +364,8 @@ class Conversation:
     @classmethod
     def from_json(cls, text: str | bytes) -> Conversation:
         """Parse :meth:`to_json` output; malformed input raises ``LocalProtocolError``."""
+        from ._json import loads_exact  # and orjson: imported when a conversation is read
+
         try:
             data = loads_exact(text)
         except (ValueError, TypeError) as exc:
