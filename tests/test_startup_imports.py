@@ -128,6 +128,20 @@ def test_the_lazy_names_of_the_ddg_package_are_the_role_modules_objects() -> Non
         _ = ddg.no_such_name
 
 
+def test_the_lazy_names_are_listed_before_they_are_loaded() -> None:
+    code = (
+        "import json, sys\n"
+        "import sansio_chat.providers.ddg as ddg\n"
+        "solver = 'sansio_chat.providers.ddg_challenge'\n"
+        "print(json.dumps([sorted(dir(ddg)), solver in sys.modules]))"
+    )
+    report = run_child(["-c", code])
+    assert isinstance(report, list)
+    names, solver_loaded = report
+    assert set(ddg.__all__) <= set(names)
+    assert solver_loaded is False
+
+
 def test_a_default_backoff_draws_from_its_own_random_generator() -> None:
     first, second = Backoff(), Backoff()
     assert isinstance(first.rng, random.Random)

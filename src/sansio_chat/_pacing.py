@@ -123,7 +123,7 @@ class Backoff:
             raise LocalProtocolError(f"max_retries must be an int >= 0, not {max_retries!r}")
         self.max_retries = max_retries
         if rng is None:
-            import random  # at first use: a sessionless import of the package does not need it
+            import random  # here, not at `import sansio_chat` (bench/bench_startup.py)
 
             rng = random.Random()
         self.rng = rng

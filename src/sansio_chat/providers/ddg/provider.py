@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
 from sansio_chat._conversation import Conversation
 from sansio_chat._errors import LocalProtocolError, ModelNotSupportedError
@@ -18,9 +17,6 @@ from sansio_chat.providers.ddg.dialects import DEFAULT_DIALECT, DIALECT_2026, DI
 from sansio_chat.providers.ddg.models import MODEL_ALIASES_2026, MODELS_2026, RETIRED_MODELS
 from sansio_chat.providers.ddg.state import DuckDuckGoState
 from sansio_chat.providers.ddg.wire import BROWSER, INPUT_CHAR_LIMIT, Browser
-
-if TYPE_CHECKING:
-    from sansio_chat.providers.ddg.turn import Rules
 
 __all__ = ["DEFAULT_MODEL", "DEFAULT_MODEL_2026", "MODELS", "MODEL_ALIASES", "DuckDuckGoProvider"]
 
