@@ -6,7 +6,6 @@ finishes, so a failed turn leaves the committed conversation exactly as it was.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -14,7 +13,9 @@ from types import MappingProxyType
 from typing import TypeAlias
 
 from ._errors import LocalProtocolError
-from ._json import loads_exact
+
+# json (and orjson, through ._json) is imported by the methods that read or write JSON, so
+# `import sansio_chat` does not pay for it (bench/bench_startup.py).
 
 __all__ = [
     "ROLES",
@@ -278,6 +279,8 @@ class Conversation:
         object.__setattr__(self, "state", _freeze_state(self.state))
 
     def __hash__(self) -> int:
+        import json
+
         state = json.dumps(_thaw(self.state), sort_keys=True)
         return hash((self.provider, self.model, self.messages, state, self.exhausted))
 
@@ -359,12 +362,16 @@ class Conversation:
 
     def to_json(self, *, indent: int | None = None) -> str:
         """Serialize to JSON text (deterministic: same conversation, same text)."""
+        import json
+
         separators = (",", ": ") if indent is not None else (",", ":")
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent, separators=separators)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Conversation:
         """Parse :meth:`to_json` output; malformed input raises ``LocalProtocolError``."""
+        from ._json import loads_exact
+
         try:
             data = loads_exact(text)
         except (ValueError, TypeError) as exc:

@@ -7,11 +7,14 @@ test replays any schedule exactly.
 from __future__ import annotations
 
 import math
-import random
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ._errors import LocalProtocolError
+
+if TYPE_CHECKING:
+    import random
 
 __all__ = [
     "DEFAULT_BASE_DELAY",
@@ -119,7 +122,11 @@ class Backoff:
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise LocalProtocolError(f"max_retries must be an int >= 0, not {max_retries!r}")
         self.max_retries = max_retries
-        self.rng = rng if rng is not None else random.Random()
+        if rng is None:
+            import random  # here, not at `import sansio_chat` (bench/bench_startup.py)
+
+            rng = random.Random()
+        self.rng = rng
 
     def allows(self, attempt: int) -> bool:
         """Whether retry number ``attempt`` (from 1) is within ``max_retries``."""

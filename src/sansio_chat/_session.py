@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Literal, TypeAlias, final
-from urllib.parse import urlsplit
 
 from ._challenge import ChallengeResult, SolveChallenge
 from ._conversation import Conversation, Message, MessagesLike, coerce_messages
@@ -92,6 +91,13 @@ class Limits:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise LocalProtocolError(f"Limits.{name} must be an int >= 1, not {value!r}")
+
+
+def _host(url: str) -> str:
+    # urllib.parse (and ipaddress) at the first paced request, not at `import sansio_chat`.
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).netloc
 
 
 def header_values(headers: Headers, name: str) -> list[str]:
@@ -557,7 +563,7 @@ class ChatSession:
                 self._challenge, self._planned = planned, None
                 return planned.step
             request = planned.request
-            wait = self._pacer.reserve(urlsplit(request.url).netloc) if planned.paced else 0.0
+            wait = self._pacer.reserve(_host(request.url)) if planned.paced else 0.0
             if wait > 0:
                 self._machine.process(Input.SEND_SLEEP)
                 return Sleep(seconds=wait)

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sansio_chat import Conversation, LocalProtocolError, providers
 
-from . import _store
 from ._output import EXIT_CODES, Failure, Output, _isatty
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sansio_chat.adapters.httpx import ChatClient
 
 __all__ = [
@@ -73,6 +73,8 @@ def _load(path: Path) -> Conversation | None:
 
 def _save_path(args: argparse.Namespace) -> tuple[Path | None, Conversation | None]:
     """Where this conversation is kept, and the saved conversation to continue."""
+    from . import _store  # pathlib, secrets, tempfile: not for `models`
+
     reference = getattr(args, "conversation", None)
     if getattr(args, "continue_", False):
         if reference is not None:
@@ -314,6 +316,8 @@ def _live_models(args: argparse.Namespace, output: Output) -> int:
 
 def conversations(args: argparse.Namespace, output: Output) -> int:
     """``sansio-chat conversations``: the saved conversations, newest first."""
+    from . import _store
+
     entries = _store.listing()
     if output.as_json:
         for entry in entries:

@@ -18,6 +18,9 @@ what users need; tests reach into the role modules for the rest.
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 from sansio_chat.providers.ddg.dialects import DEFAULT_DIALECT, DIALECTS, Dialect
 from sansio_chat.providers.ddg.eras import DialectMismatchError
 from sansio_chat.providers.ddg.frontend import FE_VERSION_TTL, FeVersionCache
@@ -38,8 +41,19 @@ from sansio_chat.providers.ddg.wire import (
     MissingHeaderError,
     MissingMarkerError,
 )
-from sansio_chat.providers.ddg.wire2026 import BROWSER_2026, DurableKey, models_request
-from sansio_chat.providers.ddg_challenge import ChallengeSolver
+
+if TYPE_CHECKING:
+    from sansio_chat.providers.ddg.wire2026 import BROWSER_2026, DurableKey, models_request
+    from sansio_chat.providers.ddg_challenge import ChallengeSolver
+
+# Imported when first named: the catalogue (`sansio-chat models`) needs none of them, and
+# the challenge solver's module loads selectolax, hashlib and logging.
+_LAZY = {
+    "BROWSER_2026": "sansio_chat.providers.ddg.wire2026",
+    "DurableKey": "sansio_chat.providers.ddg.wire2026",
+    "models_request": "sansio_chat.providers.ddg.wire2026",
+    "ChallengeSolver": "sansio_chat.providers.ddg_challenge",
+}
 
 __all__ = [
     "BROWSER",
@@ -67,3 +81,15 @@ __all__ = [
     "models_request",
     "parse_models",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -14,18 +14,9 @@ from sansio_chat._errors import LocalProtocolError, ModelNotSupportedError
 from sansio_chat._session import ProviderRules
 from sansio_chat.providers._base import Provider, check_no_options
 from sansio_chat.providers.ddg.dialects import DEFAULT_DIALECT, DIALECT_2026, DIALECTS, Dialect
-from sansio_chat.providers.ddg.discovery import DiscoveringRules
 from sansio_chat.providers.ddg.models import MODEL_ALIASES_2026, MODELS_2026, RETIRED_MODELS
 from sansio_chat.providers.ddg.state import DuckDuckGoState
-from sansio_chat.providers.ddg.turn import Rules
-from sansio_chat.providers.ddg.turn2026 import Rules2026
 from sansio_chat.providers.ddg.wire import BROWSER, INPUT_CHAR_LIMIT, Browser
-from sansio_chat.providers.ddg.wire2026 import (
-    BROWSER_2026,
-    REASONING_EFFORTS,
-    generate_durable_key,
-    parse_brands,
-)
 
 __all__ = ["DEFAULT_MODEL", "DEFAULT_MODEL_2026", "MODELS", "MODEL_ALIASES", "DuckDuckGoProvider"]
 
@@ -171,6 +162,18 @@ class DuckDuckGoProvider(Provider):
         options: dict[str, object],
         rng: random.Random,
     ) -> ProviderRules:
+        # The turns, their wire and the challenge solver load with the first session, so
+        # the catalogue alone (`sansio-chat models`) does not import them.
+        from sansio_chat.providers.ddg.discovery import DiscoveringRules
+        from sansio_chat.providers.ddg.turn import Rules
+        from sansio_chat.providers.ddg.turn2026 import Rules2026
+        from sansio_chat.providers.ddg.wire2026 import (
+            BROWSER_2026,
+            REASONING_EFFORTS,
+            generate_durable_key,
+            parse_brands,
+        )
+
         asked = options.pop("dialect", None)
         pinned = None if asked is None else self.dialect(asked)
         browser = options.pop("browser", None)
