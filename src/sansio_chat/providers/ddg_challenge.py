@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -54,19 +55,29 @@ ChallengeSolver: TypeAlias = Callable[[str, Mapping[str, str]], str]
 # JavaScript numbers are doubles: beyond this, String(offset + length) stops being exact.
 _MAX_SAFE_INTEGER = 2**53 - 1
 
-_ASSIGNMENT = re.compile(r"(?<![\w$.])([A-Za-z_$][\w$]*)\s*\.\s*innerHTML\s*=(?!=)\s*")
-_CREATE = r"(?<![\w$.]){var}\s*=\s*document\s*\.\s*createElement\s*\(\s*(['\"])([^'\"]*)\1\s*\)"
+# Every pattern that searches the program starts with literal text (a word boundary is
+# checked by a lookbehind placed after the word): the regex engine then jumps from one
+# occurrence of that text to the next, where a pattern starting with a lookbehind or a
+# character class is tried at every position (20-40x slower on a challenge).
+#
+# `.innerHTML =` (not `==`); the name before the dot is read by _assignments.
+_INNER_HTML_ASSIGNED = re.compile(r"\.\s*innerHTML\s*=(?!=)\s*")
+# `VAR = document.createElement('TAG')`, VAR not preceded by a name character or a dot.
+_CREATE = (
+    r"{var}(?<![\w$.]{var})\s*=\s*document\s*\.\s*createElement\s*\(\s*(['\"])([^'\"]*)\1\s*\)"
+)
 _RETURN = (
-    r"\breturn\s+String\s*\(\s*(0[xX][0-9a-fA-F]+|[0-9]+)\s*\+\s*"
+    r"return(?<!\wreturn)\s+String\s*\(\s*(0[xX][0-9a-fA-F]+|[0-9]+)\s*\+\s*"
     r"{var}\s*\.\s*innerHTML\s*\.\s*length\s*\)"
 )
 _SERVER_HASHES = re.compile(
-    r"(?:(?<![\w$])server_hashes|\"server_hashes\"|'server_hashes')\s*:\s*\["
+    r"(?:server_hashes(?<![\w$]server_hashes)|\"server_hashes\"|'server_hashes')\s*:\s*\["
 )
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 _JS_SPACE = " \t\n\r\v\f\u00a0\ufeff\u2028\u2029"
 _LINE_TERMINATORS = "\n\r\u2028\u2029"
 _HEX = frozenset("0123456789abcdefABCDEF")
+_NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_$")
 _SINGLE_ESCAPES = {
     "'": 0x27,
     '"': 0x22,
@@ -131,20 +142,55 @@ def decode_js_string_literal(body: str) -> str:
     escapes (``\\1``, ``\\08``, …), malformed hex, a raw line break and a trailing backslash
     raise :class:`ChallengeError`.
     """
+    if not _TO_DECODE.search(body):
+        return body  # no escape, line break or surrogate: the body is the string
     text = _ESCAPE.sub(_unescape, body)
-    # Escapes may have produced surrogates: a pair joins into one character, as in
-    # JavaScript's UTF-16 strings; a lone one stays.
+    if not _LONE_SURROGATE.search(text):
+        return text
+    # Escapes produced surrogates: a pair joins into one character, as in JavaScript's
+    # UTF-16 strings; a lone one stays.
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
 
 
+_TO_DECODE = re.compile("[\\\\\n\r\ud800-\udfff]")
 # One escape (or a raw line break) in the body of a string literal; the body between them is
-# copied as it is, so decoding costs one regular-expression pass.
-_ESCAPE = re.compile(r"\\(?:u\{([^}]*)(\}?)|u(.{0,4})|x(.{0,2})|(\r\n)|(.)|\Z)|([\n\r])", re.DOTALL)
+# copied as it is, so decoding costs one regular-expression pass. The well-formed common
+# forms come first, each in its own group; everything else (rare forms, malformed escapes,
+# raw line breaks) is the last alternative, decoded by _unescape_other. The lookahead lets
+# the engine skip from one backslash or line break to the next.
+_ESCAPE = re.compile(
+    r"(?=[\\\n\r])(?:"
+    r"\\([^ux0-9\n\r\u2028\u2029])"  # 1: a single-character escape: \n \' \\ \/ ...
+    r"|((?:\\u[0-9a-fA-F]{4})+)"  # 2: a run of \uHHHH: UTF-16 code units in hex
+    r"|\\u\{([0-9a-fA-F]+)\}"  # 3: \u{H...}
+    r"|\\x([0-9a-fA-F]{2})"  # 4: \xHH
+    r"|\\(?:u\{([^}]*)(\}?)|u(.{0,4})|x(.{0,2})|(\r\n)|(.)|\Z)|([\n\r]))",
+    re.DOTALL,
+)
 _SINGLE_ESCAPE_TEXT = {key: chr(value) for key, value in _SINGLE_ESCAPES.items()}
 
 
 def _unescape(match: re.Match[str]) -> str:
-    braced, closed, four, two, crlf, single, raw_break = match.groups()
+    single, units, braced, byte = match.group(1, 2, 3, 4)
+    if single:
+        return _SINGLE_ESCAPE_TEXT.get(single, single)  # else an identity escape
+    if units:
+        if len(units) == 6:
+            return chr(int(units[2:], 16))
+        # Lone surrogates decode as they are ("surrogatepass"), as JavaScript keeps them.
+        return bytes.fromhex(units.replace("\\u", "")).decode("utf-16-be", "surrogatepass")
+    if braced:
+        value = int(braced, 16)
+        if value > 0x10FFFF:
+            raise ChallengeError(f"\\u{{{braced[:16]}}} is beyond U+10FFFF")
+        return chr(value)
+    if byte:
+        return chr(int(byte, 16))
+    return _unescape_other(match)
+
+
+def _unescape_other(match: re.Match[str]) -> str:
+    braced, closed, four, two, crlf, single, raw_break = match.groups()[4:]
     if raw_break is not None:
         raise ChallengeError("a line break inside a string literal")
     if braced is not None:
@@ -182,10 +228,13 @@ def _hex_value(digits: str, width: int, what: str) -> int:
     return int(digits, 16)
 
 
-# A whole string literal: any character but its quote, a backslash or a line break, or a
-# backslash and the character it escapes (CR LF is one line continuation).
+# A whole string literal: characters but its quote, a backslash or a line break, then any
+# number of (a backslash and the character it escapes (CR LF is one line continuation),
+# then such characters again). Each repetition starts at a backslash, so the pattern matches
+# in one pass and never backtracks more than linearly.
 _LITERAL = {
-    quote: re.compile(rf"{quote}(?:[^{quote}\\\n\r]|\\(?:\r\n|[\s\S]))*{quote}") for quote in "'\""
+    quote: re.compile(rf"{quote}[^{quote}\\\n\r]*(?:\\(?:\r\n|[\s\S])[^{quote}\\\n\r]*)*{quote}")
+    for quote in "'\""
 }
 
 
@@ -195,6 +244,34 @@ def _scan_string_literal(text: str, start: int) -> int:
     if found is None:
         raise ChallengeError("unterminated string literal")
     return found.end()
+
+
+def _assignments(text: str) -> Iterator[tuple[str, int]]:
+    """Each ``NAME.innerHTML =`` in ``text``: ``NAME`` and the index past ``=`` and spaces.
+
+    ``NAME`` is an identifier (``[A-Za-z_$][\\w$]*``) not preceded by a name character or a
+    dot; spaces (``\\s``) may stand on both sides of the dot.
+    """
+    for found in _INNER_HTML_ASSIGNED.finditer(text):
+        # str.isspace and str.isalnum test the same Unicode classes as \s and \w.
+        end = found.start()
+        while end > 0 and text[end - 1].isspace():
+            end -= 1
+        start = end
+        while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_$"):
+            start -= 1
+        if start == end or text[start] not in _NAME_START:
+            continue
+        if start > 0 and text[start - 1] == ".":
+            continue
+        yield text[start:end], found.end()
+
+
+@functools.lru_cache(maxsize=64)
+def _program_patterns(var: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The compiled ``createElement`` and ``return String(...)`` patterns for this name."""
+    name = re.escape(var)
+    return re.compile(_CREATE.format(var=name)), re.compile(_RETURN.format(var=name))
 
 
 def _skip_space(text: str, i: int) -> int:
@@ -209,11 +286,10 @@ def parse_challenge(js_text: str) -> Challenge:
         raise ChallengeError(
             f"the challenge has {len(js_text)} characters (at most {MAX_CHALLENGE_CHARS})"
         )
-    found = _ASSIGNMENT.search(js_text)
+    found = next(_assignments(js_text), None)
     if found is None:
         raise ChallengeError("no `e.innerHTML = '...'` assignment in the challenge")
-    var = found.group(1)
-    open_quote = found.end()
+    var, open_quote = found
     if open_quote >= len(js_text) or js_text[open_quote] not in "'\"":
         raise ChallengeError("innerHTML is not assigned a string literal")
     close = _scan_string_literal(js_text, open_quote)
@@ -224,14 +300,14 @@ def parse_challenge(js_text: str) -> Challenge:
     # Search the rest of the program with the literal blanked out, so that markup in the
     # snippet can never be mistaken for the program's own text.
     rest = js_text[:open_quote] + "''" + js_text[close:]
-    if len(_ASSIGNMENT.findall(rest)) != 1:
+    if sum(1 for _ in _assignments(rest)) != 1:
         raise ChallengeError("more than one innerHTML assignment in the challenge")
 
-    created = re.findall(_CREATE.format(var=re.escape(var)), rest)
-    if any(tag.lower() != "div" for _quote, tag in created):
+    create, return_string = _program_patterns(var)
+    if any(tag.lower() != "div" for _quote, tag in create.findall(rest)):
         raise ChallengeError("the snippet is not parsed in a div")
 
-    returns = re.findall(_RETURN.format(var=re.escape(var)), rest)
+    returns = return_string.findall(rest)
     if not returns:
         raise ChallengeError("no `return String(OFFSET + e.innerHTML.length)` in the challenge")
     if len(returns) > 1:
@@ -610,9 +686,12 @@ def _header(headers: Mapping[str, str], name: str) -> str:
     return value or ""
 
 
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def _js_json(value: object) -> str:
     """JSON as ``JSON.stringify`` writes it: compact, non-ASCII as is, lone surrogates escaped."""
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    text = _JSON.encode(value)
     return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
