@@ -70,8 +70,10 @@ _RETURN = (
     r"return(?<!\wreturn)\s+String\s*\(\s*(0[xX][0-9a-fA-F]+|[0-9]+)\s*\+\s*"
     r"{var}\s*\.\s*innerHTML\s*\.\s*length\s*\)"
 )
+# `server_hashes: [` with the key bare (not after a name character) or quoted.
 _SERVER_HASHES = re.compile(
-    r"(?:server_hashes(?<![\w$]server_hashes)|\"server_hashes\"|'server_hashes')\s*:\s*\["
+    r"server_hashes(?:(?<![\w$]server_hashes)|(?<=\"server_hashes)\"|(?<='server_hashes)')"
+    r"\s*:\s*\["
 )
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 _JS_SPACE = " \t\n\r\v\f\u00a0\ufeff\u2028\u2029"
@@ -123,7 +125,8 @@ def decode_challenge(challenge_b64: str) -> str:
     if len(text) % 4 or not _BASE64.fullmatch(text):
         raise ChallengeError("the challenge is not base64")
     try:
-        raw = base64.b64decode(text, validate=True)
+        # Checked above against the strict alphabet: no other character to reject.
+        raw = binascii.a2b_base64(text)
     except (binascii.Error, ValueError) as exc:
         raise ChallengeError(f"the challenge is not base64: {exc}") from exc
     try:
