@@ -145,6 +145,9 @@ def _decoded_or_refused(decode: Callable[[str], str], body: str) -> str | type[E
 @example("\\u{110000}")
 @example("a\\\u2028b\\\u2029c\\\r\\\r\nd")  # line continuations
 @example("\\u0041\\u12")
+@example("\\0\\n")  # \0 is NUL unless a digit follows
+@example("\\08")
+@example("\\0\u0661")
 def test_literal_decoder_matches_reference(body: str) -> None:
     assert _decoded_or_refused(decode_js_string_literal, body) == _decoded_or_refused(
         reference_decode, body

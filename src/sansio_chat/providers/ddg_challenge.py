@@ -147,7 +147,13 @@ def decode_js_string_literal(body: str) -> str:
     """
     if not _TO_DECODE.search(body):
         return body  # no escape, line break or surrogate: the body is the string
-    text = _ESCAPE.sub(_unescape, body)
+    pieces = _COMMON_ESCAPE.split(body)  # text, escape, text, escape, ..., text
+    if any(map(_NOT_PLAIN.search, pieces[::2])):
+        # A rarer escape, a malformed one or a raw line break: the general decoder.
+        text = _ESCAPE.sub(_unescape, body)
+    else:
+        pieces[1::2] = map(_decode_escape, pieces[1::2])
+        text = "".join(pieces)
     if not _LONE_SURROGATE.search(text):
         return text
     # Escapes produced surrogates: a pair joins into one character, as in JavaScript's
@@ -156,44 +162,28 @@ def decode_js_string_literal(body: str) -> str:
 
 
 _TO_DECODE = re.compile("[\\\\\n\r\ud800-\udfff]")
-# One escape (or a raw line break) in the body of a string literal; the body between them is
-# copied as it is, so decoding costs one regular-expression pass. The well-formed common
-# forms come first, each in its own group; everything else (rare forms, malformed escapes,
-# raw line breaks) is the last alternative, decoded by _unescape_other. The lookahead lets
-# the engine skip from one backslash or line break to the next.
-_ESCAPE = re.compile(
-    r"(?=[\\\n\r])(?:"
-    r"\\([^ux0-9\n\r\u2028\u2029])"  # 1: a single-character escape: \n \' \\ \/ ...
-    r"|((?:\\u[0-9a-fA-F]{4})+)"  # 2: a run of \uHHHH: UTF-16 code units in hex
-    r"|\\u\{([0-9a-fA-F]+)\}"  # 3: \u{H...}
-    r"|\\x([0-9a-fA-F]{2})"  # 4: \xHH
-    r"|\\(?:u\{([^}]*)(\}?)|u(.{0,4})|x(.{0,2})|(\r\n)|(.)|\Z)|([\n\r]))",
-    re.DOTALL,
+_NOT_PLAIN = re.compile(r"[\\\n\r]")
+# The escapes of almost every literal: short, well-formed, and each meaning the same wherever
+# it stands (unlike \0, which a following digit makes illegal). split() hands them over
+# without building a match object each, and _decode_escape decodes each distinct one once.
+_COMMON_ESCAPE = re.compile(
+    r"(\\(?:u[0-9a-fA-F]{4}|u\{[0-9a-fA-F]{1,6}\}|x[0-9a-fA-F]{2}|\r\n|[^ux0-9]))"
 )
+
+
+@functools.lru_cache(maxsize=4096)
+def _decode_escape(escape: str) -> str:
+    return _ESCAPE.sub(_unescape, escape)
+
+
+# One escape (or a raw line break) in the body of a string literal; the body between them is
+# copied as it is, so decoding costs one regular-expression pass.
+_ESCAPE = re.compile(r"\\(?:u\{([^}]*)(\}?)|u(.{0,4})|x(.{0,2})|(\r\n)|(.)|\Z)|([\n\r])", re.DOTALL)
 _SINGLE_ESCAPE_TEXT = {key: chr(value) for key, value in _SINGLE_ESCAPES.items()}
 
 
 def _unescape(match: re.Match[str]) -> str:
-    single, units, braced, byte = match.group(1, 2, 3, 4)
-    if single:
-        return _SINGLE_ESCAPE_TEXT.get(single, single)  # else an identity escape
-    if units:
-        if len(units) == 6:
-            return chr(int(units[2:], 16))
-        # Lone surrogates decode as they are ("surrogatepass"), as JavaScript keeps them.
-        return bytes.fromhex(units.replace("\\u", "")).decode("utf-16-be", "surrogatepass")
-    if braced:
-        value = int(braced, 16)
-        if value > 0x10FFFF:
-            raise ChallengeError(f"\\u{{{braced[:16]}}} is beyond U+10FFFF")
-        return chr(value)
-    if byte:
-        return chr(int(byte, 16))
-    return _unescape_other(match)
-
-
-def _unescape_other(match: re.Match[str]) -> str:
-    braced, closed, four, two, crlf, single, raw_break = match.groups()[4:]
+    braced, closed, four, two, crlf, single, raw_break = match.groups()
     if raw_break is not None:
         raise ChallengeError("a line break inside a string literal")
     if braced is not None:
