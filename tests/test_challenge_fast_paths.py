@@ -10,6 +10,7 @@ before (``(?<![\\w$.])NAME...``), which try every position of the program.
 
 from __future__ import annotations
 
+import base64
 import re
 import sys
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from sansio_chat import ChallengeError
 from sansio_chat.providers import ddg_challenge
 from sansio_chat.providers.ddg_challenge import (
+    build_x_vqd_hash_1,
     decode_js_string_literal,
     parse_challenge,
 )
@@ -161,6 +163,26 @@ def test_literal_decoder_matches_reference_on_escape_soup(body: str) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("a\rb", "line break inside"),
+        ("\\0\r", "line break inside"),  # \0 sends the body to the general decoder
+        ("\\u{12", "unterminated"),
+        ("\\u{1x}", "malformed"),
+        ("\\u{110000}", "beyond U\\+10FFFF"),
+        ("\\0\\u{110000}", "beyond U\\+10FFFF"),
+        ("\\08", "legacy octal"),
+        ("\\", "lone backslash"),
+        ("\\x4", "malformed \\\\x"),
+        ("\\u12G4", "malformed \\\\u"),
+    ],
+)
+def test_refusals_say_why(body: str, message: str) -> None:
+    with pytest.raises(ChallengeError, match=message):
+        decode_js_string_literal(body)
+
+
 def test_body_without_escapes_is_returned_as_is() -> None:
     body = "<b>duck</b> 日本語 \U0001f600"
     assert decode_js_string_literal(body) is body
@@ -282,3 +304,14 @@ def test_program_with_every_escape_form() -> None:
     assert challenge.snippet == '<b title="\u00e9A">\U0001f600\U0001f600 \\ \'</b>'
     assert challenge.server_hashes == ("ab", "c")
     assert challenge.offset == 0x1F
+
+
+def test_answer_escapes_only_lone_surrogates() -> None:
+    js = (
+        "(function () { const e = document.createElement('div'); e.innerHTML = 'x'; "
+        "return {server_hashes: ['\\uD800\\u00e9', 'plain'], client_hashes: [navigator.userAgent, "
+        "(function () { return String(1 + e.innerHTML.length); })()], signals: {}}; })();"
+    )
+    header = base64.b64encode(js.encode()).decode()
+    answer = base64.b64decode(build_x_vqd_hash_1(header, {})).decode("utf-8")
+    assert answer.startswith('{"server_hashes":["\\ud800\u00e9","plain"],"client_hashes":["')

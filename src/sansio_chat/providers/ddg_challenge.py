@@ -150,10 +150,11 @@ def decode_js_string_literal(body: str) -> str:
     pieces = _COMMON_ESCAPE.split(body)  # text, escape, text, escape, ..., text
     if any(map(_NOT_PLAIN.search, pieces[::2])):
         # A rarer escape, a malformed one or a raw line break: the general decoder.
-        text = _ESCAPE.sub(_unescape, body)
-    else:
+        pieces = _ESCAPE.split(body)
         pieces[1::2] = map(_decode_escape, pieces[1::2])
-        text = "".join(pieces)
+    else:
+        pieces[1::2] = map(_decode_common_escape, pieces[1::2])
+    text = "".join(pieces)
     if not _LONE_SURROGATE.search(text):
         return text
     # Escapes produced surrogates: a pair joins into one character, as in JavaScript's
@@ -163,56 +164,62 @@ def decode_js_string_literal(body: str) -> str:
 
 _TO_DECODE = re.compile("[\\\\\n\r\ud800-\udfff]")
 _NOT_PLAIN = re.compile(r"[\\\n\r]")
-# The escapes of almost every literal: short, well-formed, and each meaning the same wherever
-# it stands (unlike \0, which a following digit makes illegal). split() hands them over
-# without building a match object each, and _decode_escape decodes each distinct one once.
+# The escapes of almost every literal: well-formed, and each meaning the same wherever it
+# stands (unlike \0, which a following digit makes illegal).
 _COMMON_ESCAPE = re.compile(
     r"(\\(?:u[0-9a-fA-F]{4}|u\{[0-9a-fA-F]{1,6}\}|x[0-9a-fA-F]{2}|\r\n|[^ux0-9]))"
 )
 
 
-@functools.lru_cache(maxsize=4096)
-def _decode_escape(escape: str) -> str:
-    return _ESCAPE.sub(_unescape, escape)
+def _decode_common_escape(escape: str) -> str:
+    """The text of one escape that _COMMON_ESCAPE matched."""
+    kind = escape[1]
+    if kind in "ux":  # \uHHHH, \u{H...}, \xHH
+        value = int(escape[2:].strip("{}"), 16)
+        if value > 0x10FFFF:
+            raise ChallengeError(f"\\u{escape[2:]} is beyond U+10FFFF")
+        return chr(value)
+    if kind in _LINE_TERMINATORS:
+        return ""  # a line continuation (backslash CR LF included)
+    return _SINGLE_ESCAPE_TEXT.get(kind, kind)
 
 
-# One escape (or a raw line break) in the body of a string literal; the body between them is
-# copied as it is, so decoding costs one regular-expression pass.
-_ESCAPE = re.compile(r"\\(?:u\{([^}]*)(\}?)|u(.{0,4})|x(.{0,2})|(\r\n)|(.)|\Z)|([\n\r])", re.DOTALL)
+# One escape (or a raw line break) in the body of a string literal: a backslash and u{...},
+# u and up to four characters, x and up to two, CR LF, 0 and the character after it (what
+# that is decides whether \0 is legal), any one character, or nothing. split() hands the
+# escapes over without building a match object for each.
+_ESCAPE = re.compile(r"(\\(?:u\{[^}]*\}?|u.{0,4}|x.{0,2}|\r\n|0[^\\\n\r]?|.|\Z)|[\n\r])", re.DOTALL)
 _SINGLE_ESCAPE_TEXT = {key: chr(value) for key, value in _SINGLE_ESCAPES.items()}
 
 
-def _unescape(match: re.Match[str]) -> str:
-    braced, closed, four, two, crlf, single, raw_break = match.groups()
-    if raw_break is not None:
+def _decode_escape(escape: str) -> str:
+    """The text of one escape that _ESCAPE matched, or ChallengeError."""
+    if escape in ("\n", "\r"):
         raise ChallengeError("a line break inside a string literal")
-    if braced is not None:
-        if not closed:
+    kind, rest = escape[1:2], escape[2:]
+    if not kind:
+        raise ChallengeError("a string literal ends in a lone backslash")
+    if kind == "u" and rest.startswith("{"):
+        if not rest.endswith("}"):
             raise ChallengeError("unterminated \\u{...} escape")
+        braced = rest[1:-1]
         if not braced or not set(braced) <= _HEX:
             raise ChallengeError(f"malformed \\u{{{braced[:16]}}} escape")
         value = int(braced, 16)
         if value > 0x10FFFF:
             raise ChallengeError(f"\\u{{{braced[:16]}}} is beyond U+10FFFF")
         return chr(value)
-    if four is not None:
-        return chr(_hex_value(four, 4, "\\u"))
-    if two is not None:
-        return chr(_hex_value(two, 2, "\\x"))
-    if crlf is not None:
-        return ""  # a line continuation
-    if single is None:
-        raise ChallengeError("a string literal ends in a lone backslash")
-    simple = _SINGLE_ESCAPE_TEXT.get(single)
-    if simple is not None:
-        return simple
-    if single == "0" and not match.string[match.end() : match.end() + 1].isdigit():
-        return "\0"
-    if "0" <= single <= "9":
-        raise ChallengeError(f"legacy octal or decimal escape \\{single} in a string literal")
-    if single in _LINE_TERMINATORS:
-        return ""  # a line continuation
-    return single
+    if kind == "u":
+        return chr(_hex_value(rest, 4, "\\u"))
+    if kind == "x":
+        return chr(_hex_value(rest, 2, "\\x"))
+    if kind == "0" and not rest.isdigit():
+        return "\0" + rest  # rest: the character after \0, if any
+    if "0" <= kind <= "9":
+        raise ChallengeError(f"legacy octal or decimal escape \\{kind} in a string literal")
+    if kind in _LINE_TERMINATORS:
+        return ""  # a line continuation (backslash CR LF included)
+    return _SINGLE_ESCAPE_TEXT.get(kind, kind)
 
 
 def _hex_value(digits: str, width: int, what: str) -> int:
@@ -685,6 +692,8 @@ _JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 def _js_json(value: object) -> str:
     """JSON as ``JSON.stringify`` writes it: compact, non-ASCII as is, lone surrogates escaped."""
     text = _JSON.encode(value)
+    if text.isascii():
+        return text  # the usual answer: no surrogate to look for
     return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
