@@ -14,6 +14,13 @@ Run::
     nice .venv/bin/python bench/bench_hash.py --profile     # cProfile of the builder
 
 With ``--profile`` it also prints the functions with the most own time over the builder runs.
+
+About half of ``inner_html_length`` can be system time: glibc hands the memory of each freed
+parser back to the system and the next parse maps and faults it in again (about 14 µs per
+call on the shared 2-core test machine). Whether a process does so depends on its allocation
+history (glibc adjusts its thresholds as it goes), so pin the allocator to compare runs:
+``MALLOC_TRIM_THRESHOLD_=131072`` (the faults, as in most runs) or ``MALLOC_TOP_PAD_=16777216``
+(no faults: the parse's own cost).
 """
 
 from __future__ import annotations
