@@ -149,6 +149,7 @@ def _decoded_or_refused(decode: Callable[[str], str], body: str) -> str | type[E
 @example("\\u0041\\u12")
 @example("\\0\\n")  # \0 is NUL unless a digit follows
 @example("\\08")
+@example("\\0a\\\nb\\\r\nc\\\u2028d")  # line continuations in the general decoder
 @example("\\0\u0661")
 def test_literal_decoder_matches_reference(body: str) -> None:
     assert _decoded_or_refused(decode_js_string_literal, body) == _decoded_or_refused(
