@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -54,19 +55,31 @@ ChallengeSolver: TypeAlias = Callable[[str, Mapping[str, str]], str]
 # JavaScript numbers are doubles: beyond this, String(offset + length) stops being exact.
 _MAX_SAFE_INTEGER = 2**53 - 1
 
-_ASSIGNMENT = re.compile(r"(?<![\w$.])([A-Za-z_$][\w$]*)\s*\.\s*innerHTML\s*=(?!=)\s*")
-_CREATE = r"(?<![\w$.]){var}\s*=\s*document\s*\.\s*createElement\s*\(\s*(['\"])([^'\"]*)\1\s*\)"
+# Every pattern that searches the program starts with literal text (a word boundary is
+# checked by a lookbehind placed after the word): the regex engine then jumps from one
+# occurrence of that text to the next, where a pattern starting with a lookbehind or a
+# character class is tried at every position (20-40x slower on a challenge).
+#
+# `.innerHTML =` (not `==`); the name before the dot is read by _assignments.
+_INNER_HTML_ASSIGNED = re.compile(r"\.\s*innerHTML\s*=(?!=)\s*")
+# `VAR = document.createElement('TAG')`, VAR not preceded by a name character or a dot.
+_CREATE = (
+    r"{var}(?<![\w$.]{var})\s*=\s*document\s*\.\s*createElement\s*\(\s*(['\"])([^'\"]*)\1\s*\)"
+)
 _RETURN = (
-    r"\breturn\s+String\s*\(\s*(0[xX][0-9a-fA-F]+|[0-9]+)\s*\+\s*"
+    r"return(?<!\wreturn)\s+String\s*\(\s*(0[xX][0-9a-fA-F]+|[0-9]+)\s*\+\s*"
     r"{var}\s*\.\s*innerHTML\s*\.\s*length\s*\)"
 )
+# `server_hashes: [` with the key bare (not after a name character) or quoted.
 _SERVER_HASHES = re.compile(
-    r"(?:(?<![\w$])server_hashes|\"server_hashes\"|'server_hashes')\s*:\s*\["
+    r"server_hashes(?:(?<![\w$]server_hashes)|(?<=\"server_hashes)\"|(?<='server_hashes)')"
+    r"\s*:\s*\["
 )
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 _JS_SPACE = " \t\n\r\v\f\u00a0\ufeff\u2028\u2029"
 _LINE_TERMINATORS = "\n\r\u2028\u2029"
 _HEX = frozenset("0123456789abcdefABCDEF")
+_NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_$")
 _SINGLE_ESCAPES = {
     "'": 0x27,
     '"': 0x22,
@@ -112,7 +125,8 @@ def decode_challenge(challenge_b64: str) -> str:
     if len(text) % 4 or not _BASE64.fullmatch(text):
         raise ChallengeError("the challenge is not base64")
     try:
-        raw = base64.b64decode(text, validate=True)
+        # Checked above against the strict alphabet: no other character to reject.
+        raw = binascii.a2b_base64(text)
     except (binascii.Error, ValueError) as exc:
         raise ChallengeError(f"the challenge is not base64: {exc}") from exc
     try:
@@ -131,49 +145,81 @@ def decode_js_string_literal(body: str) -> str:
     escapes (``\\1``, ``\\08``, …), malformed hex, a raw line break and a trailing backslash
     raise :class:`ChallengeError`.
     """
-    text = _ESCAPE.sub(_unescape, body)
-    # Escapes may have produced surrogates: a pair joins into one character, as in
-    # JavaScript's UTF-16 strings; a lone one stays.
+    if not _TO_DECODE.search(body):
+        return body  # no escape, line break or surrogate: the body is the string
+    pieces = _COMMON_ESCAPE.split(body)  # text, escape, text, escape, ..., text
+    if any(map(_NOT_PLAIN.search, pieces[::2])):
+        # A rarer escape, a malformed one or a raw line break: the general decoder.
+        pieces = _ESCAPE.split(body)
+        pieces[1::2] = map(_decode_escape, pieces[1::2])
+    else:
+        pieces[1::2] = map(_decode_common_escape, pieces[1::2])
+    text = "".join(pieces)
+    if not _LONE_SURROGATE.search(text):
+        return text
+    # Escapes produced surrogates: a pair joins into one character, as in JavaScript's
+    # UTF-16 strings; a lone one stays.
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
 
 
-# One escape (or a raw line break) in the body of a string literal; the body between them is
-# copied as it is, so decoding costs one regular-expression pass.
-_ESCAPE = re.compile(r"\\(?:u\{([^}]*)(\}?)|u(.{0,4})|x(.{0,2})|(\r\n)|(.)|\Z)|([\n\r])", re.DOTALL)
+_TO_DECODE = re.compile("[\\\\\n\r\ud800-\udfff]")
+_NOT_PLAIN = re.compile(r"[\\\n\r]")
+# The escapes of almost every literal: well-formed, and each meaning the same wherever it
+# stands (unlike \0, which a following digit makes illegal).
+_COMMON_ESCAPE = re.compile(
+    r"(\\(?:u[0-9a-fA-F]{4}|u\{[0-9a-fA-F]{1,6}\}|x[0-9a-fA-F]{2}|\r\n|[^ux0-9]))"
+)
+
+
+def _decode_common_escape(escape: str) -> str:
+    """The text of one escape that _COMMON_ESCAPE matched."""
+    kind = escape[1]
+    if kind in "ux":  # \uHHHH, \u{H...}, \xHH
+        value = int(escape[2:].strip("{}"), 16)
+        if value > 0x10FFFF:
+            raise ChallengeError(f"\\u{escape[2:]} is beyond U+10FFFF")
+        return chr(value)
+    if kind in _LINE_TERMINATORS:
+        return ""  # a line continuation (backslash CR LF included)
+    return _SINGLE_ESCAPE_TEXT.get(kind, kind)
+
+
+# One escape (or a raw line break) in the body of a string literal: a backslash and u{...},
+# u and up to four characters, x and up to two, CR LF, 0 and the character after it (what
+# that is decides whether \0 is legal), any one character, or nothing. split() hands the
+# escapes over without building a match object for each.
+_ESCAPE = re.compile(r"(\\(?:u\{[^}]*\}?|u.{0,4}|x.{0,2}|\r\n|0[^\\\n\r]?|.|\Z)|[\n\r])", re.DOTALL)
 _SINGLE_ESCAPE_TEXT = {key: chr(value) for key, value in _SINGLE_ESCAPES.items()}
 
 
-def _unescape(match: re.Match[str]) -> str:
-    braced, closed, four, two, crlf, single, raw_break = match.groups()
-    if raw_break is not None:
+def _decode_escape(escape: str) -> str:
+    """The text of one escape that _ESCAPE matched, or ChallengeError."""
+    if escape in ("\n", "\r"):
         raise ChallengeError("a line break inside a string literal")
-    if braced is not None:
-        if not closed:
+    kind, rest = escape[1:2], escape[2:]
+    if not kind:
+        raise ChallengeError("a string literal ends in a lone backslash")
+    if kind == "u" and rest.startswith("{"):
+        if not rest.endswith("}"):
             raise ChallengeError("unterminated \\u{...} escape")
+        braced = rest[1:-1]
         if not braced or not set(braced) <= _HEX:
             raise ChallengeError(f"malformed \\u{{{braced[:16]}}} escape")
         value = int(braced, 16)
         if value > 0x10FFFF:
             raise ChallengeError(f"\\u{{{braced[:16]}}} is beyond U+10FFFF")
         return chr(value)
-    if four is not None:
-        return chr(_hex_value(four, 4, "\\u"))
-    if two is not None:
-        return chr(_hex_value(two, 2, "\\x"))
-    if crlf is not None:
-        return ""  # a line continuation
-    if single is None:
-        raise ChallengeError("a string literal ends in a lone backslash")
-    simple = _SINGLE_ESCAPE_TEXT.get(single)
-    if simple is not None:
-        return simple
-    if single == "0" and not match.string[match.end() : match.end() + 1].isdigit():
-        return "\0"
-    if "0" <= single <= "9":
-        raise ChallengeError(f"legacy octal or decimal escape \\{single} in a string literal")
-    if single in _LINE_TERMINATORS:
-        return ""  # a line continuation
-    return single
+    if kind == "u":
+        return chr(_hex_value(rest, 4, "\\u"))
+    if kind == "x":
+        return chr(_hex_value(rest, 2, "\\x"))
+    if kind == "0" and not rest.isdigit():
+        return "\0" + rest  # rest: the character after \0, if any
+    if "0" <= kind <= "9":
+        raise ChallengeError(f"legacy octal or decimal escape \\{kind} in a string literal")
+    if kind in _LINE_TERMINATORS:
+        return ""  # a line continuation (backslash CR LF included)
+    return _SINGLE_ESCAPE_TEXT.get(kind, kind)
 
 
 def _hex_value(digits: str, width: int, what: str) -> int:
@@ -182,10 +228,13 @@ def _hex_value(digits: str, width: int, what: str) -> int:
     return int(digits, 16)
 
 
-# A whole string literal: any character but its quote, a backslash or a line break, or a
-# backslash and the character it escapes (CR LF is one line continuation).
+# A whole string literal: characters but its quote, a backslash or a line break, then any
+# number of (a backslash and the character it escapes (CR LF is one line continuation),
+# then such characters again). Each repetition starts at a backslash, so the pattern matches
+# in one pass and never backtracks more than linearly.
 _LITERAL = {
-    quote: re.compile(rf"{quote}(?:[^{quote}\\\n\r]|\\(?:\r\n|[\s\S]))*{quote}") for quote in "'\""
+    quote: re.compile(rf"{quote}[^{quote}\\\n\r]*(?:\\(?:\r\n|[\s\S])[^{quote}\\\n\r]*)*{quote}")
+    for quote in "'\""
 }
 
 
@@ -195,6 +244,34 @@ def _scan_string_literal(text: str, start: int) -> int:
     if found is None:
         raise ChallengeError("unterminated string literal")
     return found.end()
+
+
+def _assignments(text: str) -> Iterator[tuple[str, int]]:
+    """Each ``NAME.innerHTML =`` in ``text``: ``NAME`` and the index past ``=`` and spaces.
+
+    ``NAME`` is an identifier (``[A-Za-z_$][\\w$]*``) not preceded by a name character or a
+    dot; spaces (``\\s``) may stand on both sides of the dot.
+    """
+    for found in _INNER_HTML_ASSIGNED.finditer(text):
+        # str.isspace and str.isalnum test the same Unicode classes as \s and \w.
+        end = found.start()
+        while end > 0 and text[end - 1].isspace():
+            end -= 1
+        start = end
+        while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_$"):
+            start -= 1
+        if start == end or text[start] not in _NAME_START:
+            continue
+        if start > 0 and text[start - 1] == ".":
+            continue
+        yield text[start:end], found.end()
+
+
+@functools.lru_cache(maxsize=64)
+def _program_patterns(var: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The compiled ``createElement`` and ``return String(...)`` patterns for this name."""
+    name = re.escape(var)
+    return re.compile(_CREATE.format(var=name)), re.compile(_RETURN.format(var=name))
 
 
 def _skip_space(text: str, i: int) -> int:
@@ -209,11 +286,10 @@ def parse_challenge(js_text: str) -> Challenge:
         raise ChallengeError(
             f"the challenge has {len(js_text)} characters (at most {MAX_CHALLENGE_CHARS})"
         )
-    found = _ASSIGNMENT.search(js_text)
+    found = next(_assignments(js_text), None)
     if found is None:
         raise ChallengeError("no `e.innerHTML = '...'` assignment in the challenge")
-    var = found.group(1)
-    open_quote = found.end()
+    var, open_quote = found
     if open_quote >= len(js_text) or js_text[open_quote] not in "'\"":
         raise ChallengeError("innerHTML is not assigned a string literal")
     close = _scan_string_literal(js_text, open_quote)
@@ -224,14 +300,14 @@ def parse_challenge(js_text: str) -> Challenge:
     # Search the rest of the program with the literal blanked out, so that markup in the
     # snippet can never be mistaken for the program's own text.
     rest = js_text[:open_quote] + "''" + js_text[close:]
-    if len(_ASSIGNMENT.findall(rest)) != 1:
+    if sum(1 for _ in _assignments(rest)) != 1:
         raise ChallengeError("more than one innerHTML assignment in the challenge")
 
-    created = re.findall(_CREATE.format(var=re.escape(var)), rest)
-    if any(tag.lower() != "div" for _quote, tag in created):
+    create, return_string = _program_patterns(var)
+    if any(tag.lower() != "div" for _quote, tag in create.findall(rest)):
         raise ChallengeError("the snippet is not parsed in a div")
 
-    returns = re.findall(_RETURN.format(var=re.escape(var)), rest)
+    returns = return_string.findall(rest)
     if not returns:
         raise ChallengeError("no `return String(OFFSET + e.innerHTML.length)` in the challenge")
     if len(returns) > 1:
@@ -610,9 +686,14 @@ def _header(headers: Mapping[str, str], name: str) -> str:
     return value or ""
 
 
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def _js_json(value: object) -> str:
     """JSON as ``JSON.stringify`` writes it: compact, non-ASCII as is, lone surrogates escaped."""
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    text = _JSON.encode(value)
+    if text.isascii():
+        return text  # the usual answer: no surrogate to look for
     return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

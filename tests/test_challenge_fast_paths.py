@@ -1,0 +1,318 @@
+"""The 2025-03 solver's fast paths agree with simple references written here.
+
+``decode_js_string_literal`` decodes common escapes through dedicated regular-expression
+groups (runs of ``\\uHHHH`` at once) and skips bodies with nothing to decode; the program
+scanner searches from literal text and reads the name before ``.innerHTML =`` by hand. Each
+property compares them with a straightforward reference on generated input: the character by
+character decoder of the ECMAScript grammar below, and the regular expressions the scanner had
+before (``(?<![\\w$.])NAME...``), which try every position of the program.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import sys
+from collections.abc import Callable
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from sansio_chat import ChallengeError
+from sansio_chat.providers import ddg_challenge
+from sansio_chat.providers.ddg_challenge import (
+    build_x_vqd_hash_1,
+    decode_js_string_literal,
+    parse_challenge,
+)
+
+# --- string literals -------------------------------------------------------------------------
+
+_HEX = "0123456789abcdefABCDEF"
+_SIMPLE = {"'": "'", '"': '"', "\\": "\\", "b": "\b", "f": "\f", "n": "\n", "r": "\r",
+           "t": "\t", "v": "\v"}  # fmt: skip
+
+
+class _Refused(Exception):
+    pass
+
+
+def _units(text: str) -> list[int]:
+    """UTF-16 code units; a lone surrogate is one unit, as in a JavaScript string."""
+    data = text.encode("utf-16-le", "surrogatepass")
+    return [int.from_bytes(data[i : i + 2], "little") for i in range(0, len(data), 2)]
+
+
+def _hex_digits(digits: str, width: int) -> int:
+    if len(digits) != width or any(d not in _HEX for d in digits):
+        raise _Refused
+    return int(digits, 16)
+
+
+def reference_decode(body: str) -> str:
+    """The body of a string literal decoded one character at a time, to UTF-16 units.
+
+    \\0 followed by a digit is refused; the solver tests "a digit" with str.isdigit.
+    """
+    units: list[int] = []
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch in "\n\r":
+            raise _Refused
+        if ch != "\\":
+            units += _units(ch)
+            i += 1
+            continue
+        if i + 1 == len(body):
+            raise _Refused
+        ch = body[i + 1]
+        i += 2
+        if ch == "u" and body[i : i + 1] == "{":
+            close = body.find("}", i)
+            if close < 0 or close == i + 1 or any(d not in _HEX for d in body[i + 1 : close]):
+                raise _Refused
+            value = int(body[i + 1 : close], 16)
+            if value > 0x10FFFF:
+                raise _Refused
+            units += _units(chr(value))
+            i = close + 1
+        elif ch == "u":
+            units.append(_hex_digits(body[i : i + 4], 4))
+            i += 4
+        elif ch == "x":
+            units.append(_hex_digits(body[i : i + 2], 2))
+            i += 2
+        elif ch == "\r":
+            i += body[i : i + 1] == "\n"  # CR LF is one line continuation
+        elif ch in "\n\u2028\u2029":
+            pass  # a line continuation
+        elif ch == "0" and not body[i : i + 1].isdigit():
+            units.append(0)
+        elif ch in "0123456789":
+            raise _Refused  # legacy octal and \8 \9
+        else:
+            units += _units(_SIMPLE.get(ch, ch))
+    return b"".join(u.to_bytes(2, "little") for u in units).decode("utf-16-le", "surrogatepass")
+
+
+def _escape(kind: str, value: int, upper: bool) -> str:
+    digits = f"{value:X}" if upper else f"{value:x}"
+    return {
+        "u": f"\\u{value & 0xFFFF:04x}",
+        "U": f"\\u{digits.zfill(4)[-4:]}",
+        "braced": f"\\u{{{digits}}}",
+        "braced0": f"\\u{{000{digits}}}",
+        "x": f"\\x{value & 0xFF:02x}",
+    }[kind]
+
+
+escapes = st.builds(
+    _escape,
+    st.sampled_from(("u", "U", "braced", "braced0", "x")),
+    st.one_of(
+        st.integers(0, 0x7F),
+        st.integers(0xD800, 0xDFFF),  # surrogates: pairs join, lone ones stay
+        st.integers(0, 0x10FFFF),
+        st.integers(0x110000, 0xFFFFFF),  # beyond Unicode in \u{...}: refused
+    ),
+    st.booleans(),
+)
+odd_pieces = st.sampled_from(
+    (
+        "\\'", '\\"', "\\\\", "\\b", "\\f", "\\n", "\\r", "\\t", "\\v", "\\/", "\\<", "\\a",
+        "\\é", "\\\U0001f600", "\\0", "\\00", "\\08", "\\0\u0661", "\\1", "\\7", "\\8", "\\9",
+        "\\\n", "\\\r\n", "\\\r", "\\\u2028", "\\\u2029", "\\\n\r",  # line continuations
+        "\\u12", "\\u12G4", "\\x4", "\\xZZ", "\\u{", "\\u{}", "\\u{12", "\\u{xyz}", "\\u{-1}",
+        "\\", "\n", "\r", "\u2028", "\ud83d", "\ude00",
+    )
+)  # fmt: skip
+plain = st.text(st.characters(blacklist_characters="\\\n\r"), max_size=6)
+lone_surrogates = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+bodies = st.lists(st.one_of(plain, escapes, odd_pieces, lone_surrogates), max_size=12).map("".join)
+
+
+def _decoded_or_refused(decode: Callable[[str], str], body: str) -> str | type[Exception]:
+    try:
+        return decode(body)
+    except (ChallengeError, _Refused):
+        return ChallengeError
+
+
+@given(bodies)
+@example("\\u0041\\u00e9\\uD83D\\uDE00\\u{1F600}\\x41")
+@example("\\uD83D\\u{DE00}")  # a pair split over two escape forms
+@example("\ud83d\\uDE00")  # a raw high surrogate and an escaped low one
+@example("\\u{110000}")
+@example("a\\\u2028b\\\u2029c\\\r\\\r\nd")  # line continuations
+@example("\\u0041\\u12")
+@example("\\0\\n")  # \0 is NUL unless a digit follows
+@example("\\08")
+@example("\\0a\\\nb\\\r\nc\\\u2028d")  # line continuations in the general decoder
+@example("\\0\u0661")
+def test_literal_decoder_matches_reference(body: str) -> None:
+    assert _decoded_or_refused(decode_js_string_literal, body) == _decoded_or_refused(
+        reference_decode, body
+    )
+
+
+@given(st.text(st.sampled_from("\\'\"xu{}0123456789abcdefDE\n\r\u2028\ud83d\ude00 "), max_size=30))
+def test_literal_decoder_matches_reference_on_escape_soup(body: str) -> None:
+    assert _decoded_or_refused(decode_js_string_literal, body) == _decoded_or_refused(
+        reference_decode, body
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("a\rb", "line break inside"),
+        ("\\0\r", "line break inside"),  # \0 sends the body to the general decoder
+        ("\\u{12", "unterminated"),
+        ("\\u{1x}", "malformed"),
+        ("\\u{110000}", "beyond U\\+10FFFF"),
+        ("\\0\\u{110000}", "beyond U\\+10FFFF"),
+        ("\\08", "legacy octal"),
+        ("\\", "lone backslash"),
+        ("\\x4", "malformed \\\\x"),
+        ("\\u12G4", "malformed \\\\u"),
+    ],
+)
+def test_refusals_say_why(body: str, message: str) -> None:
+    with pytest.raises(ChallengeError, match=message):
+        decode_js_string_literal(body)
+
+
+def test_body_without_escapes_is_returned_as_is() -> None:
+    body = "<b>duck</b> 日本語 \U0001f600"
+    assert decode_js_string_literal(body) is body
+
+
+def test_run_of_escapes_joins_a_surrogate_pair() -> None:
+    assert decode_js_string_literal("\\uD83D\\uDE00") == "\U0001f600"
+    assert decode_js_string_literal("\\uDE00\\uD83D") == "\ude00\ud83d"
+
+
+# --- the program scanner ---------------------------------------------------------------------
+
+# The patterns as they were before the scanner searched from literal text.
+OLD_ASSIGNMENT = re.compile(r"(?<![\w$.])([A-Za-z_$][\w$]*)\s*\.\s*innerHTML\s*=(?!=)\s*")
+OLD_CREATE = r"(?<![\w$.]){var}\s*=\s*document\s*\.\s*createElement\s*\(\s*(['\"])([^'\"]*)\1\s*\)"
+OLD_RETURN = (
+    r"\breturn\s+String\s*\(\s*(0[xX][0-9a-fA-F]+|[0-9]+)\s*\+\s*"
+    r"{var}\s*\.\s*innerHTML\s*\.\s*length\s*\)"
+)
+OLD_SERVER_HASHES = re.compile(
+    r"(?:(?<![\w$])server_hashes|\"server_hashes\"|'server_hashes')\s*:\s*\["
+)
+OLD_LITERAL = {
+    quote: re.compile(rf"{quote}(?:[^{quote}\\\n\r]|\\(?:\r\n|[\s\S]))*{quote}") for quote in "'\""
+}
+
+program_pieces = st.sampled_from(
+    (
+        "e", "el", "$", "$e", "_x", "e1", "1", "é", "\u0661", "K", ".", ". ", " ", "\t",
+        "\u00a0", "\u2028", "\x1c", "\n", "innerHTML", "=", "==", "(", ")", "'", '"', ";",
+        "\\", "return", "String", "+", "0x1f", "07", "length", "document", "createElement",
+        "'div'", '"p"', "server_hashes", ":", "[", "]", ",", "'a'", "\\'", "\r\n",
+    )
+)  # fmt: skip
+programs = st.lists(program_pieces, max_size=40).map("".join)
+
+
+assignment_pieces = st.sampled_from(
+    (
+        "e", "$", "_1", "é", "\u0661", "K", "1", ".", " ", "\t", "\u00a0", "\u2028", "\x1c",
+        ".innerHTML", "innerHTML", "=", "==", ";", "'",
+    )
+)  # fmt: skip
+
+
+@given(st.one_of(programs, st.lists(assignment_pieces, max_size=12).map("".join)))
+@example("e.innerHTML = 'x'; e .\tinnerHTML= 'y'")
+@example("a.e.innerHTML = 1; $1.innerHTML == 2; 1e.innerHTML = 3; é.innerHTML = 4")
+@example("\u00e9e.innerHTML = 1; _\u0661.innerHTML = 2; K.innerHTML = 3")
+@example(".e.innerHTML = 1; e\t\u00a0\u2028.innerHTML = 2; a$.innerHTML = 3")
+def test_assignments_match_the_old_pattern(text: str) -> None:
+    old = [(found.group(1), found.end()) for found in OLD_ASSIGNMENT.finditer(text)]
+    assert list(ddg_challenge._assignments(text)) == old
+
+
+@given(programs, st.sampled_from(("e", "el", "$e", "_x", "é")))
+@example("e = document.createElement('div'); return String(0x1f + e.innerHTML.length)", "e")
+@example("xe = document.createElement('p'); .e=document.createElement('b')", "e")
+@example("xreturn String(1 + e.innerHTML.length); return String(2+e.innerHTML.length)", "e")
+@example('$e=document . createElement ( "div" ) returnString(1+$e.innerHTML.length)', "$e")
+def test_program_patterns_match_the_old_ones(text: str, var: str) -> None:
+    create, return_string = ddg_challenge._program_patterns(var)
+    assert create.findall(text) == re.findall(OLD_CREATE.format(var=re.escape(var)), text)
+    assert return_string.findall(text) == re.findall(OLD_RETURN.format(var=re.escape(var)), text)
+
+
+@given(programs)
+@example("server_hashes: ['a'], 'server_hashes' : [, \"server_hashes\":[")
+@example("xserver_hashes: [ $server_hashes:[ \"server_hashes': [ 'server_hashes\":[")
+def test_server_hashes_search_matches_the_old_one(text: str) -> None:
+    new = [found.span() for found in ddg_challenge._SERVER_HASHES.finditer(text)]
+    old = [found.span() for found in OLD_SERVER_HASHES.finditer(text)]
+    # The new pattern starts at the key, the old one at its opening quote.
+    assert [end for _, end in new] == [end for _, end in old]
+
+
+@given(programs, st.sampled_from("'\""))
+@example("'a\\'b' rest", "'")
+@example("'a\\\r\nb'", "'")
+@example("'unterminated\\'", "'")
+@example("a\\'b\rc' after a raw CR", "'")
+def test_literal_scan_matches_the_old_pattern(text: str, quote: str) -> None:
+    text = quote + text
+    old = OLD_LITERAL[quote].match(text)
+    if old is None:
+        with pytest.raises(ChallengeError):
+            ddg_challenge._scan_string_literal(text, 0)
+    else:
+        assert ddg_challenge._scan_string_literal(text, 0) == old.end()
+
+
+def test_name_characters_are_the_regex_classes() -> None:
+    # _assignments tests \s and \w with str.isspace and str.isalnum: the same classes.
+    space, word = re.compile(r"\s"), re.compile(r"\w")
+    for code in range(sys.maxunicode + 1):
+        ch = chr(code)
+        assert bool(space.match(ch)) == ch.isspace(), hex(code)
+        assert bool(word.match(ch)) == (ch.isalnum() or ch == "_"), hex(code)
+
+
+def test_long_runs_before_many_candidates_are_read() -> None:
+    # Many `.innerHTML =` candidates, each after long runs of name characters and spaces.
+    js = ("a" * 200 + " " * 200 + ".innerHTML=1;") * 200
+    assert len(list(ddg_challenge._assignments(js))) == 200
+    with pytest.raises(ChallengeError, match="not assigned a string literal"):
+        parse_challenge(js)
+
+
+def test_program_with_every_escape_form() -> None:
+    literal = r"'<b title=\"\u00e9\x41\">\u{1F600}\uD83D\uDE00 \\ \'\
+<\/b>'"
+    js = (
+        "(function () { const e = document.createElement('div'); "
+        f"e.innerHTML = {literal}; return {{server_hashes: [\"a\\x62\", 'c'], "
+        "client_hashes: [navigator.userAgent, (function () { "
+        "return String(0x1f + e.innerHTML.length); })()], signals: {}}; })();"
+    )
+    challenge = parse_challenge(js)
+    assert challenge.snippet == '<b title="\u00e9A">\U0001f600\U0001f600 \\ \'</b>'
+    assert challenge.server_hashes == ("ab", "c")
+    assert challenge.offset == 0x1F
+
+
+def test_answer_escapes_only_lone_surrogates() -> None:
+    js = (
+        "(function () { const e = document.createElement('div'); e.innerHTML = 'x'; "
+        "return {server_hashes: ['\\uD800\\u00e9', 'plain'], client_hashes: [navigator.userAgent, "
+        "(function () { return String(1 + e.innerHTML.length); })()], signals: {}}; })();"
+    )
+    header = base64.b64encode(js.encode()).decode()
+    answer = base64.b64decode(build_x_vqd_hash_1(header, {})).decode("utf-8")
+    assert answer.startswith('{"server_hashes":["\\ud800\u00e9","plain"],"client_hashes":["')
