@@ -646,3 +646,14 @@ def test_formatting_element_bomb_is_refused() -> None:
         inner_html(bomb)
     # Equal ones count three times at most (the parser keeps three): no refusal.
     assert inner_html_length("<b>" * 1000 + "<p>x" * 100) > 0
+
+
+def test_a_fuzz_found_reconstruction_bomb_under_the_old_budget_is_refused() -> None:
+    # The shape a fuzz campaign found (fuzz/corpus/challenge/campaign-formatting-reconstruction):
+    # 155 distinct formatting elements re-created after each of ~330 closing tags; under the
+    # first budget (100,000) it built a 450,000-character tree in 45 ms from 4 KiB.
+    bomb = "<div>" * 270 + "".join(f"<b a={i}>" for i in range(155)) + "</div>x" * 330
+    with pytest.raises(ChallengeError, match="formatting elements"):
+        inner_html(bomb)
+    # A real challenge's markup is far inside the budget.
+    assert inner_html_length("<div>" * 20 + "<b><i>x</i></b>" * 30 + "</div>" * 20) > 0

@@ -407,7 +407,7 @@ _FORMATTING_START = re.compile(
     r"<(?:a|b|big|code|em|font|i|nobr|s|small|strike|strong|tt|u)(?=[\t\n\f\r />])[^>]*>?",
     re.IGNORECASE,
 )
-_RECONSTRUCTION_BUDGET = 100_000
+_RECONSTRUCTION_BUDGET = 25_000  # about 10 ms of tree building on the development machine
 # What makes Chromium's tree past its depth cap depend on more than the open elements: the
 # adoption agency algorithm (formatting end tags, <a> and <nobr> start tags) moves nodes, and
 # <selectedcontent> clones them. Only looked at when the cap can be reached at all.
