@@ -133,9 +133,8 @@ def test_2025_03_the_flag_is_raised_exactly_where_the_solver_runs(
     first = run_turn(session, recorder, "one", replies)
     assert_sound(first)
     assert recorder.solves == 1
-    # The first turn hops once: where the status reply's challenge (unknown size) is solved.
-    flagged = [name for name, before, _ in first if before]
-    assert len(flagged) == 1, flagged
+    # The service's challenges are small: the built-in solver answers them on the loop.
+    assert not any(before for _, before, _ in first)
     # A later turn answers the challenge the reply carried: small, solved on the loop.
     later = run_turn(session, recorder, "two", [sse_reply(ddg_token("b"))])
     assert_sound(later)
@@ -152,6 +151,24 @@ def test_a_large_carried_challenge_is_solved_off_the_loop(recorder: Recorder) ->
     assert_sound(run_turn(session, recorder, "one", replies))
     later = run_turn(session, recorder, "two", [sse_reply(ddg_token("b"))])
     assert later[0] == ("start_turn", True, True)
+
+
+@pytest.mark.parametrize("dialect", ["2025-03", None])
+def test_a_large_challenge_in_a_status_reply_is_flagged_by_its_head(
+    recorder: Recorder, dialect: str | None
+) -> None:
+    session = ddg_session(recorder, dialect=dialect)
+    big = make_challenge("<b>" + "x" * (INLINE_SOLVE_LIMIT * 2) + "</b>", 5)
+    page, status, chat = first_turn_replies(ddg_token("a"))
+    status = Reply(200, (("x-vqd-4", "4-111"), ("x-vqd-hash-1", big)), status.body, label="status")
+    replies = [page, status, chat] if dialect else [status, page, chat]
+    first = run_turn(session, recorder, "one", replies)
+    assert_sound(first)
+    assert recorder.work == 1
+    # Flagged from the head on (the drains until the solve may go to a thread: a large
+    # challenge is rare, and only hostile ones are large).
+    assert [before for name, before, _ in first if name == "head of status"] == [True]
+    assert [worked for _, _, worked in first].count(True) == 1
 
 
 def test_a_user_solver_of_unknown_cost_is_always_called_off_the_loop(recorder: Recorder) -> None:

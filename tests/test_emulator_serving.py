@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import select
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -220,3 +222,27 @@ async def broken(scope: Scope, receive: Receive, send: Send) -> None:
 def test_a_failed_start_is_reported(backend: str) -> None:
     with pytest.raises(RuntimeError, match="failed to start"):
         ServerThread(broken, backend=backend).start()
+
+
+def test_a_burst_of_connections_waits_in_the_backlog_without_a_lost_syn() -> None:
+    """300 clients connecting at once to a socket that accepts none yet are all queued (a
+    backlog of 128 dropped the rest's SYNs, and TCP retried them a second later)."""
+    from sansio_chat.adapters.serving import LISTEN_BACKLOG
+
+    listener = bind_socket()
+    clients: list[socket.socket] = []
+    try:
+        port = listener.getsockname()[1]
+        for _ in range(300):
+            client = socket.socket()
+            client.setblocking(False)
+            client.connect_ex(("127.0.0.1", port))
+            clients.append(client)
+        _, writable, _ = select.select([], clients, [], 0.5)
+        assert LISTEN_BACKLOG >= 300
+        assert len(writable) == 300
+        assert all(c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0 for c in clients)
+    finally:
+        for client in clients:
+            client.close()
+        listener.close()

@@ -93,10 +93,16 @@ class ServerHandle:
         return f"http://{host}:{self.port}"
 
 
+LISTEN_BACKLOG = 2048
+"""Connections the kernel queues before the server accepts them (capped by the system's
+``somaxconn``). With 128, 200 clients connecting at once lost SYNs and waited a second for
+TCP to retry: a one-second tail on every burst (bench/bench_concurrency.py)."""
+
+
 def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     """A listening TCP socket on ``host:port`` (``port=0``: a free ephemeral port)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return socket.create_server((host, port), family=family, backlog=128)
+    return socket.create_server((host, port), family=family, backlog=LISTEN_BACKLOG)
 
 
 def _handle_for(sock: socket.socket) -> ServerHandle:
@@ -192,6 +198,7 @@ async def _serve_socket(
     config = Config()
     config.h2c = h2c  # type: ignore[attr-defined]  # read by _h2c_switch's check
     config.bind = [f"fd://{sock.detach()}"]
+    config.backlog = LISTEN_BACKLOG  # hypercorn listens again on the socket (its default: 100)
     config.graceful_timeout = graceful_timeout
     config.loglevel = "WARNING"
     config.accesslog = None

@@ -244,9 +244,10 @@ class ProviderTurn(ABC):
     def next_exchange(self) -> ProviderExchange | ProviderChallenge:
         """The next exchange to perform (called at turn start and after each ``NEXT``/``RETRY``)."""
 
-    def costly_ahead(self) -> bool:
+    def costly_ahead(self, head: Headers) -> bool:
         """Whether planning the next exchange, or taking the reply under way, may take long
-        enough to matter to an event loop; see ``ChatSession.costly_work_ahead``."""
+        enough to matter to an event loop; see ``ChatSession.costly_work_ahead``. ``head``:
+        the headers of a reply received but not yet taken (empty when there is none)."""
         return False
 
 
@@ -489,7 +490,9 @@ class ChatSession:
         loop keeps serving; when this is false, the call is quick and the thread hop would
         cost more than it saves."""
         turn = self._turn
-        return turn.costly_ahead() if turn is not None else self._rules.costly_ahead()
+        if turn is None:
+            return self._rules.costly_ahead()
+        return turn.costly_ahead(() if self._head_read else self._headers)
 
     @property
     def pacer(self) -> Pacer:

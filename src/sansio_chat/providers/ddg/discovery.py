@@ -26,7 +26,7 @@ from sansio_chat._session import (
     TurnContext,
 )
 from sansio_chat.providers.ddg.eras import served_dialect
-from sansio_chat.providers.ddg.turn import Rules, Turn
+from sansio_chat.providers.ddg.turn import INLINE_SOLVE_LIMIT, Rules, Turn
 from sansio_chat.providers.ddg.wire import Browser, MissingHeaderError, sendable
 from sansio_chat.providers.ddg.wire2026 import status_request_2026
 
@@ -50,8 +50,10 @@ class DiscoveringRules(ProviderRules):
         browser: Browser,
         rules_for: RulesFor,
         model_for: ModelFor,
+        solver_given: bool = False,
     ) -> None:
         self.base_url = base_url
+        self.solver_given = solver_given
         self.browser = browser
         self.rules_for = rules_for
         self.model_for = model_for
@@ -78,9 +80,14 @@ class _DiscoveringTurn(ProviderTurn):
         self.refusals = Turn(probe, ctx, 0)
         self.delegate: ProviderTurn | None = None
 
-    def costly_ahead(self) -> bool:
-        # Before the era is known, the status reply's head may at once solve its challenge.
-        return self.delegate.costly_ahead() if self.delegate is not None else True
+    def costly_ahead(self, head: Headers) -> bool:
+        if self.delegate is not None:
+            return self.delegate.costly_ahead(head)
+        # The status reply's head names the era; a 2025-03 challenge is solved at once.
+        coming = find_header(head, "x-vqd-hash-1")
+        if not coming or served_dialect(head) != "2025-03":
+            return False
+        return self.rules.solver_given or len(coming) > INLINE_SOLVE_LIMIT
 
     def next_exchange(self) -> ProviderExchange | ProviderChallenge:
         if self.delegate is not None:

@@ -245,5 +245,9 @@ class DuckDuckGoProvider(Provider):
 
         parse_brands(identity.sec_ch_ua)
         return DiscoveringRules(
-            base_url=base_url, browser=identity, rules_for=rules_for, model_for=model_for
+            base_url=base_url,
+            browser=identity,
+            rules_for=rules_for,
+            model_for=model_for,
+            solver_given=solver is not None,
         )

@@ -167,12 +167,15 @@ class Turn(ProviderTurn):
         # A given fe-version may be stale: a refused challenge re-reads the page once.
         self.fe_version_given = rules.dialect.fe_version and bool(rules.fe_version)
 
-    def costly_ahead(self) -> bool:
+    def costly_ahead(self, head: Headers) -> bool:
         rules = self.rules
-        # A status reply's challenge (its size unknown until then) is solved once it is taken.
-        page_first = rules.dialect.fe_version and not rules.fe_version
-        status_next = self.need_status and not page_first
-        return rules.dialect.challenge and (status_next or rules.costly_ahead())
+        if not rules.dialect.challenge:
+            return False
+        # A reply's challenge is solved as soon as the reply is taken (a status reply's at once).
+        coming = find_header(head, "x-vqd-hash-1")
+        if coming and coming != rules.challenge:
+            return rules.solver is not None or len(coming) > INLINE_SOLVE_LIMIT
+        return rules.costly_ahead()
 
     def next_exchange(self) -> ProviderExchange | ProviderChallenge:
         rules = self.rules

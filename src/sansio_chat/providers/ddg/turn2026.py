@@ -29,6 +29,7 @@ from sansio_chat._events import (
 )
 from sansio_chat._session import (
     Decision,
+    Headers,
     ProviderChallenge,
     ProviderExchange,
     ProviderTurn,
@@ -165,7 +166,7 @@ class Turn2026(Turn):
         self.models_fetched = rules.live_models is not None
         self.model_refused = False
 
-    def costly_ahead(self) -> bool:
+    def costly_ahead(self, head: Headers) -> bool:
         return self.rules.costly_ahead()
 
     def next_exchange(self) -> ProviderExchange | ProviderChallenge:
