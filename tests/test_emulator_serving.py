@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -31,7 +32,7 @@ from sansio_chat.adapters.serving import (
     serve_in_thread,
 )
 
-from fixtures_emulator import raw_request
+from fixtures_emulator import EmulatorHandle, raw_request
 from sansio_chat.emulator import EmulatorConfig, RateLimit
 
 
@@ -246,3 +247,25 @@ def test_a_burst_of_connections_waits_in_the_backlog_without_a_lost_syn() -> Non
         for client in clients:
             client.close()
         listener.close()
+
+
+def test_an_idle_connection_is_kept_longer_than_a_busy_client_may_pause(
+    emulator: EmulatorHandle,
+) -> None:
+    """A keep-alive connection idle for 6 s still takes the next request (hypercorn's own
+    default closed it after 5 s, racing a busy client's next request into a reset)."""
+    from sansio_chat.adapters.serving import KEEP_ALIVE_SECONDS
+
+    assert KEEP_ALIVE_SECONDS > 6
+    port = int(emulator.base_url.rsplit(":", 1)[1])
+    request = f"GET / HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        for pause in (0.0, 6.0):
+            time.sleep(pause)
+            sock.sendall(request)
+            head = sock.recv(65536)
+            assert head.startswith(b"HTTP/1.1 200"), head[:80]
+            length = int(head.split(b"content-length: ", 1)[1].split(b"\r\n", 1)[0])
+            body = head.split(b"\r\n\r\n", 1)[1]
+            while len(body) < length:
+                body += sock.recv(65536)

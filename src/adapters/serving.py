@@ -99,6 +99,13 @@ LISTEN_BACKLOG = 2048
 TCP to retry: a one-second tail on every burst (bench/bench_concurrency.py)."""
 
 
+KEEP_ALIVE_SECONDS = 75.0
+"""How long an idle HTTP/1.1 connection is kept for its next request (hypercorn's default is
+5 s). A busy client (1,000 conversations in one process) can take longer than 5 s to send its
+next request on a connection; the server then closes it just as the request goes out, and
+the turn fails with a reset. 75 s is what common reverse proxies keep."""
+
+
 def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     """A listening TCP socket on ``host:port`` (``port=0``: a free ephemeral port)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -199,6 +206,7 @@ async def _serve_socket(
     config.h2c = h2c  # type: ignore[attr-defined]  # read by _h2c_switch's check
     config.bind = [f"fd://{sock.detach()}"]
     config.backlog = LISTEN_BACKLOG  # hypercorn listens again on the socket (its default: 100)
+    config.keep_alive_timeout = KEEP_ALIVE_SECONDS
     config.graceful_timeout = graceful_timeout
     config.loglevel = "WARNING"
     config.accesslog = None
