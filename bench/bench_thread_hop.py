@@ -1,6 +1,6 @@
-"""The cost of one ``anyio.to_thread.run_sync`` hop: what the async drivers pay at each
-exchange boundary (start of a turn, after a reply's head, at its end) to keep the session's
-CPU-heavy work off the event loop.
+"""The cost of one ``anyio.to_thread.run_sync`` hop: what the async drivers pay at an
+exchange boundary (start of a turn, after a reply's head, at its end) when the session says
+CPU-heavy work is ahead (``ChatSession.costly_work_ahead``) and they move it off the loop.
 
 Usage: ``nice python bench/bench_thread_hop.py [--hops 2000]``.
 """
