@@ -9,17 +9,24 @@ Every decoder gets the same bytes in the same chunks and must produce the same e
 - openai: ``openai._streaming.SSEDecoder().iter_bytes(chunks)``;
 - anthropic: ``anthropic._streaming.SSEDecoder().iter_bytes(chunks)``.
 
-Ours is measured two ways: one ``SSEDecoder.feed()`` call per chunk (how a sans-IO driver
-uses it), and ``SSEDecoder.iter_events(chunks)`` (chunks in, events out, as the peers above
-are driven).
+Ours is measured two ways. ``ours`` is one ``SSEDecoder.feed()`` call per chunk: the path
+every driver takes, so ``ours/peer`` is the headline ratio. The drivers (``httpx_turn.py`` on
+``httpx.Response.iter_bytes()``/``aiter_bytes()``, ``h11.py`` on ``Link.read()``, one
+``h11.Data`` per socket read of up to 64 KiB) hand each network chunk to
+``ChatSession.receive_data()`` and drain ``session.events()`` right after it, so the session
+calls ``feed()`` once per chunk as it arrived. ``ours iter`` is
+``SSEDecoder.iter_events(chunks)``, chunks in and events out as the peers are driven (it skips
+the call for a chunk that ends no line); no driver uses it.
 
 Each consumer does the same thing with every event (adds up ``len(event.data)``). The "floor"
 is the least any line-based parser must do on the same buffer: ``bytes.split`` on the line
-break and ``startswith(b"data: ")`` on every line, nothing built. Each figure is the best of
-``--repeat`` interleaved runs, except the floor: it moves more than the decoders from one run
-to the next, so it is timed 3 times per round and its median is kept. ``--baseline FILE``
-loads another version of ``_sse.py`` (e.g. ``git show HEAD~1:src/sansio_chat/_sse.py``) and
-times it in the same rounds, as ``base`` and ``base iter``. Run::
+break and ``startswith(b"data: ")`` on every line, nothing built. Each decoder's figure is the
+best of ``--repeat`` interleaved rounds. The floor moves more than the decoders from one run to
+the next, so it is interleaved more finely: in every round it runs once after each decoder's
+run, and the median of all those runs is kept (``rounds × decoders`` samples, spread over the
+whole row). ``--baseline FILE`` loads another version of ``_sse.py`` (e.g. ``git show
+HEAD~1:src/sansio_chat/_sse.py``) and times it in the same rounds, as ``base`` and ``base
+iter``. Run::
 
     nice python bench/bench_sse.py            # the full table (a few minutes)
     nice python bench/bench_sse.py --quick    # smaller inputs, a smoke run
@@ -228,16 +235,23 @@ def best_of(repeat: int, fn: Callable[[], object]) -> float:
 
 
 def interleaved(
-    repeat: int, fns: dict[str, tuple[int, Callable[[], object]]]
+    repeat: int,
+    fns: dict[str, tuple[int, Callable[[], object]]],
+    between: tuple[str, Callable[[], object]] | None = None,
 ) -> dict[str, list[float]]:
     """Every time of each function, running them in turns so that a busy spell of the machine
     hits all of them alike. ``fns`` maps a name to (its number of runs per round, 0 for one
-    run in the first round only, the function)."""
+    run in the first round only, the function). ``between`` (a name, a function) runs once
+    after every run of the others, so its samples are spread over all the rounds."""
     times: dict[str, list[float]] = {name: [] for name in fns}
+    if between is not None:
+        times[between[0]] = []
     for round_ in range(repeat):
         for name, (runs, fn) in fns.items():
             for _ in range(runs or (round_ == 0)):
                 times[name].append(time_once(fn))
+                if between is not None:
+                    times[between[0]].append(time_once(between[1]))
     return times
 
 
@@ -277,11 +291,11 @@ def row(
         fns["base iter"] = (1, lambda: run_base_iter(chunks))
     for name, runner in PEERS.items():
         fns[name] = (reps, lambda runner=runner: consume(runner(chunks)))
-    fns["floor"] = (3, lambda: floor(buffer, newline))
-    times = interleaved(repeat, fns)
+    times = interleaved(repeat, fns, ("floor", lambda: floor(buffer, newline)))
     timings = {name: min(values) for name, values in times.items()}
     timings["floor"] = statistics.median(times["floor"])
     result["timings"] = timings
+    result["floor_runs"] = len(times["floor"])
     return result
 
 
@@ -367,12 +381,18 @@ def main() -> None:
     base = ["base", "base iter"] if BASELINE is not None else []
     names = ["ours", "ours iter", *base, *PEERS, "floor"]
     header = f"{'input / chunk':32}" + "".join(f"{n:>13}" for n in names)
-    header += f"{'ours/peer':>11}{'iter/peer':>11}{'ours/floor':>12}"
+    header += f"{'ours/peer':>11}{'iter/peer':>11}{'ours/floor':>12}{'floor runs':>12}"
     if base:
         header += f"{'ours/base':>11}{'iter/base':>11}"
     print("\nevents per second (higher is better); ratios of events/s to the fastest peer")
-    print("ours: one feed() call per chunk; ours iter: SSEDecoder.iter_events(chunks)")
-    print("each figure the best of the rounds; the floor the median of 3 runs per round")
+    print(
+        "ours: one feed() call per chunk, the drivers' path (ours/peer is the headline);"
+        " ours iter: SSEDecoder.iter_events(chunks)"
+    )
+    print(
+        f"each decoder the best of {repeat} interleaved rounds; the floor (bytes.split +"
+        " startswith) run once after every decoder run of every round, median kept"
+    )
     print(header)
     print("-" * len(header))
     for label, buffer, size, newline in specs:
@@ -383,7 +403,7 @@ def main() -> None:
         best_peer = max(rates[n] for n in PEERS)
         line = f"{label:32}" + "".join(f"{fmt_rate(rates[n]):>13}" for n in names)
         line += f"{rates['ours'] / best_peer:>10.2f}×{rates['ours iter'] / best_peer:>10.2f}×"
-        line += f"{rates['ours'] / rates['floor']:>12.0%}"
+        line += f"{rates['ours'] / rates['floor']:>12.0%}{result['floor_runs']:>12}"
         if base:
             line += f"{rates['ours'] / rates['base']:>10.2f}×"
             line += f"{rates['ours iter'] / rates['base iter']:>10.2f}×"
