@@ -6,10 +6,12 @@ lines end at CRLF, LF or CR, one UTF-8 BOM is dropped at the start of the stream
 decoded as UTF-8 with replacement. The contract is in ``docs/sse.md``; the choices the standard
 leaves open are documented on :class:`SSEDecoder`.
 
-Two paths: a chunk that completes no line is appended to the partial line (with tiny chunks
-that is most calls); the complete lines of a chunk are interpreted in slices of bounded size,
-a slice that is nothing but ``data: …`` lines each followed by a blank line (what chat services
-send) at once with a few C-level ``bytes``/``str`` operations, any other line by line. The
+Three paths: a chunk that completes no line is appended to the partial line (with tiny chunks
+that is most calls: two ``in`` tests, a length check, an append); a small chunk that ends a
+line, an event or both in the usual ways is decoded on the spot, its CRLFs (and a CR that ends
+it) made LFs first; the complete lines of any other chunk are interpreted in slices of bounded
+size, a slice that is nothing but ``data: …`` lines each followed by a blank line (what chat
+services send) at once with a few C-level ``bytes``/``str`` operations, any other line by line. The
 partial line is only ever appended to, never rescanned, so feeding ``N`` bytes in any chunking
 costs ``O(N)``, and no step allocates more than a slice's worth of objects.
 """
