@@ -24,9 +24,11 @@ break and ``startswith(b"data: ")`` on every line, nothing built. Each decoder's
 best of ``--repeat`` interleaved rounds. The floor moves more than the decoders from one run to
 the next, so it is interleaved more finely: in every round it runs once after each decoder's
 run, and the median of all those runs is kept (``rounds × decoders`` samples, spread over the
-whole row). ``--baseline FILE`` loads another version of ``_sse.py`` (e.g. ``git show
-HEAD~1:src/sansio_chat/_sse.py``) and times it in the same rounds, as ``base`` and ``base
-iter``. Run::
+whole row). The floor share ``ours/floor`` pairs each run of ours with the floor run right
+after it and keeps the median of those ratios, so a load that changes between rounds or rows
+moves both halves of a pair alike. ``--baseline FILE`` loads another version of ``_sse.py``
+(e.g. ``git show HEAD~1:src/sansio_chat/_sse.py``) and times it in the same rounds, as
+``base`` and ``base iter``. Run::
 
     nice python bench/bench_sse.py            # the full table (a few minutes)
     nice python bench/bench_sse.py --quick    # smaller inputs, a smoke run
@@ -242,16 +244,22 @@ def interleaved(
     """Every time of each function, running them in turns so that a busy spell of the machine
     hits all of them alike. ``fns`` maps a name to (its number of runs per round, 0 for one
     run in the first round only, the function). ``between`` (a name, a function) runs once
-    after every run of the others, so its samples are spread over all the rounds."""
+    right after every run of the others, so its samples are spread over all the rounds; its
+    times are under its name, and those that followed ``name`` under ``"<its name> after
+    <name>"`` as well (pairs taken seconds apart, under the same load)."""
     times: dict[str, list[float]] = {name: [] for name in fns}
     if between is not None:
         times[between[0]] = []
+        for name in fns:
+            times[f"{between[0]} after {name}"] = []
     for round_ in range(repeat):
         for name, (runs, fn) in fns.items():
             for _ in range(runs or (round_ == 0)):
                 times[name].append(time_once(fn))
                 if between is not None:
-                    times[between[0]].append(time_once(between[1]))
+                    sample = time_once(between[1])
+                    times[between[0]].append(sample)
+                    times[f"{between[0]} after {name}"].append(sample)
     return times
 
 
@@ -296,6 +304,11 @@ def row(
     timings["floor"] = statistics.median(times["floor"])
     result["timings"] = timings
     result["floor_runs"] = len(times["floor"])
+    # The floor share: each run of ours against the floor run right after it, median.
+    result["ours/floor"] = statistics.median(
+        floor_time / ours_time
+        for ours_time, floor_time in zip(times["ours"], times["floor after ours"], strict=True)
+    )
     return result
 
 
@@ -391,7 +404,8 @@ def main() -> None:
     )
     print(
         f"each decoder the best of {repeat} interleaved rounds; the floor (bytes.split +"
-        " startswith) run once after every decoder run of every round, median kept"
+        " startswith) run once after every decoder run of every round, median kept;"
+        " ours/floor the median over rounds of (floor run right after ours) / (that ours run)"
     )
     print(header)
     print("-" * len(header))
@@ -403,7 +417,7 @@ def main() -> None:
         best_peer = max(rates[n] for n in PEERS)
         line = f"{label:32}" + "".join(f"{fmt_rate(rates[n]):>13}" for n in names)
         line += f"{rates['ours'] / best_peer:>10.2f}×{rates['ours iter'] / best_peer:>10.2f}×"
-        line += f"{rates['ours'] / rates['floor']:>12.0%}{result['floor_runs']:>12}"
+        line += f"{result['ours/floor']:>12.0%}{result['floor_runs']:>12}"
         if base:
             line += f"{rates['ours'] / rates['base']:>10.2f}×"
             line += f"{rates['ours iter'] / rates['base iter']:>10.2f}×"
