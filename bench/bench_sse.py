@@ -33,6 +33,7 @@ moves both halves of a pair alike. ``--baseline FILE`` loads another version of 
     nice python bench/bench_sse.py            # the full table (a few minutes)
     nice python bench/bench_sse.py --quick    # smaller inputs, a smoke run
     nice python bench/bench_sse.py --baseline /tmp/old_sse.py   # before/after in one process
+    nice python bench/bench_sse.py --call-cost  # what a feed() call per tiny chunk costs
 """
 
 from __future__ import annotations
@@ -357,12 +358,96 @@ def fmt_rate(value: float) -> str:
     return f"{value:.2f}"
 
 
+# --- --call-cost: what one feed() call per chunk costs before any decoding ------------------
+
+
+class _CallCost:
+    """Stand-ins for ``SSEDecoder.feed`` that show the cost of the drivers' path with tiny
+    chunks: a call that does nothing, and a call that does only what a chunk with no line
+    break needs (the type check, the CR and LF tests, the bound check, the append)."""
+
+    __slots__ = ("_buf", "_buf_limit")
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._buf_limit = 1024 * 1024
+
+    def nothing(self, data: bytes) -> list[Any]:
+        return []
+
+    def no_line_end_path(self, data: bytes) -> list[Any]:
+        if data.__class__ is not bytes:
+            raise TypeError
+        if 13 in data:
+            pass
+        elif 10 not in data:
+            buf = self._buf
+            if len(buf) + len(data) > self._buf_limit:
+                raise ValueError
+            buf += data
+            return []
+        self._buf.clear()  # a line ended: nothing decoded, nothing built
+        return []
+
+
+def _drive(feed: Callable[[bytes], list[Any]], chunks: Chunks) -> int:
+    """``chunks`` through ``feed`` one call each, as :func:`run_ours_loop` drives ours."""
+    total = 0
+    for chunk in chunks:
+        for event in feed(chunk):
+            total += len(event.data)
+    return total
+
+
+def call_cost_row(chunks: Chunks, repeat: int) -> dict[str, float]:
+    """Seconds per event of ours, the stand-ins and every peer on ``chunks``: the best of
+    ``repeat`` interleaved rounds."""
+    n_events = len(list(run_ours(chunks)))
+    fns: dict[str, tuple[int, Callable[[], object]]] = {
+        "ours": (1, lambda: run_ours_loop(chunks)),
+        "empty call": (1, lambda: _drive(_CallCost().nothing, chunks)),
+        "no-line-end path only": (1, lambda: _drive(_CallCost().no_line_end_path, chunks)),
+    }
+    for name, runner in PEERS.items():
+        fns[name] = (1, lambda runner=runner: consume(runner(chunks)))
+    times = interleaved(repeat, fns)
+    return {name: min(values) / n_events for name, values in times.items()}
+
+
+def call_cost(repeat: int) -> None:
+    """Per event, on the small-chunk rows: the fastest peer, half of it (what 2× allows),
+    ours, and the stand-ins above driven the same way as ours."""
+    print("\nµs per event, one feed() call per chunk (best of the interleaved rounds)")
+    names = ["fastest peer", "2× budget", "ours", "empty call", "no-line-end path only"]
+    print(f"{'input / chunk':24}{'chunks/event':>14}" + "".join(f"{n:>23}" for n in names))
+    for newline, nl_name in ((b"\n", "LF"), (b"\r\n", "CRLF")):
+        reply = chat_reply(20_000, newline)
+        for size in (7, 64):
+            chunks = chunked(reply, size)
+            per_event = call_cost_row(chunks, repeat)
+            us = {name: value * 1e6 for name, value in per_event.items()}
+            us["fastest peer"] = min(us[name] for name in PEERS)
+            us["2× budget"] = us["fastest peer"] / 2
+            print(
+                f"{nl_name + f' / {size} B':24}{len(chunks) / 20_001:>14.1f}"
+                + "".join(f"{us[n]:>23.2f}" for n in names)
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small inputs, one repeat")
     parser.add_argument("--repeat", type=int, default=5, help="runs per figure (best is kept)")
     parser.add_argument("--baseline", metavar="FILE", help="another _sse.py to time alongside")
+    parser.add_argument(
+        "--call-cost",
+        action="store_true",
+        help="only the 7 B and 64 B rows: ours beside an empty feed() and the no-line-end path",
+    )
     args = parser.parse_args()
+    if args.call_cost:
+        call_cost(args.repeat)
+        return
     global BASELINE
     if args.baseline:
         BASELINE = load_baseline(args.baseline)
