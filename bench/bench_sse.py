@@ -9,21 +9,31 @@ Every decoder gets the same bytes in the same chunks and must produce the same e
 - openai: ``openai._streaming.SSEDecoder().iter_bytes(chunks)``;
 - anthropic: ``anthropic._streaming.SSEDecoder().iter_bytes(chunks)``.
 
-Ours is measured two ways: one ``SSEDecoder.feed()`` call per chunk (how a sans-IO driver
-uses it), and ``SSEDecoder.iter_events(chunks)`` (chunks in, events out, as the peers above
-are driven).
+Ours is measured two ways. ``ours`` is one ``SSEDecoder.feed()`` call per chunk: the path
+every driver takes, so ``ours/peer`` is the headline ratio. The drivers (``httpx_turn.py`` on
+``httpx.Response.iter_bytes()``/``aiter_bytes()``, ``h11.py`` on ``Link.read()``, one
+``h11.Data`` per socket read of up to 64 KiB) hand each network chunk to
+``ChatSession.receive_data()`` and drain ``session.events()`` right after it, so the session
+calls ``feed()`` once per chunk as it arrived. ``ours iter`` is
+``SSEDecoder.iter_events(chunks)``, chunks in and events out as the peers are driven (it skips
+the call for a chunk that ends no line); no driver uses it.
 
 Each consumer does the same thing with every event (adds up ``len(event.data)``). The "floor"
 is the least any line-based parser must do on the same buffer: ``bytes.split`` on the line
-break and ``startswith(b"data: ")`` on every line, nothing built. Each figure is the best of
-``--repeat`` interleaved runs, except the floor: it moves more than the decoders from one run
-to the next, so it is timed 3 times per round and its median is kept. ``--baseline FILE``
-loads another version of ``_sse.py`` (e.g. ``git show HEAD~1:src/sansio_chat/_sse.py``) and
-times it in the same rounds, as ``base`` and ``base iter``. Run::
+break and ``startswith(b"data: ")`` on every line, nothing built. Each decoder's figure is the
+best of ``--repeat`` interleaved rounds. The floor moves more than the decoders from one run to
+the next, so it is interleaved more finely: in every round it runs once after each decoder's
+run, and the median of all those runs is kept (``rounds × decoders`` samples, spread over the
+whole row). The floor share ``ours/floor`` pairs each run of ours with the floor run right
+after it and keeps the median of those ratios, so a load that changes between rounds or rows
+moves both halves of a pair alike. ``--baseline FILE`` loads another version of ``_sse.py``
+(e.g. ``git show HEAD~1:src/sansio_chat/_sse.py``) and times it in the same rounds, as
+``base`` and ``base iter``. Run::
 
     nice python bench/bench_sse.py            # the full table (a few minutes)
     nice python bench/bench_sse.py --quick    # smaller inputs, a smoke run
     nice python bench/bench_sse.py --baseline /tmp/old_sse.py   # before/after in one process
+    nice python bench/bench_sse.py --call-cost  # what a feed() call per tiny chunk costs
 """
 
 from __future__ import annotations
@@ -228,16 +238,29 @@ def best_of(repeat: int, fn: Callable[[], object]) -> float:
 
 
 def interleaved(
-    repeat: int, fns: dict[str, tuple[int, Callable[[], object]]]
+    repeat: int,
+    fns: dict[str, tuple[int, Callable[[], object]]],
+    between: tuple[str, Callable[[], object]] | None = None,
 ) -> dict[str, list[float]]:
     """Every time of each function, running them in turns so that a busy spell of the machine
     hits all of them alike. ``fns`` maps a name to (its number of runs per round, 0 for one
-    run in the first round only, the function)."""
+    run in the first round only, the function). ``between`` (a name, a function) runs once
+    right after every run of the others, so its samples are spread over all the rounds; its
+    times are under its name, and those that followed ``name`` under ``"<its name> after
+    <name>"`` as well (pairs taken seconds apart, under the same load)."""
     times: dict[str, list[float]] = {name: [] for name in fns}
+    if between is not None:
+        times[between[0]] = []
+        for name in fns:
+            times[f"{between[0]} after {name}"] = []
     for round_ in range(repeat):
         for name, (runs, fn) in fns.items():
             for _ in range(runs or (round_ == 0)):
                 times[name].append(time_once(fn))
+                if between is not None:
+                    sample = time_once(between[1])
+                    times[between[0]].append(sample)
+                    times[f"{between[0]} after {name}"].append(sample)
     return times
 
 
@@ -277,11 +300,16 @@ def row(
         fns["base iter"] = (1, lambda: run_base_iter(chunks))
     for name, runner in PEERS.items():
         fns[name] = (reps, lambda runner=runner: consume(runner(chunks)))
-    fns["floor"] = (3, lambda: floor(buffer, newline))
-    times = interleaved(repeat, fns)
+    times = interleaved(repeat, fns, ("floor", lambda: floor(buffer, newline)))
     timings = {name: min(values) for name, values in times.items()}
     timings["floor"] = statistics.median(times["floor"])
     result["timings"] = timings
+    result["floor_runs"] = len(times["floor"])
+    # The floor share: each run of ours against the floor run right after it, median.
+    result["ours/floor"] = statistics.median(
+        floor_time / ours_time
+        for ours_time, floor_time in zip(times["ours"], times["floor after ours"], strict=True)
+    )
     return result
 
 
@@ -330,12 +358,96 @@ def fmt_rate(value: float) -> str:
     return f"{value:.2f}"
 
 
+# --- --call-cost: what one feed() call per chunk costs before any decoding ------------------
+
+
+class _CallCost:
+    """Stand-ins for ``SSEDecoder.feed`` that show the cost of the drivers' path with tiny
+    chunks: a call that does nothing, and a call that does only what a chunk with no line
+    break needs (the type check, the CR and LF tests, the bound check, the append)."""
+
+    __slots__ = ("_buf", "_buf_limit")
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._buf_limit = 1024 * 1024
+
+    def nothing(self, data: bytes) -> list[Any]:
+        return []
+
+    def no_line_end_path(self, data: bytes) -> list[Any]:
+        if data.__class__ is not bytes:
+            raise TypeError
+        if 13 in data:
+            pass
+        elif 10 not in data:
+            buf = self._buf
+            if len(buf) + len(data) > self._buf_limit:
+                raise ValueError
+            buf += data
+            return []
+        self._buf.clear()  # a line ended: nothing decoded, nothing built
+        return []
+
+
+def _drive(feed: Callable[[bytes], list[Any]], chunks: Chunks) -> int:
+    """``chunks`` through ``feed`` one call each, as :func:`run_ours_loop` drives ours."""
+    total = 0
+    for chunk in chunks:
+        for event in feed(chunk):
+            total += len(event.data)
+    return total
+
+
+def call_cost_row(chunks: Chunks, repeat: int) -> dict[str, float]:
+    """Seconds per event of ours, the stand-ins and every peer on ``chunks``: the best of
+    ``repeat`` interleaved rounds."""
+    n_events = len(list(run_ours(chunks)))
+    fns: dict[str, tuple[int, Callable[[], object]]] = {
+        "ours": (1, lambda: run_ours_loop(chunks)),
+        "empty call": (1, lambda: _drive(_CallCost().nothing, chunks)),
+        "no-line-end path only": (1, lambda: _drive(_CallCost().no_line_end_path, chunks)),
+    }
+    for name, runner in PEERS.items():
+        fns[name] = (1, lambda runner=runner: consume(runner(chunks)))
+    times = interleaved(repeat, fns)
+    return {name: min(values) / n_events for name, values in times.items()}
+
+
+def call_cost(repeat: int) -> None:
+    """Per event, on the small-chunk rows: the fastest peer, half of it (what 2× allows),
+    ours, and the stand-ins above driven the same way as ours."""
+    print("\nµs per event, one feed() call per chunk (best of the interleaved rounds)")
+    names = ["fastest peer", "2× budget", "ours", "empty call", "no-line-end path only"]
+    print(f"{'input / chunk':24}{'chunks/event':>14}" + "".join(f"{n:>23}" for n in names))
+    for newline, nl_name in ((b"\n", "LF"), (b"\r\n", "CRLF")):
+        reply = chat_reply(20_000, newline)
+        for size in (7, 64):
+            chunks = chunked(reply, size)
+            per_event = call_cost_row(chunks, repeat)
+            us = {name: value * 1e6 for name, value in per_event.items()}
+            us["fastest peer"] = min(us[name] for name in PEERS)
+            us["2× budget"] = us["fastest peer"] / 2
+            print(
+                f"{nl_name + f' / {size} B':24}{len(chunks) / 20_001:>14.1f}"
+                + "".join(f"{us[n]:>23.2f}" for n in names)
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small inputs, one repeat")
     parser.add_argument("--repeat", type=int, default=5, help="runs per figure (best is kept)")
     parser.add_argument("--baseline", metavar="FILE", help="another _sse.py to time alongside")
+    parser.add_argument(
+        "--call-cost",
+        action="store_true",
+        help="only the 7 B and 64 B rows: ours beside an empty feed() and the no-line-end path",
+    )
     args = parser.parse_args()
+    if args.call_cost:
+        call_cost(args.repeat)
+        return
     global BASELINE
     if args.baseline:
         BASELINE = load_baseline(args.baseline)
@@ -367,12 +479,19 @@ def main() -> None:
     base = ["base", "base iter"] if BASELINE is not None else []
     names = ["ours", "ours iter", *base, *PEERS, "floor"]
     header = f"{'input / chunk':32}" + "".join(f"{n:>13}" for n in names)
-    header += f"{'ours/peer':>11}{'iter/peer':>11}{'ours/floor':>12}"
+    header += f"{'ours/peer':>11}{'iter/peer':>11}{'ours/floor':>12}{'floor runs':>12}"
     if base:
         header += f"{'ours/base':>11}{'iter/base':>11}"
     print("\nevents per second (higher is better); ratios of events/s to the fastest peer")
-    print("ours: one feed() call per chunk; ours iter: SSEDecoder.iter_events(chunks)")
-    print("each figure the best of the rounds; the floor the median of 3 runs per round")
+    print(
+        "ours: one feed() call per chunk, the drivers' path (ours/peer is the headline);"
+        " ours iter: SSEDecoder.iter_events(chunks)"
+    )
+    print(
+        f"each decoder the best of {repeat} interleaved rounds; the floor (bytes.split +"
+        " startswith) run once after every decoder run of every round, median kept;"
+        " ours/floor the median over rounds of (floor run right after ours) / (that ours run)"
+    )
     print(header)
     print("-" * len(header))
     for label, buffer, size, newline in specs:
@@ -383,7 +502,7 @@ def main() -> None:
         best_peer = max(rates[n] for n in PEERS)
         line = f"{label:32}" + "".join(f"{fmt_rate(rates[n]):>13}" for n in names)
         line += f"{rates['ours'] / best_peer:>10.2f}×{rates['ours iter'] / best_peer:>10.2f}×"
-        line += f"{rates['ours'] / rates['floor']:>12.0%}"
+        line += f"{result['ours/floor']:>12.0%}{result['floor_runs']:>12}"
         if base:
             line += f"{rates['ours'] / rates['base']:>10.2f}×"
             line += f"{rates['ours iter'] / rates['base iter']:>10.2f}×"
