@@ -348,6 +348,7 @@ class SessionMachine(RuleBasedStateMachine):
         self._end_turn_model()
 
     def _end_turn_model(self) -> None:
+        self.head_pending = False
         self.turn_json: str | None = None
         self.turn_messages: list[dict[str, str]] = []
         self.tokens: list[str] = []
@@ -456,6 +457,10 @@ class SessionMachine(RuleBasedStateMachine):
         if state is State.ERROR:
             self.misuse(self.session.next_event)
             return
+        if self.head_pending:
+            self.head_pending = False
+            assert self.reply is not None
+            self.head_updates(self.reply)
         while True:
             try:
                 event = self.session.next_event()
@@ -639,7 +644,9 @@ class SessionMachine(RuleBasedStateMachine):
         as_bytes = data.draw(st.booleans())
         headers = [(k.encode(), v.encode()) if as_bytes else (k, v) for k, v in self.reply.headers]
         self.session.receive_response_head(self.reply.status, headers)
-        self.head_updates(self.reply)
+        # The session reads a head at the next next_event(): a turn aborted before that
+        # learns nothing from it.
+        self.head_pending = True
         self.expected_state = State.RECV_BODY
         assert self.session.state is State.RECV_BODY
 

@@ -35,6 +35,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from sansio_chat._errors import ChallengeError, LocalProtocolError
 
 __all__ = [
+    "INLINE_SOLVE_LIMIT",
     "Challenge",
     "ChallengeSolver",
     "build_x_vqd_hash_1",
@@ -387,6 +388,10 @@ _TABLE_PARTS = frozenset(
 
 MAX_CHALLENGE_CHARS = 128 * 1024
 """The longest ``x-vqd-hash-1`` header value the solver reads; a longer one is refused."""
+
+INLINE_SOLVE_LIMIT = 2048
+"""The longest ``x-vqd-hash-1`` (base64) this solver may answer on an event loop (about a
+millisecond at worst; the service's are shorter): see ``ChatSession.costly_work_ahead``."""
 
 MAX_SNIPPET_CHARS = 16 * 1024
 """The longest HTML snippet the solver parses; real challenges carry a few hundred characters.

@@ -4,6 +4,10 @@ A turn is up to three exchanges: the fe-version page (dialects with ``fe_version
 session), the status call (a new conversation, or after a refused token or challenge) and
 the chat call. The chat reply rotates the token for the next turn. What the dialect asks
 for is read from its flags (:mod:`.dialects`); the bytes are built and parsed by :mod:`.wire`.
+
+Why this file is long: the rules, the turn's plan with its error table and the two exchanges
+of the token eras change together (a refusal rule decides what the plan asks for next, and
+the exchanges report to it); the ``2026`` turn and the discovering one build on all three.
 """
 
 from __future__ import annotations
@@ -56,13 +60,14 @@ from sansio_chat.providers.ddg.wire import (
     sendable,
     status_request,
 )
-from sansio_chat.providers.ddg_challenge import ChallengeSolver, decode_challenge, solve_challenge
+from sansio_chat.providers.ddg_challenge import (
+    INLINE_SOLVE_LIMIT,
+    ChallengeSolver,
+    decode_challenge,
+    solve_challenge,
+)
 
 __all__ = ["INLINE_SOLVE_LIMIT", "ChatExchange", "Rules", "Turn"]
-
-INLINE_SOLVE_LIMIT = 2048
-"""The longest ``x-vqd-hash-1`` (base64) the built-in solver may answer on an event loop (about
-a millisecond at worst; the service's are shorter): see ``ChatSession.costly_work_ahead``."""
 
 
 class Rules(ProviderRules):
