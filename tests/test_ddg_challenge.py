@@ -657,3 +657,29 @@ def test_a_fuzz_found_reconstruction_bomb_under_the_old_budget_is_refused() -> N
         inner_html(bomb)
     # A real challenge's markup is far inside the budget.
     assert inner_html_length("<div>" * 20 + "<b><i>x</i></b>" * 30 + "</div>" * 20) > 0
+
+
+# What Chromium 156 (Debian, headless) read back from div.innerHTML for each snippet, captured
+# with tests/browser.py's browser_inner_html on 2026-12-05: a NUL right after "<" stays as
+# U+FFFD, in every insertion mode; elsewhere a NUL in body text is dropped.
+NUL_AFTER_LT = [
+    ("a<\x00b", "a&lt;\ufffdb"),
+    ("<li><\x00<li>", "<li>&lt;\ufffd</li><li></li>"),
+    ("<table><\x00</table>", "&lt;\ufffd<table></table>"),
+    ("<select><\x00</select>", "<select>&lt;\ufffd</select>"),
+    ("<template><\x00</template>", "<template>&lt;\ufffd</template>"),
+    ("<math><mi><\x00</mi></math>", "<math><mi>&lt;\ufffd</mi></math>"),
+    ("<\x00\x00x", "&lt;\ufffdx"),
+    ("<<\x00", "&lt;&lt;\ufffd"),
+    ("<p>\x00x</p>", "<p>x</p>"),
+    ("</\x00x>", "<!--\ufffdx-->"),
+    ("<style><\x00</style>", "<style><\ufffd</style>"),
+]
+
+
+@pytest.mark.parametrize(("snippet", "chromium"), NUL_AFTER_LT)
+def test_a_nul_after_a_less_than_sign_reads_back_as_chromium_does(
+    snippet: str, chromium: str
+) -> None:
+    assert inner_html(snippet) == chromium
+    assert inner_html_length(snippet) == len(chromium)

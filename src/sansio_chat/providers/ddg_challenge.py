@@ -623,6 +623,9 @@ def _mask_lone_surrogates(snippet: str) -> tuple[str, dict[str, str]]:
 def _parse(snippet: str) -> _Serialization:
     _check_snippet_cost(snippet)
     masked, restore = _mask_lone_surrogates(snippet)
+    # After "<", Chromium keeps a NUL as U+FFFD text, where the specification (and Lexbor)
+    # drop it in body text; everywhere else both turn a NUL into U+FFFD or drop it alike.
+    masked = masked.replace("<\x00", "<\ufffd")
     # A standards-mode document (quirks mode would change table parsing), scripting on.
     document = LexborHTMLParser(_CONTEXT_DOCUMENT, scripting=True)
     body = document.body
