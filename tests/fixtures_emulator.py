@@ -25,6 +25,7 @@ import hashlib
 import json
 import re
 import socket
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -192,6 +193,12 @@ def _parse_chunked(data: bytes) -> tuple[list[bytes], bool]:
             return chunks, False
         chunks.append(data[start : start + size])
         position = start + size + 2
+
+
+def serve_command(base_url: str, *extra: str) -> list[str]:
+    """``sansio-chat serve`` on a free port against ``base_url``, unpaced, as a child's argv."""
+    cli = (sys.executable, "-m", "sansio_chat.adapters.cli")
+    return [*cli, "serve", "--port", "0", "--base-url", base_url, "--min-interval", "0", *extra]
 
 
 def raw_request(

@@ -142,6 +142,11 @@ def ddg_error(status: int | None, error_type: str) -> bytes:
 error_body = ddg_error
 
 
+def error_reply(status: int, error_type: str) -> Reply:
+    """A DuckDuckGo refusal: ``status`` with its JSON error body."""
+    return Reply(status, (("content-type", "application/json"),), ddg_error(status, error_type))
+
+
 @dataclass
 class Transcript:
     """What happened during one driven turn."""

@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 from sansio_chat.adapters.cli import main
 
 from browser import require_chromium
-from fixtures_emulator import EmulatorHandle
+from fixtures_emulator import EmulatorHandle, serve_command
 
 ERAS = ("2024", "2025-03", "2025-03-lenient", "2026")
 Factory = Callable[..., EmulatorHandle]
@@ -190,21 +189,8 @@ def test_the_demo_s_emulator_follows_dialect(capsys: pytest.CaptureFixture[str])
 
 
 def _serve(emulator: EmulatorHandle, *extra: str) -> subprocess.Popen[str]:
-    command = [
-        sys.executable,
-        "-m",
-        "sansio_chat.adapters.cli",
-        "serve",
-        "--port",
-        "0",
-        "--base-url",
-        emulator.base_url,
-        "--min-interval",
-        "0",
-        *extra,
-    ]
     return subprocess.Popen(
-        command,
+        serve_command(emulator.base_url, *extra),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -32,6 +32,9 @@ from session_driver import (
     sse_reply,
 )
 
+# Over the inline limit: the built-in solver may take long enough to matter to a loop.
+BIG_CHALLENGE = make_challenge("<b>" + "x" * (INLINE_SOLVE_LIMIT * 2) + "</b>", 5)
+
 
 class Recorder:
     """Counts solves, and heavy work: key pairs made, solves of a user's solver (cost unknown)
@@ -142,12 +145,21 @@ def test_2025_03_the_flag_is_raised_exactly_where_the_solver_runs(
     assert not any(before for _, before, _ in later)
 
 
-def test_a_large_carried_challenge_is_solved_off_the_loop(recorder: Recorder) -> None:
-    session = ddg_session(recorder, dialect="2025-03")
-    big = make_challenge("<b>" + "x" * (INLINE_SOLVE_LIMIT * 2) + "</b>", 5)
-    assert len(big) > INLINE_SOLVE_LIMIT
-    headers = (("x-vqd-4", "4-222"), ("x-vqd-hash-1", big))
+@pytest.mark.parametrize("case", ["large challenge", "user solver"])
+def test_a_carried_challenge_is_solved_off_the_loop_when_it_may_be_slow(
+    recorder: Recorder, case: str
+) -> None:
+    # A challenge over the inline limit, or any one given to a user's solver (cost unknown).
+    options: dict[str, Any] = {"dialect": "2025-03"}
+    carried = BIG_CHALLENGE
+    assert len(carried) > INLINE_SOLVE_LIMIT
+    if case == "user solver":
+        recorder.user_solver = True
+        options["solver"] = recorder.solver
+        carried = CHALLENGE_2
+    headers = (("x-vqd-4", "4-222"), ("x-vqd-hash-1", carried))
     replies = first_turn_replies(ddg_token("a"), chat_headers=headers)
+    session = ddg_session(recorder, **options)
     assert_sound(run_turn(session, recorder, "one", replies))
     later = run_turn(session, recorder, "two", [sse_reply(ddg_token("b"))])
     assert later[0] == ("start_turn", True, True)
@@ -158,9 +170,9 @@ def test_a_large_challenge_in_a_status_reply_is_flagged_by_its_head(
     recorder: Recorder, dialect: str | None
 ) -> None:
     session = ddg_session(recorder, dialect=dialect)
-    big = make_challenge("<b>" + "x" * (INLINE_SOLVE_LIMIT * 2) + "</b>", 5)
     page, status, chat = first_turn_replies(ddg_token("a"))
-    status = Reply(200, (("x-vqd-4", "4-111"), ("x-vqd-hash-1", big)), status.body, label="status")
+    headers = (("x-vqd-4", "4-111"), ("x-vqd-hash-1", BIG_CHALLENGE))
+    status = Reply(200, headers, status.body, label="status")
     replies = [page, status, chat] if dialect else [status, page, chat]
     first = run_turn(session, recorder, "one", replies)
     assert_sound(first)
@@ -169,16 +181,6 @@ def test_a_large_challenge_in_a_status_reply_is_flagged_by_its_head(
     # challenge is rare, and only hostile ones are large).
     assert [before for name, before, _ in first if name == "head of status"] == [True]
     assert [worked for _, _, worked in first].count(True) == 1
-
-
-def test_a_user_solver_of_unknown_cost_is_always_called_off_the_loop(recorder: Recorder) -> None:
-    recorder.user_solver = True
-    session = ddg_session(recorder, dialect="2025-03", solver=recorder.solver)
-    headers = (("x-vqd-4", "4-222"), ("x-vqd-hash-1", CHALLENGE_2))
-    replies = first_turn_replies(ddg_token("a"), chat_headers=headers)
-    assert_sound(run_turn(session, recorder, "one", replies))
-    later = run_turn(session, recorder, "two", [sse_reply(ddg_token("b"))])
-    assert later[0] == ("start_turn", True, True)
 
 
 @pytest.mark.parametrize("dialect", ["2026", None])

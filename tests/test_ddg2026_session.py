@@ -44,9 +44,9 @@ from session_driver import (
     Reply,
     bytewise,
     chunks_of,
-    ddg_error,
     ddg_token,
     drive,
+    error_reply,
     new_session,
     sse_reply,
 )
@@ -160,7 +160,7 @@ def test_a_refused_proof_fetches_a_fresh_challenge_and_solves_again() -> None:
     replies = [
         page_reply(),
         challenges.status_reply(),
-        Reply(418, (("content-type", "application/json"),), ddg_error(418, "ERR_CHALLENGE")),
+        error_reply(418, "ERR_CHALLENGE"),
         challenges.status_reply(),
         challenges.chat_reply("ok"),
     ]
@@ -179,7 +179,7 @@ def test_proofs_refused_again_and_again_end_in_a_challenge_error_with_nothing_co
     session, clock = session_2026()
     before = session.conversation
     session.start_turn("x")
-    refusal = Reply(418, (("content-type", "application/json"),), ddg_error(418, "ERR_CHALLENGE"))
+    refusal = error_reply(418, "ERR_CHALLENGE")
     replies = [page_reply()]
     for _ in range(4):
         replies += [challenges.status_reply(), refusal]
@@ -200,7 +200,7 @@ def test_a_retired_model_fetches_the_live_list_and_names_it() -> None:
     replies = [
         page_reply(),
         challenges.status_reply(),
-        Reply(400, (("content-type", "application/json"),), ddg_error(400, "ERR_BAD_REQUEST")),
+        error_reply(400, "ERR_BAD_REQUEST"),
         Reply(200, (("content-type", "application/json"),), models),
     ]
     out = drive(session, clock, replies, solve=challenges.solve)
@@ -218,7 +218,7 @@ def test_a_bad_request_for_a_live_model_is_an_http_status_error() -> None:
     replies = [
         page_reply(),
         challenges.status_reply(),
-        Reply(400, (("content-type", "application/json"),), ddg_error(400, "ERR_BAD_REQUEST")),
+        error_reply(400, "ERR_BAD_REQUEST"),
         Reply(200, (("content-type", "application/json"),), models),
     ]
     out = drive(session, clock, replies, solve=challenges.solve)
@@ -548,7 +548,7 @@ def test_a_refused_built_in_model_with_an_unreadable_live_list_is_an_http_error(
     replies = [
         page_reply(),
         challenges.status_reply(),
-        Reply(400, (("content-type", "application/json"),), ddg_error(400, "ERR_BAD_REQUEST")),
+        error_reply(400, "ERR_BAD_REQUEST"),
         Reply(500, (), b"oops"),
     ]
     out = drive(session, clock, replies, solve=challenges.solve)

@@ -28,16 +28,15 @@ from sansio_chat import (
 from sansio_chat.providers.ddg import FE_VERSION_TTL, DuckDuckGoState, FeVersionCache
 from session_driver import (
     FE_VERSION,
-    Reply,
-    ddg_error,
     ddg_token,
     drive,
+    error_reply,
     first_turn_replies,
     new_session,
 )
 from test_ddg2026_session import session_2026
 
-REFUSED = Reply(418, (("content-type", "application/json"),), ddg_error(418, "ERR_CHALLENGE"))
+REFUSED = error_reply(418, "ERR_CHALLENGE")
 STALE = "serp_20250101_000000_ET-0123456789abcdef0123"
 
 
@@ -143,8 +142,7 @@ def test_a_value_is_given_within_its_lifetime(ttl: float, seen: float, later: fl
 def test_a_refused_challenge_with_a_given_fe_version_reads_the_page_again_without_a_retry() -> None:
     session, clock = new_session(fe_version=STALE, min_interval=0)
     session.start_turn("Hi")
-    status, chat = first_turn_replies(ddg_token("ok"))[1:]
-    page = first_turn_replies()[0]
+    page, status, chat = first_turn_replies(ddg_token("ok"))
     out = drive(session, clock, [status, REFUSED, page, status, chat])
     assert out.error is None, out.error
     assert kinds(out.requests) == ["status", "chat", "page", "status", "chat"]
@@ -158,8 +156,7 @@ def test_a_refused_challenge_with_a_given_fe_version_reads_the_page_again_withou
 def test_the_page_is_read_again_once_per_turn_then_refusals_are_retried() -> None:
     session, clock = new_session(fe_version=STALE, min_interval=0)
     session.start_turn("Hi")
-    status, chat = first_turn_replies(ddg_token("ok"))[1:]
-    page = first_turn_replies()[0]
+    page, status, chat = first_turn_replies(ddg_token("ok"))
     out = drive(session, clock, [status, REFUSED, page, status, REFUSED, status, chat])
     assert out.error is None, out.error
     assert kinds(out.requests) == ["status", "chat", "page", "status", "chat", "status", "chat"]
@@ -169,8 +166,7 @@ def test_the_page_is_read_again_once_per_turn_then_refusals_are_retried() -> Non
 def test_a_later_turn_refused_for_its_saved_fe_version_reads_the_page_again() -> None:
     session, clock = new_session(conversation=holding(STALE), model="gpt-4o-mini", min_interval=0)
     session.start_turn("Hi")
-    status, chat = first_turn_replies(ddg_token("ok"))[1:]
-    page = first_turn_replies()[0]
+    page, status, chat = first_turn_replies(ddg_token("ok"))
     out = drive(session, clock, [status, REFUSED, page, status, chat])
     assert out.error is None, out.error
     assert kinds(out.requests) == ["status", "chat", "page", "status", "chat"]
@@ -190,8 +186,7 @@ def test_refusals_after_the_page_was_read_again_still_end_in_a_challenge_error()
     session, clock = new_session(fe_version=STALE, min_interval=0)
     before = session.conversation
     session.start_turn("Hi")
-    status = first_turn_replies()[1]
-    page = first_turn_replies()[0]
+    page, status, _ = first_turn_replies()
     out = drive(session, clock, [status, REFUSED, page, *[status, REFUSED] * 4])
     assert isinstance(out.error, ChallengeError)
     assert session.conversation == before

@@ -7,7 +7,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 from typing import Any
 
 import httpx
@@ -20,7 +19,7 @@ from sansio_chat.adapters.cli.serve import (
 )
 from sansio_chat.adapters.gateway import GatewayConfig, create_gateway_app
 
-from fixtures_emulator import EmulatorHandle
+from fixtures_emulator import EmulatorHandle, serve_command
 from sansio_chat import LocalProtocolError
 
 
@@ -151,18 +150,7 @@ def test_port_in_use_exits_with_1(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_serve_runs_until_sigterm(emulator: EmulatorHandle) -> None:
     env = {**os.environ, API_KEY_ENV: "k"}
-    command = [
-        sys.executable,
-        "-m",
-        "sansio_chat.adapters.cli",
-        "serve",
-        "--port",
-        "0",
-        "--base-url",
-        emulator.base_url,
-        "--min-interval",
-        "0",
-    ]
+    command = serve_command(emulator.base_url)
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
     )
