@@ -33,6 +33,7 @@ class FakeSession:
         self.turns: list[Any] = []
         self.heads: list[tuple[int, list[tuple[bytes, bytes]]]] = []
         self.bodies: list[bytes] = []
+        self.feeds: list[int] = []  # receive_data calls per reply
         self.committed: list[str] = []
         self._steps: Iterator[HttpRequest | Sleep] = iter(())
         self._remaining = 0
@@ -69,10 +70,12 @@ class FakeSession:
         self._buffer = bytearray()
         self._eof = False
         self.bodies.append(b"")
+        self.feeds.append(0)
 
     def receive_data(self, data: bytes, /) -> None:
         self._buffer += data
         self.bodies[-1] += data
+        self.feeds[-1] += 1
 
     def receive_eof(self) -> None:
         self._eof = True

@@ -12,7 +12,7 @@ import h11
 import pytest
 from anyio.abc import ByteStream, TaskGroup
 from anyio.streams.tls import TLSStream
-from sansio_chat.adapters.h11 import aiter_turn
+from sansio_chat.adapters.h11 import aiter_batches, aiter_turn
 from sansio_chat.adapters.httpx import Timeouts
 
 from adapters_support import FakeSession, MemoryByteStream
@@ -37,6 +37,7 @@ class Reply:
     status: int = 200
     close: bool = False  # send Connection: close
     then: str = ""  # "cut": stop mid-body; "hang": never finish; "drop": close before replying
+    together: bool = False  # the head, every chunk and the end in one write
 
 
 @dataclass
@@ -82,9 +83,13 @@ class Server:
                 headers = [("transfer-encoding", "chunked")]
                 if reply.close:
                     headers.append(("connection", "close"))
-                await stream.send(
-                    conn.send(h11.Response(status_code=reply.status, headers=headers))
-                )
+                head = conn.send(h11.Response(status_code=reply.status, headers=headers))
+                if reply.together:
+                    parts = [conn.send(h11.Data(data=chunk)) for chunk in reply.chunks]
+                    await stream.send(b"".join([head, *parts, conn.send(h11.EndOfMessage())]))
+                    conn.start_next_cycle()
+                    continue
+                await stream.send(head)
                 for chunk in reply.chunks:
                     await stream.send(conn.send(h11.Data(data=chunk)))
                 if reply.then == "cut":
@@ -157,6 +162,50 @@ async def test_one_connection_serves_every_exchange_of_a_turn() -> None:
     assert body == CHAT.body
     assert session.heads[1][0] == 200
     assert (b"transfer-encoding", b"chunked") in session.heads[1][1]
+
+
+TOKENS = [b"t:a\n", b"t:b\n", b"t:c\n", b"done\n"]
+
+
+async def _batches(session: FakeSession, server: Server) -> list[tuple[object, ...]]:
+    turn = aiter_batches(session, "hi", connect=server.connect)
+    return [batch async for batch in turn]
+
+
+@pytest.mark.anyio
+async def test_chunks_one_read_brings_are_one_batch_and_one_feed() -> None:
+    async with anyio.create_task_group() as tasks:
+        server = Server([Reply(TOKENS, together=True), Reply(TOKENS, together=True)], tasks)
+        session = FakeSession([CHAT, CHAT])
+        batches = await _batches(session, server)
+    tokens = tuple(TokenEvent(text=text) for text in "abc")
+    assert batches == [(*tokens, Finished(reason="stop"))] * 2
+    assert session.feeds == [1, 1]  # receive_data once per reply, for four chunks
+    assert server.connections == 1  # the end of the body was read with it: kept alive
+
+
+@pytest.mark.anyio
+async def test_chunks_that_arrive_apart_are_batches_apart() -> None:
+    async with anyio.create_task_group() as tasks:
+        server = Server([Reply(TOKENS)], tasks)
+        session = FakeSession([CHAT])
+        batches = await _batches(session, server)
+    assert batches == [
+        (TokenEvent(text="a"),),
+        (TokenEvent(text="b"),),
+        (TokenEvent(text="c"),),
+        (Finished(reason="stop"),),
+    ]
+    assert session.feeds == [4]
+
+
+@pytest.mark.anyio
+async def test_turn_events_are_the_batches_in_order() -> None:
+    replies = [Reply(TOKENS, together=True), Reply(TOKENS)]
+    async with anyio.create_task_group() as tasks:
+        by_batch = await _batches(FakeSession([CHAT, CHAT]), Server(list(replies), tasks))
+        events = await _run(FakeSession([CHAT, CHAT]), Server(list(replies), tasks))
+    assert events == [event for batch in by_batch for event in batch]
 
 
 @pytest.mark.anyio

@@ -94,8 +94,10 @@ def test_sdk_sync_completion(gateway: Gateway, model: str) -> None:
     assert completion.usage is None
 
 
-def test_sdk_sync_stream(gateway: Gateway) -> None:
-    with sdk(gateway) as client:
+def test_sdk_sync_stream(emulator_factory: Callable[..., EmulatorHandle]) -> None:
+    # Reply pieces 20 ms apart arrive in separate reads; the gateway passes each on as it
+    # comes (pieces that arrive in one read go out as one chunk).
+    with running_gateway(emulator_factory(delay=0.02)) as gateway, sdk(gateway) as client:
         stream = client.chat.completions.create(model="gpt-4o-mini", messages=USER, stream=True)
         chunks = list(stream)
     assert chunks[0].choices[0].delta.role == "assistant"

@@ -62,6 +62,7 @@ class Link:
         self._stream: ByteStream | None = None
         self._key: tuple[str, str, int] | None = None
         self._h11 = h11.Connection(h11.CLIENT)
+        self._body_ended = False
 
     async def _open(self, scheme: str, host: str, port: int) -> None:
         await self.aclose()
@@ -104,6 +105,7 @@ class Link:
         # Never sent twice: once any of it may have been written, a failure is the
         # caller's error, since the server may have acted on the request. The stale
         # kept-alive connection is caught before writing, by _stale().
+        self._body_ended = False
         await self._send(h11.Request(method=step.method, target=target, headers=headers))
         if step.body:
             await self._send(h11.Data(data=step.body))
@@ -127,10 +129,21 @@ class Link:
         return False
 
     async def read(self) -> bytes | None:
-        """The next piece of the reply body, or ``None`` at its end."""
-        event = await self._next()
-        if isinstance(event, h11.Data):
-            return bytes(event.data)
+        """The reply body that arrived since the last call (never empty), or ``None`` at its
+        end: all the chunks one network read brought, so a caller handles them at once."""
+        parts: list[bytes] = []
+        while not self._body_ended:
+            event = self._h11.next_event()
+            if isinstance(event, h11.Data):
+                parts.append(event.data)
+            elif event is h11.NEED_DATA:
+                if parts:
+                    break
+                await self._receive()
+            else:  # the end of the body (h11 raises for a body cut short)
+                self._body_ended = True
+        if parts:
+            return b"".join(parts)
         if self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE:
             self._h11.start_next_cycle()
         else:
@@ -144,17 +157,20 @@ class Link:
             await _limited(self._stream.send(data), self._timeouts.read, "write")
 
     async def _next(self) -> h11.Event:
-        assert self._stream is not None
         while True:
             event = self._h11.next_event()
             if event is not h11.NEED_DATA:
                 assert isinstance(event, h11.Event)
                 return event
-            try:
-                data = await _limited(self._stream.receive(65536), self._timeouts.read, "read")
-            except anyio.EndOfStream:
-                data = b""
-            self._h11.receive_data(data)
+            await self._receive()
+
+    async def _receive(self) -> None:
+        assert self._stream is not None
+        try:
+            data = await _limited(self._stream.receive(65536), self._timeouts.read, "read")
+        except anyio.EndOfStream:
+            data = b""
+        self._h11.receive_data(data)
 
     async def aclose(self) -> None:
         """Close the connection, if any."""

@@ -98,7 +98,8 @@ def answer_sync(
         session.receive_challenge_result(result)
 
 
-def _drain(session: TurnSession) -> tuple[list[Event], BaseException | None]:
+def drain(session: TurnSession) -> tuple[list[Event], BaseException | None]:
+    """``session.events()`` drained here: the events, then the error if any."""
     events: list[Event] = []
     try:
         for event in session.events():
@@ -116,8 +117,8 @@ async def drain_off_loop(session: TurnSession) -> tuple[list[Event], BaseExcepti
     the work is bounded (the ``2025-03`` solver refuses or solves any header quickly).
     """
     if not session.costly_work_ahead:
-        return _drain(session)
-    return await anyio.to_thread.run_sync(_drain, session)
+        return drain(session)
+    return await anyio.to_thread.run_sync(drain, session)
 
 
 async def start_off_loop(session: TurnSession, messages: Any) -> None:

@@ -17,19 +17,24 @@ client to build), and the gateway's throughput is bound by CPU (docs/benchmarks.
 fe-version is what requests do share (a :class:`~sansio_chat.providers.ddg.FeVersionCache`):
 one fetch serves every request for 30 minutes; a turn refused for its challenge reads the
 page again itself, and a turn that fails drops the shared value.
+
+The h11 driver hands over the events of each network read together
+(:func:`~sansio_chat.adapters.h11.aiter_batches`), and the tokens among them go on as one
+token (:func:`joined_tokens`), so the gateway writes one completion chunk per read, not one
+per token: under load, when many tokens wait in one read, that was most of its writes.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack, aclosing
 from typing import Any
 
 import anyio
 import httpx
-from sansio_chat.adapters.h11 import aiter_turn as h11_aiter_turn
+from sansio_chat.adapters.h11 import aiter_batches
 from sansio_chat.adapters.httpx import (
     Timeouts,
     Verify,
@@ -42,6 +47,7 @@ from sansio_chat.adapters.solvers import LazySolver
 from sansio_chat import (
     Backoff,
     Conversation,
+    Event,
     Finished,
     Limits,
     Message,
@@ -58,7 +64,7 @@ from ._request import ModelRoute
 
 logger = logging.getLogger("sansio_chat.gateway")
 
-__all__ = ["SessionUpstream", "split_history"]
+__all__ = ["SessionUpstream", "joined_tokens", "split_history"]
 
 
 def split_history(
@@ -74,6 +80,37 @@ def split_history(
         if message.role == "assistant":
             cut = index + 1
     return converted[:cut], converted[cut:]
+
+
+def joined_tokens(batch: Sequence[Event]) -> Iterator[Event]:
+    """``batch`` with each run of adjacent token events joined into one.
+
+    The events of a batch arrived together (one network read), so a client loses no time
+    when their text goes out as one completion chunk instead of one chunk per token: the
+    gateway makes one write, and its client parses one event, where there were many.
+    """
+    run: list[TokenEvent] = []
+    for event in batch:
+        if type(event) is TokenEvent:
+            run.append(event)
+            continue
+        if run:
+            yield _joined(run)
+            run = []
+        yield event
+    if run:
+        yield _joined(run)
+
+
+def _joined(run: list[TokenEvent]) -> TokenEvent:
+    return run[0] if len(run) == 1 else TokenEvent(text="".join(t.text for t in run))
+
+
+async def _one_by_one(events: AsyncGenerator[Event, None]) -> AsyncGenerator[tuple[Event], None]:
+    """Each event of ``events`` as a batch of its own (the httpx driver does not group them)."""
+    async with aclosing(events):
+        async for event in events:
+            yield (event,)
 
 
 class SessionUpstream:
@@ -162,7 +199,7 @@ class SessionUpstream:
         self.open_streams += 1
         try:
             if self._http is None:
-                events = h11_aiter_turn(
+                batches = aiter_batches(
                     session,
                     turn,
                     proxy=self._proxy,
@@ -171,13 +208,16 @@ class SessionUpstream:
                     solver=self._solver,
                 )
             else:
-                events = aiter_turn(
-                    session, self._http, turn, timeouts=self._timeouts, solver=self._solver
+                batches = _one_by_one(
+                    aiter_turn(
+                        session, self._http, turn, timeouts=self._timeouts, solver=self._solver
+                    )
                 )
-            async with aclosing(events):
-                async for event in events:
-                    if isinstance(event, (TokenEvent, Finished, RateLimited)):
-                        yield event
+            async with aclosing(batches):
+                async for batch in batches:
+                    for event in joined_tokens(batch):
+                        if isinstance(event, (TokenEvent, Finished, RateLimited)):
+                            yield event
         except SansioChatError:
             if cached:  # perhaps refused for a stale frontend: fetch it afresh next time
                 self._fe_versions.forget()
