@@ -5,9 +5,13 @@ AsyncChatClients at once (each with its own httpx client, as by default; ``--sha
 gives them one pool; pacing off), each running ``--turns`` turns one after another; the
 first turn of each also fetches the fe-version page and a status token and solves a
 challenge. Run on asyncio, then on trio. The peak resident set size of this process is taken
-over each backend's run (Linux ``VmHWM``, reset before it).
+over each backend's run (Linux ``VmHWM``, reset before it). Below the table: the first
+turns' TTFT by the order the conversations started (each fifth's median and maximum), and
+with ``--cpu-per-turn N`` this process's CPU from a turn's start to its first token, for the
+first and the second turn, over N conversations run one at a time.
 
-Usage: ``nice python bench/bench_concurrency.py [--conversations 200] [--turns 3]``.
+Usage: ``nice python bench/bench_concurrency.py [--conversations 200] [--turns 3]
+[--cpu-per-turn 200]``.
 """
 
 from __future__ import annotations
@@ -59,20 +63,21 @@ class Results:
     first_token: list[float] = field(default_factory=list)  # seconds, every turn
     first_token_first_turn: list[float] = field(default_factory=list)
     first_token_later_turns: list[float] = field(default_factory=list)
+    first_turn_by_start: dict[int, float] = field(default_factory=dict)  # start order → s
     turns: int = 0
     errors: list[str] = field(default_factory=list)
 
 
 async def conversation(
-    http: httpx.AsyncClient | None, base_url: str, turns: int, out: Results
+    http: httpx.AsyncClient | None, base_url: str, turns: int, out: Results, order: int = 0
 ) -> None:
     timeout = Timeouts(connect=30, read=60)
     client = AsyncChatClient(base_url=base_url, min_interval=0, http=http, timeout=timeout)
     async with client:
-        await _turns(client, turns, out)
+        await _turns(client, turns, out, order)
 
 
-async def _turns(client: AsyncChatClient, turns: int, out: Results) -> None:
+async def _turns(client: AsyncChatClient, turns: int, out: Results, order: int = 0) -> None:
     for turn in range(turns):
         start = anyio.current_time()
         first: float | None = None
@@ -88,6 +93,7 @@ async def _turns(client: AsyncChatClient, turns: int, out: Results) -> None:
         out.first_token.append(first)
         if turn == 0:
             out.first_token_first_turn.append(first)
+            out.first_turn_by_start[order] = first
         else:
             out.first_token_later_turns.append(first)
         out.turns += 1
@@ -115,8 +121,8 @@ async def run(base_url: str, conversations: int, turns: int, shared: bool) -> tu
         http = pool if shared else None  # None: each client has its own connection
         start = time.perf_counter()
         async with anyio.create_task_group() as group:
-            for _ in range(conversations):
-                group.start_soon(conversation, http, base_url, turns, results)
+            for order in range(conversations):
+                group.start_soon(conversation, http, base_url, turns, results, order)
         return results, time.perf_counter() - start
 
 
@@ -131,6 +137,13 @@ def main() -> None:
         action="store_true",
         help="one httpx pool for all (httpcore scans every pooled connection per request)",
     )
+    parser.add_argument(
+        "--cpu-per-turn",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also measure CPU to first token of first and second turns over N conversations",
+    )
     args = parser.parse_args()
     print(
         "| backend | conversations × turns | wall s | turns/s | TTFT p50 ms | TTFT p99 ms "
@@ -138,6 +151,7 @@ def main() -> None:
         "| emulator CPU s | RSS before MiB | peak RSS MiB | errors |"
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    by_start: list[str] = []
     for backend in args.backends:
         with emulator("--seed", "1", "--reply-tokens", str(args.reply_tokens)) as (base_url, pid):
             rss_before = peak_rss_mib(reset=True)
@@ -164,6 +178,49 @@ def main() -> None:
         )
         for error in sorted(set(results.errors))[:5]:
             print(f"  error: {error}")
+        by_start.append(f"| {backend} | {by_fifth(results.first_turn_by_start)} |")
+    print("\nFirst turns' TTFT p50 / max ms by the order the conversations started, in fifths:")
+    print("| backend | fifths |\n|---|---|")
+    print("\n".join(by_start))
+    if args.cpu_per_turn:
+        with emulator("--seed", "1", "--reply-tokens", str(args.reply_tokens)) as (base_url, _):
+            first, later = anyio.run(cpu_to_first_token, base_url, args.cpu_per_turn)
+        print(
+            f"\nThis process's CPU from a turn's start to its first token, "
+            f"{args.cpu_per_turn} conversations one at a time (asyncio): first turn of a new "
+            f"client {first * 1000:.2f} ms, second turn {later * 1000:.2f} ms"
+        )
+
+
+def by_fifth(first_turns: dict[int, float]) -> str:
+    """First-turn TTFT p50 / max (ms) of each fifth of the conversations, by start order."""
+    ordered = [first_turns[order] for order in sorted(first_turns)]
+    size = max(1, len(ordered) // 5)
+    parts = [ordered[index : index + size] for index in range(0, len(ordered), size)]
+    return " · ".join(
+        f"{statistics.median(part) * 1000:.0f} / {max(part) * 1000:.0f}" for part in parts
+    )
+
+
+async def cpu_to_first_token(base_url: str, conversations: int) -> tuple[float, float]:
+    """Mean CPU seconds of this process from a turn's start to its first token, for the
+    first turn of a new client and for its second turn, one conversation at a time."""
+    first = later = 0.0
+    for index in range(conversations + 3):  # the first three warm up (imports, TLS context)
+        spent = []
+        async with AsyncChatClient(base_url=base_url, min_interval=0) as client:
+            for turn in range(2):
+                start = time.process_time()
+                async with client.events(f"question {turn}") as events:
+                    async for event in events:
+                        if isinstance(event, TokenEvent):
+                            spent.append(time.process_time() - start)
+                            break
+                    async for _event in events:
+                        pass
+        if index >= 3:
+            first, later = first + spent[0], later + spent[1]
+    return first / conversations, later / conversations
 
 
 if __name__ == "__main__":
