@@ -38,6 +38,7 @@ class Reply:
     close: bool = False  # send Connection: close
     then: str = ""  # "cut": stop mid-body; "hang": never finish; "drop": close before replying
     together: bool = False  # the head, every chunk and the end in one write
+    garbage: bytes = b""  # with together: these raw bytes instead of the end, then close
 
 
 @dataclass
@@ -86,6 +87,9 @@ class Server:
                 head = conn.send(h11.Response(status_code=reply.status, headers=headers))
                 if reply.together:
                     parts = [conn.send(h11.Data(data=chunk)) for chunk in reply.chunks]
+                    if reply.garbage:
+                        await stream.send(b"".join([head, *parts, reply.garbage]))
+                        return
                     await stream.send(b"".join([head, *parts, conn.send(h11.EndOfMessage())]))
                     conn.start_next_cycle()
                     continue
@@ -197,6 +201,24 @@ async def test_chunks_that_arrive_apart_are_batches_apart() -> None:
         (Finished(reason="stop"),),
     ]
     assert session.feeds == [4]
+
+
+@pytest.mark.anyio
+async def test_good_chunks_read_with_a_malformed_one_reach_the_session_first() -> None:
+    reply = Reply([b"t:a\n", b"t:b\n"], together=True, garbage=b"zz\r\n")
+    events: list[object] = []
+
+    async def collect(server: Server) -> None:
+        async for event in aiter_turn(FakeSession([CHAT]), "hi", connect=server.connect):
+            events.append(event)
+
+    async with anyio.create_task_group() as tasks:
+        server = Server([reply], tasks)
+        with pytest.raises(TransportError) as caught:
+            await collect(server)
+    assert events == [TokenEvent(text="a"), TokenEvent(text="b")]
+    assert caught.value.partial_text == "ab"
+    assert str(caught.value).startswith("connection broken (http://svc.test):")
 
 
 @pytest.mark.anyio

@@ -63,6 +63,7 @@ class Link:
         self._key: tuple[str, str, int] | None = None
         self._h11 = h11.Connection(h11.CLIENT)
         self._body_ended = False
+        self._broken: h11.RemoteProtocolError | None = None
 
     async def _open(self, scheme: str, host: str, port: int) -> None:
         await self.aclose()
@@ -85,6 +86,7 @@ class Link:
             )
         self._key = (scheme, host, port)
         self._h11 = h11.Connection(h11.CLIENT)
+        self._broken = None
 
     async def request(self, step: HttpRequest) -> h11.Response:
         """Send ``step`` and return the reply head, on a kept-alive connection if possible."""
@@ -131,9 +133,18 @@ class Link:
     async def read(self) -> bytes | None:
         """The reply body that arrived since the last call (never empty), or ``None`` at its
         end: all the chunks one network read brought, so a caller handles them at once."""
+        if self._broken is not None:
+            broken, self._broken = self._broken, None
+            raise broken
         parts: list[bytes] = []
         while not self._body_ended:
-            event = self._h11.next_event()
+            try:
+                event = self._h11.next_event()
+            except h11.RemoteProtocolError as exc:
+                if not parts:
+                    raise
+                self._broken = exc  # raised by the next call: the good chunks go first
+                break
             if isinstance(event, h11.Data):
                 parts.append(event.data)
             elif event is h11.NEED_DATA:
