@@ -243,7 +243,7 @@ _PLACEHOLDER = "\x00token\x00"
 def token_events(*, completion_id: str, created: int, model: str) -> Callable[[str], bytes]:
     """A function giving, for a piece of text, the same bytes as ``chunk_event`` with the
     delta ``{"content": text}``: the fixed parts are encoded once per completion, only the
-    text per token (the gateway writes one event per token)."""
+    text per event (the gateway writes one event per upstream read of tokens)."""
     whole = chunk_event(
         completion_id=completion_id,
         created=created,
