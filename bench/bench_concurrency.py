@@ -8,7 +8,9 @@ challenge. Run on asyncio, then on trio. The peak resident set size of this proc
 over each backend's run (Linux ``VmHWM``, reset before it). Below the table: the first
 turns' TTFT by the order the conversations started (each fifth's median and maximum), and
 with ``--cpu-per-turn N`` this process's CPU from a turn's start to its first token, for the
-first and the second turn, over N conversations run one at a time.
+first and the second turn, over N conversations run one at a time, and the CPU of the same
+two whole turns in the session alone (N conversations' replies recorded from the emulator,
+then fed to new sessions: the protocol's share, without I/O).
 
 Usage: ``nice python bench/bench_concurrency.py [--conversations 200] [--turns 3]
 [--cpu-per-turn 200]``.
@@ -22,7 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +33,15 @@ import anyio
 import httpx
 from sansio_chat.adapters.httpx import AsyncChatClient, Timeouts, async_http_client
 
-from sansio_chat import TokenEvent
+from sansio_chat import (
+    ChatSession,
+    Conversation,
+    HttpRequest,
+    Pacer,
+    TokenEvent,
+    TurnComplete,
+    providers,
+)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -185,11 +195,80 @@ def main() -> None:
     if args.cpu_per_turn:
         with emulator("--seed", "1", "--reply-tokens", str(args.reply_tokens)) as (base_url, _):
             first, later = anyio.run(cpu_to_first_token, base_url, args.cpu_per_turn)
+            replies = record_turns(base_url, args.cpu_per_turn)
         print(
             f"\nThis process's CPU from a turn's start to its first token, "
             f"{args.cpu_per_turn} conversations one at a time (asyncio): first turn of a new "
             f"client {first * 1000:.2f} ms, second turn {later * 1000:.2f} ms"
         )
+        first, later = replay_turns(base_url, replies)
+        print(
+            f"The session alone (no I/O: {len(replies)} conversations' replies, recorded, then "
+            f"fed to new sessions), whole turns: first {first * 1000:.2f} ms, "
+            f"second {later * 1000:.2f} ms"
+        )
+
+
+Reply = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
+def _turn(session: ChatSession, prompt: str, answer: Callable[[HttpRequest], Reply]) -> None:
+    """One whole turn of ``session``, each request answered by ``answer`` (no pacing)."""
+    session.start_turn(prompt)
+    while not isinstance(step := session.next_step(), TurnComplete):
+        if isinstance(step, HttpRequest):
+            status, headers, body = answer(step)
+            session.receive_response_head(status, headers)
+            list(session.events())
+            session.receive_data(body)
+            list(session.events())
+            session.receive_eof()
+            list(session.events())
+
+
+def _session(base_url: str) -> ChatSession:
+    conversation = Conversation(provider="ddg", model="gpt-4o-mini")
+    return providers.get("ddg").new_session(
+        base_url=base_url, conversation=conversation, pacer=Pacer(0)
+    )
+
+
+def record_turns(base_url: str, conversations: int) -> list[tuple[list[Reply], list[Reply]]]:
+    """The emulator's replies to the first and second turns of ``conversations`` sessions."""
+    recorded = []
+    with httpx.Client() as http:
+        for _ in range(conversations):
+            session, turns = _session(base_url), ([], [])
+            for prompt, replies in zip(("question 0", "question 1"), turns, strict=True):
+
+                def fetch(step: HttpRequest, replies: list[Reply] = replies) -> Reply:
+                    headers, body = list(step.headers), step.body or None
+                    response = http.request(step.method, step.url, headers=headers, content=body)
+                    replies.append((response.status_code, response.headers.raw, response.content))
+                    return replies[-1]
+
+                _turn(session, prompt, fetch)
+            recorded.append(turns)
+    return recorded
+
+
+def replay_turns(
+    base_url: str, recorded: list[tuple[list[Reply], list[Reply]]]
+) -> tuple[float, float]:
+    """Mean CPU seconds of a whole first and second turn, the session fed recorded replies."""
+    first = later = 0.0
+    for first_replies, later_replies in recorded:
+        session = _session(base_url)
+        first += _replayed(session, "question 0", first_replies)
+        later += _replayed(session, "question 1", later_replies)
+    return first / len(recorded), later / len(recorded)
+
+
+def _replayed(session: ChatSession, prompt: str, replies: list[Reply]) -> float:
+    queue = iter(replies)
+    start = time.process_time()
+    _turn(session, prompt, lambda step: next(queue))
+    return time.process_time() - start
 
 
 def by_fifth(first_turns: dict[int, float]) -> str:
