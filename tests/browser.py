@@ -174,6 +174,24 @@ RESULT = DATA.map((snippet) => {
     return [str(item) for item in result]
 
 
+def browser_elements(snippets: list[str], *, timeout: float = _DEFAULT_TIMEOUT) -> list[list[str]]:
+    """The local names of ``div.querySelectorAll('*')`` in Chromium after assigning each
+    snippet to a fresh ``div``, in tree order."""
+    if not snippets:
+        return []
+    body = """
+RESULT = DATA.map((snippet) => {
+  const e = document.createElement("div");
+  e.innerHTML = snippet;
+  return Array.from(e.querySelectorAll("*"), (element) => element.localName);
+});
+"""
+    result = _run_page(list(snippets), body, timeout)
+    if not isinstance(result, list) or len(result) != len(snippets):
+        raise BrowserError("chromium returned a malformed result list")
+    return [[str(name) for name in names] for names in result]
+
+
 def browser_eval_challenges(
     js_texts: list[str], *, timeout: float = _DEFAULT_TIMEOUT
 ) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ Usage (from the repository root, with the project's venv)::
     python tools/make_browser_corpus.py --measure       # compare parsers with the corpus
     nice python tools/make_browser_corpus.py --check-generator 15   # fresh output vs chromium
     nice python tools/make_browser_corpus.py --deep     # rewrite the deep-nesting corpus
+    nice python tools/make_browser_corpus.py --elements # rewrite the element lists
 
 The corpus holds hand-written snippets, grouped by the parsing rule they exercise, and
 output of the emulator's challenge generator from several seeds. Each entry records the
@@ -29,7 +30,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser import browser_eval_headers, browser_inner_html, chromium_version  # noqa: E402
+from browser import (  # noqa: E402
+    browser_elements,
+    browser_eval_headers,
+    browser_inner_html,
+    chromium_version,
+)
 from sansio_chat.emulator.challenge import generate_snippet, issue_challenge  # noqa: E402
 from sansio_chat.providers.ddg_challenge import (  # noqa: E402
     _RAW_TEXT,
@@ -40,6 +46,23 @@ from sansio_chat.providers.ddg_challenge import (  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "browser_corpus.json"
 DEEP_CORPUS = ROOT / "tests" / "data" / "browser_deep.json"
+ELEMENTS = ROOT / "tests" / "data" / "browser_elements.json"
+
+# Snippets whose element lists are asked of Chromium beside the two corpora's: where the V8
+# page model's list once disagreed, and the rules that case depends on.
+ELEMENT_EXTRAS = {
+    "agreement sample (SANSIO_CHAT_AGREE_SEED=3438482292, case 47)": (
+        "<title>\U0001f600</title><listing>\n\n<em><strong><u>x</em>y\u05e2\u05d1\u05e8\u05d9"
+        "\u05ea  &#;</listing><textarea>x\xa0y</textarea>"
+    ),
+    "textarea after pending formatting elements": "<b><i>x</b>y<textarea>t</textarea>z",
+    "textarea with markup inside": "<p><textarea><b>x</b></textarea><b>y",
+    "textarea in svg (foreign: children are elements)": "<svg><textarea><b>x</b></textarea>",
+    "textarea in math": "<math><mi><textarea><b>x</b></textarea></mi></math>",
+    "template contents are not listed": "<template><b>x</b><textarea>t</textarea></template><i>y",
+    "nested templates": "<template><template><b>x</b></template></template><u>",
+    "select with textarea": "<select><textarea><b>x</b></textarea></select>",
+}
 GENERATOR_SEEDS = range(6)
 PER_SEED = 40
 
@@ -242,6 +265,28 @@ def build_deep() -> dict[str, Any]:
     }
 
 
+def build_elements() -> dict[str, Any]:
+    """Ask chromium for ``querySelectorAll('*')`` of every corpus snippet and the extras."""
+    items = [
+        (entry["source"], entry["snippet"])
+        for path in (CORPUS, DEEP_CORPUS)
+        for entry in json.loads(path.read_text(encoding="ascii"))["entries"]
+    ]
+    items += list(ELEMENT_EXTRAS.items())
+    results = browser_elements([snippet for _, snippet in items], timeout=300)
+    return {
+        "about": "the local names of div.querySelectorAll('*'), in tree order, read from "
+        "headless Chromium after div.innerHTML = snippet, for every snippet of "
+        "browser_corpus.json and browser_deep.json and a few more; regenerate with "
+        "tools/make_browser_corpus.py --elements.",
+        "chromium": chromium_version(),
+        "entries": [
+            {"source": source, "snippet": snippet, "elements": names}
+            for (source, snippet), names in zip(items, results, strict=True)
+        ],
+    }
+
+
 def hand_snippets() -> list[tuple[str, str]]:
     """(group, snippet) for every hand-written snippet, without duplicates."""
     seen: set[str] = set()
@@ -418,7 +463,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--deep", action="store_true", help="rewrite the deep-nesting corpus instead"
     )
+    parser.add_argument(
+        "--elements",
+        action="store_true",
+        help="rewrite the element lists (querySelectorAll) of the corpora's snippets instead",
+    )
     args = parser.parse_args(argv)
+    if args.elements:
+        elements = build_elements()
+        write(elements, ELEMENTS)
+        print(f"wrote {len(elements['entries'])} entries to {ELEMENTS.relative_to(ROOT)}")
+        return 0
     if args.deep:
         deep = build_deep()
         write(deep, DEEP_CORPUS)

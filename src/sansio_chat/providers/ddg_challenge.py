@@ -43,6 +43,7 @@ __all__ = [
     "decode_js_string_literal",
     "dom_fingerprint",
     "inner_html",
+    "inner_html_elements",
     "inner_html_length",
     "parse_challenge",
     "sha256_b64",
@@ -493,6 +494,9 @@ def _descendant_text(node: LexborNode) -> str:
     return "".join(parts)
 
 
+_Attributes = tuple[tuple[str, str], ...]
+
+
 @dataclass(slots=True)
 class _Serialization:
     parts: list[str]
@@ -500,9 +504,12 @@ class _Serialization:
     elements: int = 0
     capped: bool = False
     fostered: bool = False
+    # When asked for: the elements as a browser's tree holds them, in tree order, without
+    # template contents (what querySelectorAll('*') on the div lists).
+    tree: list[tuple[str, _Attributes]] | None = None
 
 
-def _serialize(div: LexborNode) -> _Serialization:
+def _serialize(div: LexborNode, listing: bool = False) -> _Serialization:
     """Serialize the children of ``div`` per WHATWG, without recursion, each node once.
 
     Nodes are visited in document order from an explicit stack of work items: a node to
@@ -512,22 +519,23 @@ def _serialize(div: LexborNode) -> _Serialization:
     element is depth 1) keep their text, and their other nodes become siblings that follow
     them, as Chromium attaches them to the element at depth 512.
     """
-    result = _Serialization(parts=[])
-    out = result.parts
-    # (node, context of its parent, depth of the node, text is raw, siblings follow) | end tag
-    stack: list[tuple[LexborNode | None, int, int, bool, bool] | str] = [
-        (div.first_child, _IN_HTML, 2, False, True)
+    result = _Serialization(parts=[], tree=[] if listing else None)
+    out, tree = result.parts, result.tree
+    # (node, context of its parent, depth of the node, text is raw, siblings follow, outside
+    # template contents) | end tag
+    stack: list[tuple[LexborNode | None, int, int, bool, bool, bool] | str] = [
+        (div.first_child, _IN_HTML, 2, False, True, True)
     ]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
             out.append(item)
             continue
-        node, context, depth, raw, siblings = item
+        node, context, depth, raw, siblings, listed = item
         if node is None:
             continue
         if siblings:
-            stack.append((node.next, context, depth, raw, True))
+            stack.append((node.next, context, depth, raw, True, listed))
         result.nodes += 1
         tag = node.tag
         if tag == "-text":
@@ -551,9 +559,12 @@ def _serialize(div: LexborNode) -> _Serialization:
         namespace = _namespace(context, tag)
         out.append("<")
         out.append(tag)
-        for name, value in node.attributes.items():
+        attributes = node.attributes
+        for name, value in attributes.items():
             out.append(f' {name}="{(value or "").translate(_ATTR_ESCAPES)}"')
         out.append(">")
+        if tree is not None and listed:
+            tree.append((tag, tuple((name, value or "") for name, value in attributes.items())))
         html = namespace == _HTML
         if html and tag in _VOID:
             continue
@@ -573,10 +584,11 @@ def _serialize(div: LexborNode) -> _Serialization:
                 sibling = sibling.next
         inner = _children_context(node, namespace, tag)
         inner_raw = html and tag in _RAW_TEXT
+        inner_listed = listed and not (html and tag == "template")
         end = f"</{tag}>"
         if depth < MAX_TREE_DEPTH + 1:
             stack.append(end)
-            stack.append((first, inner, depth + 1, inner_raw, True))
+            stack.append((first, inner, depth + 1, inner_raw, True, inner_listed))
             continue
         # Past Chromium's cap: the text stays inside, everything else follows as siblings.
         others: list[LexborNode] = []
@@ -595,7 +607,7 @@ def _serialize(div: LexborNode) -> _Serialization:
             # Pushed last-first so that they come out in document order, each one alone
             # (its next sibling is in this list already).
             for other in reversed(others):
-                stack.append((other, inner, depth + 1, inner_raw, False))
+                stack.append((other, inner, depth + 1, inner_raw, False, inner_listed))
     return result
 
 
@@ -620,7 +632,7 @@ def _mask_lone_surrogates(snippet: str) -> tuple[str, dict[str, str]]:
     return masked, {p: s for s, p in mapping.items()}
 
 
-def _parse(snippet: str) -> _Serialization:
+def _parse(snippet: str, listing: bool = False) -> _Serialization:
     _check_snippet_cost(snippet)
     masked, restore = _mask_lone_surrogates(snippet)
     # After "<", Chromium keeps a NUL as U+FFFD text, where the specification (and Lexbor)
@@ -633,7 +645,7 @@ def _parse(snippet: str) -> _Serialization:
     if div is None or div.tag != "div":  # pragma: no cover - the context document is fixed
         raise ChallengeError("could not create the div context")
     div.inner_html = masked
-    result = _serialize(div)
+    result = _serialize(div, listing)
     if result.elements >= MAX_TREE_DEPTH and (result.fostered or _DOM_DEPENDENT.search(snippet)):
         # Chromium's cap may have changed where nodes went in ways the finished tree
         # cannot tell (foster parenting, the adoption agency): refuse rather than guess.
@@ -644,12 +656,26 @@ def _parse(snippet: str) -> _Serialization:
     if restore:
         table = {ord(p): s for p, s in restore.items()}
         result.parts[:] = [part.translate(table) for part in result.parts]
+        if result.tree is not None:
+            result.tree[:] = [
+                (tag, tuple((name, value.translate(table)) for name, value in attributes))
+                for tag, attributes in result.tree
+            ]
     return result
 
 
 def inner_html(snippet: str) -> str:
     """What a browser's ``div.innerHTML`` reads back after ``div.innerHTML = snippet``."""
     return "".join(_parse(snippet).parts)
+
+
+def inner_html_elements(snippet: str) -> tuple[str, tuple[tuple[str, _Attributes], ...]]:
+    """:func:`inner_html` of ``snippet``, and the elements that parse made as a browser's tree
+    holds them: in tree order, as ``(local name, attributes)``, without template contents
+    (what ``div.querySelectorAll('*')`` lists)."""
+    result = _parse(snippet, listing=True)
+    assert result.tree is not None
+    return "".join(result.parts), tuple(result.tree)
 
 
 def utf16_length(text: str) -> int:
