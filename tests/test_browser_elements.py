@@ -17,6 +17,7 @@ import pytest
 from sansio_chat.adapters.solvers import element_count, parse_fragment
 
 from sansio_chat import ChallengeError
+from sansio_chat.emulator.ddg2026._markup import element_count as emulator_count
 from sansio_chat.providers.ddg_challenge import MAX_TREE_DEPTH, inner_html
 
 HERE = Path(__file__).parent / "data"
@@ -40,9 +41,22 @@ def test_the_data_is_well_formed() -> None:
     assert any("textarea" in entry["snippet"] and entry["elements"] for entry in ENTRIES)
 
 
-@pytest.mark.parametrize(
-    "entry", ENTRIES, ids=[f"{i}:{e['source'][:40]}" for i, e in enumerate(ENTRIES)]
-)
+IDS = [f"{i}:{e['source'][:40]}" for i, e in enumerate(ENTRIES)]
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_the_emulators_count_matches_chromium(entry: dict[str, Any]) -> None:
+    """The emulator predicts the markup probe's answer with its own count; it must agree too."""
+    snippet, expected = entry["snippet"], entry["elements"]
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in snippet):
+        with pytest.raises(ValueError, match="lone surrogate"):
+            emulator_count(snippet)
+        return
+    wrong = KNOWN_DISAGREEMENTS.get(snippet)
+    assert emulator_count(snippet) == (len(expected) if wrong is None else len(wrong))
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
 def test_element_list_matches_chromium(entry: dict[str, Any]) -> None:
     snippet, expected = entry["snippet"], entry["elements"]
     try:
