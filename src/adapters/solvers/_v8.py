@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import time
@@ -141,6 +142,7 @@ class V8Solver:
             f"{json.dumps(snippets, ensure_ascii=True)}, {json.dumps(nonce)}); 0"
         )
         ctx = mr.MiniRacer()
+        timed_out = False
         try:
             ctx.set_hard_memory_limit(self.max_memory)
             self._eval(ctx, setup, deadline)
@@ -167,6 +169,7 @@ class V8Solver:
                 time.sleep(pause)
                 pause = min(pause * 2, 0.005)
         except mr.JSTimeoutException:
+            timed_out = True
             raise ChallengeError(f"the script did not settle within {self.time_limit} s") from None
         except mr.JSOOMException:
             raise ChallengeError("the script exceeded the memory limit") from None
@@ -175,6 +178,8 @@ class V8Solver:
         except Exception as exc:  # any other mini-racer failure is the script's fault
             raise ChallengeError(f"the script failed: {_first_line(exc)}") from None
         finally:
+            if timed_out:
+                _settle_cancelled(ctx, mr)
             # Closing the isolate also ends a runaway microtask loop, which a timed-out
             # evaluation cannot stop (mini-racer runs microtasks between tasks).
             ctx.close()
@@ -220,3 +225,20 @@ def _first_line(exc: BaseException) -> str:
     lines = [line for line in str(exc).splitlines() if line.strip()]
     # mini-racer prints "<anonymous>:LINE: Error: message" first, then the source line.
     return (lines[0] if lines else type(exc).__name__)[:500]
+
+
+# How long a close waits for a terminated evaluation to report back (see _settle_cancelled).
+_SETTLE_SECONDS = 0.25
+
+
+def _settle_cancelled(ctx: Any, mr: Any) -> None:
+    """Let the isolate report the evaluation a timeout terminated, before it is closed.
+
+    mini-racer delivers that report to its own event loop thread, which ``close()`` stops
+    before it frees the isolate: a report still on its way then meets a closed loop and
+    Python prints a traceback to stderr. A trivial evaluation runs after the terminated one
+    and reports after it, so once it has returned, the earlier report has been handled. A
+    runaway microtask loop keeps even that from running: then the close goes ahead anyway.
+    """
+    with contextlib.suppress(mr.JSEvalException, mr.JSTimeoutException, RuntimeError):
+        ctx.eval("0", timeout_sec=_SETTLE_SECONDS)
