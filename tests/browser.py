@@ -157,39 +157,35 @@ def _run_page(data: object, body: str, timeout: float) -> Any:
     return json.loads(payload)
 
 
-def browser_inner_html(snippets: list[str], *, timeout: float = _DEFAULT_TIMEOUT) -> list[str]:
-    """Chromium's ``innerHTML`` after assigning each snippet to a fresh ``div``."""
+def _each_snippet(snippets: list[str], read_back: str, timeout: float) -> list[Any]:
+    """``read_back`` (a JavaScript expression of ``e``) after ``e.innerHTML = snippet`` on a
+    fresh ``div``, for each snippet, in Chromium."""
     if not snippets:
         return []
-    body = """
-RESULT = DATA.map((snippet) => {
+    body = f"""
+RESULT = DATA.map((snippet) => {{
   const e = document.createElement("div");
   e.innerHTML = snippet;
-  return e.innerHTML;
-});
+  return {read_back};
+}});
 """
     result = _run_page(list(snippets), body, timeout)
     if not isinstance(result, list) or len(result) != len(snippets):
         raise BrowserError("chromium returned a malformed result list")
-    return [str(item) for item in result]
+    return result
+
+
+def browser_inner_html(snippets: list[str], *, timeout: float = _DEFAULT_TIMEOUT) -> list[str]:
+    """Chromium's ``innerHTML`` after assigning each snippet to a fresh ``div``."""
+    return [str(item) for item in _each_snippet(snippets, "e.innerHTML", timeout)]
 
 
 def browser_elements(snippets: list[str], *, timeout: float = _DEFAULT_TIMEOUT) -> list[list[str]]:
     """The local names of ``div.querySelectorAll('*')`` in Chromium after assigning each
     snippet to a fresh ``div``, in tree order."""
-    if not snippets:
-        return []
-    body = """
-RESULT = DATA.map((snippet) => {
-  const e = document.createElement("div");
-  e.innerHTML = snippet;
-  return Array.from(e.querySelectorAll("*"), (element) => element.localName);
-});
-"""
-    result = _run_page(list(snippets), body, timeout)
-    if not isinstance(result, list) or len(result) != len(snippets):
-        raise BrowserError("chromium returned a malformed result list")
-    return [[str(name) for name in names] for names in result]
+    read_back = 'Array.from(e.querySelectorAll("*"), (element) => element.localName)'
+    names = _each_snippet(snippets, read_back, timeout)
+    return [[str(name) for name in each] for each in names]
 
 
 def browser_eval_challenges(

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
+from fuzz_support import FUZZ, load_harness
+
 CORPUS = sorted((FUZZ / "corpus" / "challenge").iterdir())
 
 
-def load_harness() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fuzz_challenge", FUZZ / "fuzz_challenge.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["fuzz_challenge"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-HARNESS = load_harness()
+HARNESS = load_harness("fuzz_challenge")
 
 
 def test_the_corpus_is_there() -> None:

@@ -5,30 +5,18 @@ The harness asserts its invariants itself; a replayed input passes when it retur
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
+from fuzz_support import FUZZ, load_harness
+
 CORPORA = (FUZZ / "corpus" / "ddg", FUZZ / "corpus" / "darkai", FUZZ / "corpus" / "ddg2026")
 
 
-def _load_harness() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fuzz_ddg", FUZZ / "fuzz_ddg.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("fuzz_ddg", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-harness = _load_harness()
+harness = load_harness("fuzz_ddg")
 SEEDS = sorted(p for corpus in CORPORA for p in corpus.iterdir() if p.is_file())
 
 

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import h11
 import pytest
 from sansio_chat.adapters._drivers.h11_connection import Link
 
-FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
+from fuzz_support import FUZZ, load_harness
+
 CORPUS = sorted((FUZZ / "corpus" / "h11").iterdir())
 
 
-def load_harness() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fuzz_h11_reply", FUZZ / "fuzz_h11_reply.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["fuzz_h11_reply"] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-HARNESS = load_harness()
+HARNESS = load_harness("fuzz_h11_reply")
 
 
 def _seed(name: str) -> bytes:
