@@ -2,15 +2,20 @@
 
 ``decode_js_string_literal`` decodes common escapes through dedicated regular-expression
 groups (runs of ``\\uHHHH`` at once) and skips bodies with nothing to decode; the program
-scanner searches from literal text and reads the name before ``.innerHTML =`` by hand. Each
-property compares them with a straightforward reference on generated input: the character by
-character decoder of the ECMAScript grammar below, and the regular expressions the scanner had
-before (``(?<![\\w$.])NAME...``), which try every position of the program.
+scanner searches from literal text and reads the name before ``.innerHTML =`` by hand; a list
+of plain double-quoted server hashes is read by one pattern; the header is decoded by
+binascii's strict mode; the answer's JSON is written by hand. Each property compares them with
+a straightforward reference on generated input: the character by character decoder of the
+ECMAScript grammar below, the regular expressions the scanner had before
+(``(?<![\\w$.])NAME...``), which try every position of the program, the general list reader,
+and the regular expression and ``json`` encoder the solver used before.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
+import json
 import re
 import sys
 from collections.abc import Callable
@@ -19,10 +24,11 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from sansio_chat import ChallengeError
+from sansio_chat import ChallengeError, LocalProtocolError
 from sansio_chat.providers import ddg_challenge
 from sansio_chat.providers.ddg_challenge import (
     build_x_vqd_hash_1,
+    decode_challenge,
     decode_js_string_literal,
     parse_challenge,
 )
@@ -236,7 +242,16 @@ assignment_pieces = st.sampled_from(
 @example(".e.innerHTML = 1; e\t\u00a0\u2028.innerHTML = 2; a$.innerHTML = 3")
 def test_assignments_match_the_old_pattern(text: str) -> None:
     old = [(found.group(1), found.end()) for found in OLD_ASSIGNMENT.finditer(text)]
-    assert list(ddg_challenge._assignments(text)) == old
+    assert _all_assignments(text) == old
+
+
+def _all_assignments(text: str) -> list[tuple[str, int]]:
+    found: list[tuple[str, int]] = []
+    start = 0
+    while (one := ddg_challenge._first_assignment(text, start)) is not None:
+        found.append(one)
+        start = one[1]
+    return found
 
 
 @given(programs, st.sampled_from(("e", "el", "$e", "_x", "é")))
@@ -276,7 +291,7 @@ def test_literal_scan_matches_the_old_pattern(text: str, quote: str) -> None:
 
 
 def test_name_characters_are_the_regex_classes() -> None:
-    # _assignments tests \s and \w with str.isspace and str.isalnum: the same classes.
+    # _name_before tests \s and \w with str.isspace and str.isalnum: the same classes.
     space, word = re.compile(r"\s"), re.compile(r"\w")
     for code in range(sys.maxunicode + 1):
         ch = chr(code)
@@ -287,7 +302,7 @@ def test_name_characters_are_the_regex_classes() -> None:
 def test_long_runs_before_many_candidates_are_read() -> None:
     # Many `.innerHTML =` candidates, each after long runs of name characters and spaces.
     js = ("a" * 200 + " " * 200 + ".innerHTML=1;") * 200
-    assert len(list(ddg_challenge._assignments(js))) == 200
+    assert len(_all_assignments(js)) == 200
     with pytest.raises(ChallengeError, match="not assigned a string literal"):
         parse_challenge(js)
 
@@ -316,3 +331,148 @@ def test_answer_escapes_only_lone_surrogates() -> None:
     header = base64.b64encode(js.encode()).decode()
     answer = base64.b64decode(build_x_vqd_hash_1(header, {})).decode("utf-8")
     assert answer.startswith('{"server_hashes":["\\ud800\u00e9","plain"],"client_hashes":["')
+
+
+# --- server hashes, the header's base64, the answer ---------------------------------------------
+
+_LIST_SPACE = st.sampled_from(("", " ", "\t", "\n", "\u00a0", "\u2028", "\x1c", "  "))
+_list_items = st.one_of(
+    st.builds(lambda body: f'"{body}"', st.one_of(bodies, st.text(max_size=8))),
+    st.builds(lambda body: f"'{body}'", bodies),
+    st.sampled_from(('"server_hashes: ["', "x", "", ",", '"unterminated', "]")),
+)
+server_hash_lists = st.builds(
+    lambda items, spaces, trailing, end: (
+        "server_hashes: ["
+        + ",".join(spaces + item + spaces for item in items)
+        + (",", "")[not trailing]
+        + end
+    ),
+    st.lists(_list_items, max_size=5),
+    _LIST_SPACE,
+    st.booleans(),
+    st.sampled_from(("]", " ] rest", "", "\n]", ")")),
+)
+
+
+def _read_or_refused(read: Callable[[], tuple[str, ...]]) -> tuple[str, ...] | type[Exception]:
+    try:
+        return read()
+    except ChallengeError:
+        return ChallengeError
+
+
+@given(server_hash_lists)
+@example('server_hashes: ["a", "b"]')
+@example('server_hashes: [ "a" ,\u2028"b" , ]')
+@example('server_hashes: ["server_hashes: [", "x"]')  # the key inside an item: a second key
+@example('server_hashes: ["a\\x41", "b"]')  # an escape: the general reader
+@example('server_hashes: ["\ud83d\ude00"]')  # raw surrogates: the general reader joins them
+@example('server_hashes: ["a", ]]')
+@example("server_hashes: ['a']")
+def test_plain_server_hashes_match_the_general_reader(text: str) -> None:
+    keys = list(ddg_challenge._SERVER_HASHES.finditer(text))
+    if len(keys) == 1:
+        expected = _read_or_refused(lambda: ddg_challenge._read_string_list(text, keys[0].end()))
+    else:
+        expected = ChallengeError
+    assert _read_or_refused(lambda: ddg_challenge._parse_server_hashes(text)) == expected
+
+
+def test_a_long_hostile_hash_list_is_refused() -> None:
+    # Patterns that could backtrack: many items before a bad end, long runs of spaces.
+    for text in (
+        "server_hashes: [" + '"a" , ' * 30_000 + "x",
+        'server_hashes: ["a"' + " " * 100_000 + "x",
+        "server_hashes: [" + '"a",' * 30_000 + " " * 30_000,
+    ):
+        with pytest.raises(ChallengeError):
+            ddg_challenge._parse_server_hashes(text)
+
+
+_B64 = re.compile(r"[A-Za-z0-9+/]*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+
+
+def reference_decode_challenge(value: str) -> str:
+    """The header decoder before binascii's strict mode: a pattern, then a2b_base64."""
+    text = value.strip()
+    if not text or len(text) % 4 or not _B64.fullmatch(text):
+        raise ChallengeError("not base64")
+    return binascii.a2b_base64(text).decode("utf-8")
+
+
+def _text_or_refused(decode: Callable[[str], str], value: str) -> str | type[Exception]:
+    try:
+        return decode(value)
+    except (ChallengeError, UnicodeDecodeError):
+        return ChallengeError
+
+
+@given(st.text(st.sampled_from("AQgw+/=\n -_\u00e9\x00"), max_size=14))
+@example("AAAA=")  # a2b_base64's strict mode takes padding after a full group
+@example("QQ==")
+@example("QQ=A")
+@example("=QQA")
+@example("gA==")  # not UTF-8
+def test_header_decoder_matches_the_pattern(value: str) -> None:
+    assert _text_or_refused(decode_challenge, value) == _text_or_refused(
+        reference_decode_challenge, value
+    )
+
+
+_REFERENCE_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+def reference_answer(server_hashes: tuple[str, ...], client_hashes: tuple[str, str]) -> str:
+    """The answer through json, lone surrogates escaped as JSON.stringify does."""
+    answer = {"server_hashes": list(server_hashes), "client_hashes": list(client_hashes),
+              "signals": {}}  # fmt: skip
+    text = _REFERENCE_JSON.encode(answer)
+    return re.sub("[\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+@given(
+    st.lists(st.one_of(st.text(), st.text(st.sampled_from('"\\/\x00\x1f\u2028\ud800\ue000a'))),
+             max_size=4).map(tuple),
+    st.tuples(st.text("ABC+/=", max_size=44), st.text("xyz09", max_size=44)),
+)  # fmt: skip
+@example(("\ud800\u00e9", "plain"), ("a", "b"))
+@example(("\ud83d\ude00",), ("", ""))  # a pair is one character, written as it is
+def test_answer_json_matches_the_json_module(
+    server_hashes: tuple[str, ...], client_hashes: tuple[str, str]
+) -> None:
+    assert ddg_challenge._answer_json(server_hashes, client_hashes) == reference_answer(
+        server_hashes, client_hashes
+    )
+
+
+def test_the_escape_memo_is_bounded_and_keeps_no_error() -> None:
+    memo = ddg_challenge._COMMON_ESCAPE_TEXT
+    body = "".join(f"\\u{{{code:x}}}" for code in range(0x4E00, 0x4E00 + 6000))
+    assert decode_js_string_literal(body) == "".join(map(chr, range(0x4E00, 0x4E00 + 6000)))
+    assert len(memo) <= ddg_challenge._ESCAPE_TEXTS_KEPT
+    for _ in range(2):
+        with pytest.raises(ChallengeError, match="beyond U\\+10FFFF"):
+            decode_js_string_literal("\\u{110000}")
+    assert "\\u{110000}" not in memo
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({}, ("", "")),
+        ({"User-Agent": "a", "USER-AGENT": "a", "Sec-CH-UA": "b"}, ("a", "b")),
+        ({"sec-ch-ua": "", "x-other": "y"}, ("", "")),
+    ],
+)
+def test_identity_headers_are_read_in_one_pass(
+    headers: dict[str, str], expected: tuple[str, str]
+) -> None:
+    assert ddg_challenge._identity(headers) == expected
+
+
+@pytest.mark.parametrize("headers", [{"sec-ch-ua": "a", "SEC-CH-UA": "b"},
+                                     {"user-agent": "", "User-Agent": "x"}])  # fmt: skip
+def test_conflicting_identity_headers_are_refused(headers: dict[str, str]) -> None:
+    with pytest.raises(LocalProtocolError, match="conflicting values"):
+        ddg_challenge._identity(headers)

@@ -20,13 +20,13 @@ made up.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import functools
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -62,7 +62,7 @@ _MAX_SAFE_INTEGER = 2**53 - 1
 # occurrence of that text to the next, where a pattern starting with a lookbehind or a
 # character class is tried at every position (20-40x slower on a challenge).
 #
-# `.innerHTML =` (not `==`); the name before the dot is read by _assignments.
+# `.innerHTML =` (not `==`); the name before the dot is read by _name_before.
 _INNER_HTML_ASSIGNED = re.compile(r"\.\s*innerHTML\s*=(?!=)\s*")
 # `VAR = document.createElement('TAG')`, VAR not preceded by a name character or a dot.
 _CREATE = (
@@ -80,6 +80,18 @@ _SERVER_HASHES = re.compile(
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 _JS_SPACE = " \t\n\r\v\f\u00a0\ufeff\u2028\u2029"
 _LINE_TERMINATORS = "\n\r\u2028\u2029"
+_JS_SPACE_CLASS = f"[{_JS_SPACE}]"
+# A list of double-quoted string literals (after its "[") that decode to themselves: no
+# escape, line break or surrogate (a raw pair would join into one character), as the
+# service writes its hashes. _read_string_list reads any other list.
+_PLAIN_ITEM = re.compile(r'"([^"\\\n\r\ud800-\udfff]*)"')
+_PLAIN_LIST = (
+    rf"{_JS_SPACE_CLASS}*((?:{_PLAIN_ITEM.pattern})(?:{_JS_SPACE_CLASS}*,{_JS_SPACE_CLASS}*"
+    rf"(?:{_PLAIN_ITEM.pattern}))*){_JS_SPACE_CLASS}*(?:,{_JS_SPACE_CLASS}*)?\]"
+)
+# _SERVER_HASHES, and ahead of it the items of a plain list (group 1; None for any other):
+# looked at, not consumed, so that a key spelled inside an item still counts as a second one.
+_SERVER_HASHES_PLAIN = re.compile(rf"{_SERVER_HASHES.pattern}(?=(?:{_PLAIN_LIST})?)")
 _HEX = frozenset("0123456789abcdefABCDEF")
 _NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_$")
 _SINGLE_ESCAPES = {
@@ -124,17 +136,33 @@ def decode_challenge(challenge_b64: str) -> str:
     if not text:
         raise ChallengeError("the challenge header is empty")
     # Strict: the standard alphabet, padded to a multiple of four, padding only at the end.
-    if len(text) % 4 or not _BASE64.fullmatch(text):
+    if len(text) % 4:
         raise ChallengeError("the challenge is not base64")
     try:
-        # Checked above against the strict alphabet: no other character to reject.
-        raw = binascii.a2b_base64(text)
+        raw = _strict_a2b_base64(text)
     except (binascii.Error, ValueError) as exc:
         raise ChallengeError(f"the challenge is not base64: {exc}") from exc
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ChallengeError(f"the challenge is not UTF-8: {exc}") from exc
+
+
+if sys.version_info >= (3, 11):
+
+    def _strict_a2b_base64(text: str) -> bytes:
+        """Base64 in the standard alphabet, padding only at the end (a multiple of four
+        characters is checked by the caller), or binascii.Error / ValueError."""
+        return binascii.a2b_base64(text, strict_mode=True)
+
+else:  # pragma: no cover - Python 3.10's binascii has no strict mode
+
+    def _strict_a2b_base64(text: str) -> bytes:
+        """Base64 in the standard alphabet, padding only at the end (a multiple of four
+        characters is checked by the caller), or binascii.Error / ValueError."""
+        if not _BASE64.fullmatch(text):
+            raise binascii.Error("a character outside the base64 alphabet, or misplaced padding")
+        return binascii.a2b_base64(text)
 
 
 def decode_js_string_literal(body: str) -> str:
@@ -150,12 +178,12 @@ def decode_js_string_literal(body: str) -> str:
     if not _TO_DECODE.search(body):
         return body  # no escape, line break or surrogate: the body is the string
     pieces = _COMMON_ESCAPE.split(body)  # text, escape, text, escape, ..., text
-    if any(map(_NOT_PLAIN.search, pieces[::2])):
+    if _NOT_PLAIN.search("".join(pieces[::2])):
         # A rarer escape, a malformed one or a raw line break: the general decoder.
         pieces = _ESCAPE.split(body)
         pieces[1::2] = map(_decode_escape, pieces[1::2])
     else:
-        pieces[1::2] = map(_decode_common_escape, pieces[1::2])
+        pieces[1::2] = map(_COMMON_ESCAPE_TEXT.__getitem__, pieces[1::2])
     text = "".join(pieces)
     if not _LONE_SURROGATE.search(text):
         return text
@@ -184,6 +212,25 @@ def _decode_common_escape(escape: str) -> str:
     if kind in _LINE_TERMINATORS:
         return ""  # a line continuation (backslash CR LF included)
     return _SINGLE_ESCAPE_TEXT.get(kind, kind)
+
+
+class _EscapeTexts(dict[str, str]):
+    """The texts of escapes that _COMMON_ESCAPE matched, each decoded once.
+
+    A challenge holds a dozen or so escapes, mostly the same ones every time, and a lookup
+    here is a C call where decoding is a Python one. At most _ESCAPE_TEXTS_KEPT are kept, so
+    a program made of distinct escapes cannot grow it without bound.
+    """
+
+    def __missing__(self, escape: str) -> str:
+        text = _decode_common_escape(escape)
+        if len(self) < _ESCAPE_TEXTS_KEPT:
+            self[escape] = text
+        return text
+
+
+_ESCAPE_TEXTS_KEPT = 4096
+_COMMON_ESCAPE_TEXT = _EscapeTexts()
 
 
 # One escape (or a raw line break) in the body of a string literal: a backslash and u{...},
@@ -248,25 +295,34 @@ def _scan_string_literal(text: str, start: int) -> int:
     return found.end()
 
 
-def _assignments(text: str) -> Iterator[tuple[str, int]]:
-    """Each ``NAME.innerHTML =`` in ``text``: ``NAME`` and the index past ``=`` and spaces.
+def _first_assignment(text: str, start: int = 0) -> tuple[str, int] | None:
+    """The first ``NAME.innerHTML =`` in ``text`` from ``start`` on: ``NAME`` and the index
+    past ``=`` and spaces; None if there is none.
 
     ``NAME`` is an identifier (``[A-Za-z_$][\\w$]*``) not preceded by a name character or a
     dot; spaces (``\\s``) may stand on both sides of the dot.
     """
-    for found in _INNER_HTML_ASSIGNED.finditer(text):
-        # str.isspace and str.isalnum test the same Unicode classes as \s and \w.
-        end = found.start()
-        while end > 0 and text[end - 1].isspace():
-            end -= 1
-        start = end
-        while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_$"):
-            start -= 1
-        if start == end or text[start] not in _NAME_START:
-            continue
-        if start > 0 and text[start - 1] == ".":
-            continue
-        yield text[start:end], found.end()
+    for found in _INNER_HTML_ASSIGNED.finditer(text, start):
+        name = _name_before(text, found.start())
+        if name:
+            return name, found.end()
+    return None
+
+
+def _name_before(text: str, end: int) -> str:
+    """The identifier that ends, spaces aside, at ``end``; "" if there is none or it follows
+    a name character or a dot."""
+    # str.isspace and str.isalnum test the same Unicode classes as \s and \w.
+    while end > 0 and text[end - 1].isspace():
+        end -= 1
+    start = end
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_$"):
+        start -= 1
+    if start == end or text[start] not in _NAME_START:
+        return ""
+    if start > 0 and text[start - 1] == ".":
+        return ""
+    return text[start:end]
 
 
 @functools.lru_cache(maxsize=64)
@@ -284,11 +340,17 @@ def _skip_space(text: str, i: int) -> int:
 
 def parse_challenge(js_text: str) -> Challenge:
     """Read the server hashes, the HTML snippet and the offset from a challenge program."""
+    server_hashes, snippet, offset = _read_challenge(js_text)
+    return Challenge(server_hashes=server_hashes, snippet=snippet, offset=offset)
+
+
+def _read_challenge(js_text: str) -> tuple[tuple[str, ...], str, int]:
+    """:func:`parse_challenge`'s fields, in order (the solver needs no Challenge object)."""
     if len(js_text) > MAX_CHALLENGE_CHARS:
         raise ChallengeError(
             f"the challenge has {len(js_text)} characters (at most {MAX_CHALLENGE_CHARS})"
         )
-    found = next(_assignments(js_text), None)
+    found = _first_assignment(js_text)
     if found is None:
         raise ChallengeError("no `e.innerHTML = '...'` assignment in the challenge")
     var, open_quote = found
@@ -302,12 +364,14 @@ def parse_challenge(js_text: str) -> Challenge:
     # Search the rest of the program with the literal blanked out, so that markup in the
     # snippet can never be mistaken for the program's own text.
     rest = js_text[:open_quote] + "''" + js_text[close:]
-    if sum(1 for _ in _assignments(rest)) != 1:
+    # The text before the literal is unchanged, and the first assignment ends there.
+    if _first_assignment(rest, open_quote) is not None:
         raise ChallengeError("more than one innerHTML assignment in the challenge")
 
     create, return_string = _program_patterns(var)
-    if any(tag.lower() != "div" for _quote, tag in create.findall(rest)):
-        raise ChallengeError("the snippet is not parsed in a div")
+    for _quote, tag in create.findall(rest):
+        if tag.lower() != "div":
+            raise ChallengeError("the snippet is not parsed in a div")
 
     returns = return_string.findall(rest)
     if not returns:
@@ -324,16 +388,24 @@ def parse_challenge(js_text: str) -> Challenge:
     if offset > _MAX_SAFE_INTEGER:
         raise ChallengeError(f"offset {literal} is beyond JavaScript's safe integers")
 
-    return Challenge(server_hashes=_parse_server_hashes(rest), snippet=snippet, offset=offset)
+    return _parse_server_hashes(rest), snippet, offset
 
 
 def _parse_server_hashes(text: str) -> tuple[str, ...]:
-    matches = list(_SERVER_HASHES.finditer(text))
+    matches = list(_SERVER_HASHES_PLAIN.finditer(text))
     if not matches:
         raise ChallengeError("no `server_hashes: [...]` in the challenge")
     if len(matches) > 1:
         raise ChallengeError("more than one `server_hashes` in the challenge")
-    i = matches[0].end()
+    plain = matches[0].group(1)
+    if plain is not None:
+        # Literals with nothing to decode (a base64 digest each): their bodies, as they are.
+        return tuple(_PLAIN_ITEM.findall(plain))
+    return _read_string_list(text, matches[0].end())
+
+
+def _read_string_list(text: str, i: int) -> tuple[str, ...]:
+    """The strings of the list literal whose ``[`` ends before ``i``, up to its ``]``."""
     hashes: list[str] = []
     while True:
         i = _skip_space(text, i)
@@ -690,11 +762,12 @@ def inner_html_length(snippet: str) -> int:
 
 def dom_fingerprint(js_text: str) -> str:
     """The decimal string ``String(OFFSET + e.innerHTML.length)`` of a challenge program."""
-    return _fingerprint(parse_challenge(js_text))
+    _server_hashes, snippet, offset = _read_challenge(js_text)
+    return _fingerprint(snippet, offset)
 
 
-def _fingerprint(challenge: Challenge) -> str:
-    value = challenge.offset + inner_html_length(challenge.snippet)
+def _fingerprint(snippet: str, offset: int) -> str:
+    value = offset + inner_html_length(snippet)
     if value > _MAX_SAFE_INTEGER:
         raise ChallengeError("the fingerprint is beyond JavaScript's safe integers")
     return str(value)
@@ -706,29 +779,47 @@ def _fingerprint(challenge: Challenge) -> str:
 def sha256_b64(text: str) -> str:
     """Base64 of the SHA-256 digest of ``text`` encoded as UTF-8."""
     # Lone surrogates become U+FFFD, as TextEncoder does in a browser.
-    data = _LONE_SURROGATE.sub("\ufffd", text).encode("utf-8")
-    return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
+    return _digest_b64(_LONE_SURROGATE.sub("\ufffd", text).encode("utf-8"))
 
 
-def _header(headers: Mapping[str, str], name: str) -> str:
-    value: str | None = None
-    for key, candidate in headers.items():
-        if key.lower() == name:
-            if value is not None and candidate != value:
-                raise LocalProtocolError(f"conflicting values for the {name} header")
-            value = candidate
-    return value or ""
+def _digest_b64(data: bytes) -> str:
+    return binascii.b2a_base64(hashlib.sha256(data).digest(), newline=False).decode("ascii")
 
 
-_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_IDENTITY_HEADERS = ("user-agent", "sec-ch-ua")
 
 
-def _js_json(value: object) -> str:
-    """JSON as ``JSON.stringify`` writes it: compact, non-ASCII as is, lone surrogates escaped."""
-    text = _JSON.encode(value)
+def _identity(headers: Mapping[str, str]) -> tuple[str, str]:
+    """The request's User-Agent and sec-ch-ua (``""`` if missing), in one pass over headers
+    whose names may have any case."""
+    found: dict[str, str] = {}
+    for key, value in headers.items():
+        name = key.lower()
+        if name in _IDENTITY_HEADERS and found.setdefault(name, value) != value:
+            raise LocalProtocolError(f"conflicting values for the {name} header")
+    return found.get("user-agent", ""), found.get("sec-ch-ua", "")
+
+
+# JSON's string encoder without ensure_ascii (json's C function where there is one).
+_json_string: Callable[[str], str] = json.encoder.encode_basestring
+
+
+def _answer_json(server_hashes: tuple[str, ...], client_hashes: tuple[str, str]) -> str:
+    """The answer as ``JSON.stringify`` writes it: compact, non-ASCII as is, lone surrogates
+    escaped. The client hashes are base64 (nothing in them to escape)."""
+    text = (
+        f'{{"server_hashes":[{",".join(map(_json_string, server_hashes))}],'
+        f'"client_hashes":["{client_hashes[0]}","{client_hashes[1]}"],"signals":{{}}}}'
+    )
     if text.isascii():
         return text  # the usual answer: no surrogate to look for
     return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+@functools.lru_cache(maxsize=16)
+def _client_hash(user_agent_and_hints: str) -> str:
+    """``sha256_b64`` of a client's User-Agent and sec-ch-ua: the same on each of its requests."""
+    return sha256_b64(user_agent_and_hints)
 
 
 def solve_challenge(challenge_js: str, headers: Mapping[str, str]) -> str:
@@ -737,16 +828,13 @@ def solve_challenge(challenge_js: str, headers: Mapping[str, str]) -> str:
     ``headers`` are the request headers the chat request will carry; ``User-Agent`` and
     ``sec-ch-ua`` are looked up case-insensitively (a missing one counts as ``""``).
     """
-    challenge = parse_challenge(challenge_js)
-    fingerprint = _fingerprint(challenge)
-    user_agent = _header(headers, "user-agent")
-    sec_ch_ua = _header(headers, "sec-ch-ua")
-    answer = {
-        "server_hashes": list(challenge.server_hashes),
-        "client_hashes": [sha256_b64(user_agent + sec_ch_ua), sha256_b64(fingerprint)],
-        "signals": {},
-    }
-    return base64.b64encode(_js_json(answer).encode("utf-8")).decode("ascii")
+    server_hashes, snippet, offset = _read_challenge(challenge_js)
+    fingerprint = _fingerprint(snippet, offset)
+    user_agent, sec_ch_ua = _identity(headers)
+    # The fingerprint is a decimal number: ASCII, no surrogate to replace.
+    client_hashes = (_client_hash(user_agent + sec_ch_ua), _digest_b64(fingerprint.encode()))
+    answer = _answer_json(server_hashes, client_hashes)
+    return binascii.b2a_base64(answer.encode("utf-8"), newline=False).decode("ascii")
 
 
 def build_x_vqd_hash_1(challenge_b64: str, headers: Mapping[str, str]) -> str:
