@@ -2,7 +2,8 @@
 
 For each hostile pattern (deep nesting of several kinds, many attributes, long text, many
 character references, escape-heavy JavaScript literals, random generator markup, and the
-known superlinear shapes of HTML tree construction) the snippet is grown until the base64
+known superlinear shapes of HTML tree construction) the snippet (or, in the last rows, the
+``server_hashes`` list: plain, escaped, or plain up to a bad end) is grown until the base64
 ``x-vqd-hash-1`` header reaches each target size, then ``build_x_vqd_hash_1`` is timed on
 that header: it must solve it or refuse it with ``ChallengeError``, within 50 ms. Each
 figure is the median of ``--repeat`` runs; the last column is the worst over all sizes.
@@ -31,17 +32,17 @@ HEADERS = {"User-Agent": "Mozilla/5.0 bench", "sec-ch-ua": '"Chromium";v="156"'}
 BUDGET_MS = 50.0
 
 
-def program(literal: str) -> str:
+def program(literal: str, hashes: str = '["a", "b"]') -> str:
     return (
         "(function () { const e = document.createElement('div'); "
-        f'e.innerHTML = {literal}; return {{server_hashes: ["a", "b"], '
+        f"e.innerHTML = {literal}; return {{server_hashes: {hashes}, "
         "client_hashes: [navigator.userAgent, (function () { "
         "return String(0x1f + e.innerHTML.length); })()], signals: {}}; })();"
     )
 
 
-def header_for(literal: str) -> str:
-    return base64.b64encode(program(literal).encode("utf-8")).decode("ascii")
+def header_for(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
 def _random_markup(n: int) -> str:
@@ -61,7 +62,11 @@ def _js_escapes(n: int) -> str:
 
 
 def plain(make: Callable[[int], str]) -> Callable[[int], str]:
-    return lambda n: js_string_literal(make(n))
+    return lambda n: program(js_string_literal(make(n)))
+
+
+def hash_list(make: Callable[[int], str]) -> Callable[[int], str]:
+    return lambda n: program("'x'", make(n))
 
 
 PATTERNS: dict[str, Callable[[int], str]] = {
@@ -88,13 +93,17 @@ PATTERNS: dict[str, Callable[[int], str]] = {
     "end tags": plain(lambda n: "<span>" * 500 + "</i>" * (n // 4)),
     "long text": plain(lambda n: "duck " * (n // 5)),
     "many entities": plain(lambda n: "&amp;&copy;&#x1F600;&notin;" * (n // 25)),
-    "JS escapes": _js_escapes,
+    "JS escapes": lambda n: program(_js_escapes(n)),
     "random markup": plain(_random_markup),
+    "many hashes": hash_list(lambda n: "[" + '"aGFzaA==", ' * (n // 12) + '"b"]'),
+    "escaped hashes": hash_list(lambda n: "[" + '"a\\x41", ' * (n // 10) + '"b"]'),
+    "hashes, bad end": hash_list(lambda n: "[" + '"a" , ' * (n // 6) + " " * (n // 4) + "x]"),
 }
 
 
 def fit(make: Callable[[int], str], target: int) -> str:
-    """The largest header for this pattern that is at most ``target`` characters."""
+    """The largest header for this pattern (``make(n)``: a program) that is at most
+    ``target`` characters."""
     low, high = 1, 1
     while len(header_for(make(high))) <= target:
         low, high = high, high * 2
