@@ -385,6 +385,9 @@ def test_a_long_hostile_hash_list_is_refused() -> None:
         "server_hashes: [" + '"a" , ' * 30_000 + "x",
         'server_hashes: ["a"' + " " * 100_000 + "x",
         "server_hashes: [" + '"a",' * 30_000 + " " * 30_000,
+        # A key inside every other item: each is looked ahead from, and each look stops at
+        # the next such item (the work stays linear).
+        "server_hashes: [" + '"server_hashes: [", ", ", ' * 3_000 + '"x"]',
     ):
         with pytest.raises(ChallengeError):
             ddg_challenge._parse_server_hashes(text)
