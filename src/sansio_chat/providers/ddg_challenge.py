@@ -77,7 +77,6 @@ _SERVER_HASHES = re.compile(
     r"server_hashes(?:(?<![\w$]server_hashes)|(?<=\"server_hashes)\"|(?<='server_hashes)')"
     r"\s*:\s*\["
 )
-_BASE64 = re.compile(r"[A-Za-z0-9+/]*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 _JS_SPACE = " \t\n\r\v\f\u00a0\ufeff\u2028\u2029"
 _LINE_TERMINATORS = "\n\r\u2028\u2029"
 _JS_SPACE_CLASS = f"[{_JS_SPACE}]"
@@ -156,6 +155,7 @@ if sys.version_info >= (3, 11):
         return binascii.a2b_base64(text, strict_mode=True)
 
 else:  # pragma: no cover - Python 3.10's binascii has no strict mode
+    _BASE64 = re.compile(r"[A-Za-z0-9+/]*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 
     def _strict_a2b_base64(text: str) -> bytes:
         """Base64 in the standard alphabet, padding only at the end (a multiple of four
