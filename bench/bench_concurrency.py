@@ -10,10 +10,14 @@ turns' TTFT by the order the conversations started (each fifth's median and maxi
 with ``--cpu-per-turn N`` this process's CPU from a turn's start to its first token, for the
 first and the second turn, over N conversations run one at a time, and the CPU of the same
 two whole turns in the session alone (N conversations' replies recorded from the emulator,
-then fed to new sessions: the protocol's share, without I/O).
+then fed to new sessions: the protocol's share, without I/O). ``--page-first`` is a what-if:
+each client loads the fe-version page on its own connection before its first turn's clock
+starts, as a browser loads duck.ai before the first message is typed, so a first turn is
+the status call and the chat request on an open connection (the page loads still fall in the
+same burst).
 
 Usage: ``nice python bench/bench_concurrency.py [--conversations 200] [--turns 3]
-[--cpu-per-turn 200]``.
+[--cpu-per-turn 200] [--page-first]``.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +46,7 @@ from sansio_chat import (
     TurnComplete,
     providers,
 )
+from sansio_chat.providers.ddg.wire import fe_version_request, parse_fe_version
 
 
 def cpu_seconds(pid: int) -> float:
@@ -79,12 +84,36 @@ class Results:
 
 
 async def conversation(
-    http: httpx.AsyncClient | None, base_url: str, turns: int, out: Results, order: int = 0
+    http: httpx.AsyncClient | None,
+    base_url: str,
+    turns: int,
+    out: Results,
+    order: int = 0,
+    page_first: bool = False,
 ) -> None:
     timeout = Timeouts(connect=30, read=60)
-    client = AsyncChatClient(base_url=base_url, min_interval=0, http=http, timeout=timeout)
-    async with client:
+    async with AsyncExitStack() as stack:
+        if page_first and http is None:
+            http = await stack.enter_async_context(async_http_client())
+        client = AsyncChatClient(base_url=base_url, min_interval=0, http=http, timeout=timeout)
+        await stack.enter_async_context(client)
+        if page_first:
+            await load_page_first(client, http, base_url)
         await _turns(client, turns, out, order)
+
+
+async def load_page_first(
+    client: AsyncChatClient, http: httpx.AsyncClient | None, base_url: str
+) -> None:
+    """What-if (``--page-first``): load the fe-version page on the client's connection before
+    its first turn, as a browser loads duck.ai before the first message is sent, and give
+    the fe-version to the client. Not an API of the client: this reaches into its cache."""
+    assert http is not None
+    step = fe_version_request(base_url)
+    reply = await http.get(step.url, headers=dict(step.headers))
+    client._fe_versions._value = parse_fe_version(reply.text)
+    client._fe_versions._expires = time.monotonic() + client._fe_versions.ttl
+    client.new_conversation()  # a new session, given the cached fe-version
 
 
 async def _turns(client: AsyncChatClient, turns: int, out: Results, order: int = 0) -> None:
@@ -124,7 +153,9 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def run(base_url: str, conversations: int, turns: int, shared: bool) -> tuple[Results, float]:
+async def run(
+    base_url: str, conversations: int, turns: int, shared: bool, page_first: bool = False
+) -> tuple[Results, float]:
     results = Results()
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=conversations)
     async with async_http_client(limits=limits) as pool:
@@ -132,7 +163,7 @@ async def run(base_url: str, conversations: int, turns: int, shared: bool) -> tu
         start = time.perf_counter()
         async with anyio.create_task_group() as group:
             for order in range(conversations):
-                group.start_soon(conversation, http, base_url, turns, results, order)
+                group.start_soon(conversation, http, base_url, turns, results, order, page_first)
         return results, time.perf_counter() - start
 
 
@@ -146,6 +177,12 @@ def main() -> None:
         "--shared-pool",
         action="store_true",
         help="one httpx pool for all (httpcore scans every pooled connection per request)",
+    )
+    parser.add_argument(
+        "--page-first",
+        action="store_true",
+        help="what-if: each client loads the page (and opens its connection) before the "
+        "first turn's clock starts, as a browser does before the first message",
     )
     parser.add_argument(
         "--cpu-per-turn",
@@ -167,7 +204,13 @@ def main() -> None:
             rss_before = peak_rss_mib(reset=True)
             server_cpu, client_cpu = cpu_seconds(pid), time.process_time()
             results, wall = anyio.run(
-                run, base_url, args.conversations, args.turns, args.shared_pool, backend=backend
+                run,
+                base_url,
+                args.conversations,
+                args.turns,
+                args.shared_pool,
+                args.page_first,
+                backend=backend,
             )
             server_cpu = cpu_seconds(pid) - server_cpu
             client_cpu = time.process_time() - client_cpu
