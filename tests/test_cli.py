@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -76,8 +78,116 @@ def test_chat_is_a_multi_turn_repl(
     assert main([*argv, "--conversation", str(path)]) == 0
     out, _ = capsys.readouterr()
     assert out.splitlines() == [emulator.expected_reply(p) for p in ("one", "two", "three")]
+    # /new goes on in a new file of the data directory: the file given keeps its turns.
     saved = Conversation.from_json(path.read_text(encoding="utf-8"))
+    assert [m.content for m in saved.messages][::2] == ["one", "two"]
+    (new_file,) = (Path(os.environ["SANSIO_CHAT_DATA_DIR"]) / "conversations").glob("*.json")
+    saved = Conversation.from_json(new_file.read_text(encoding="utf-8"))
     assert [m.content for m in saved.messages][::2] == ["three"]
+
+
+def test_new_keeps_the_conversation_when_no_new_file_can_be_written(
+    emulator: EmulatorHandle,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    monkeypatch.setenv("SANSIO_CHAT_DATA_DIR", str(tmp_path / "a-file" / "data"))
+    path = tmp_path / "chat.json"
+    status, saved = _chat_turns(emulator, monkeypatch, path, "A\n/new\nB\n")
+    assert status == 0
+    assert [content for _, content in saved][::2] == ["A", "B"]
+    assert "sansio-chat: cannot start a new conversation in " in capsys.readouterr().err
+
+
+class _Stdin:
+    """Lines for ``chat`` on a pipe; ``before`` runs a callback just before a line is read
+    (to switch a fault on for the turn that line starts)."""
+
+    def __init__(self, text: str, before: dict[int, Callable[[], None]]) -> None:
+        self.lines, self.before, self.lines_read = io.StringIO(text), before, 0
+
+    def isatty(self) -> bool:
+        return False
+
+    def readline(self) -> str:
+        self.lines_read += 1
+        if self.lines_read in self.before:
+            self.before[self.lines_read]()
+        return self.lines.readline()
+
+
+def _chat_turns(
+    emulator: EmulatorHandle,
+    monkeypatch: pytest.MonkeyPatch,
+    path: Path,
+    lines: str,
+    before: dict[int, Callable[[], None]] | None = None,
+) -> tuple[int, list[tuple[str, str]]]:
+    """Run ``chat`` on ``lines``; its exit status and the saved (role, content) pairs."""
+    monkeypatch.setattr(sys, "stdin", _Stdin(lines, before or {}))
+    argv = ["chat", "--base-url", emulator.base_url, "--min-interval", "0"]
+    status = main([*argv, "--conversation", str(path)])
+    saved = Conversation.from_json(path.read_text(encoding="utf-8"))
+    return status, [(m.role, m.content) for m in saved.messages]
+
+
+def test_retry_after_a_failed_turn_keeps_the_turn_before_it(
+    emulator: EmulatorHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "chat.json"
+    cut = {2: lambda: emulator.fault("cut")}  # the reply to B is cut; its retry is whole
+    status, saved = _chat_turns(emulator, monkeypatch, path, "A\nB\n/retry\n", cut)
+    reply = emulator.expected_reply
+    assert saved == [("user", "A"), ("assistant", reply("A")), ("user", "B"),
+                     ("assistant", reply("B"))]  # fmt: skip
+    assert status == 0  # the retry took the failure back
+
+
+def test_retry_replaces_the_reply_of_a_kept_turn(
+    emulator: EmulatorHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "chat.json"
+    status, saved = _chat_turns(emulator, monkeypatch, path, "A\n/retry\n")
+    assert status == 0
+    assert saved == [("user", "A"), ("assistant", emulator.expected_reply("A"))]
+    assert len(emulator.control.requests_to("ddg")) == 2
+
+
+def test_a_failed_retry_leaves_the_conversation_as_it_was(
+    emulator: EmulatorHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "chat.json"
+    cut = {2: lambda: emulator.fault("cut")}  # the first /retry's reply is cut
+    status, saved = _chat_turns(emulator, monkeypatch, path, "A\n/retry\nB\n", cut)
+    reply = emulator.expected_reply
+    assert saved == [("user", "A"), ("assistant", reply("A")), ("user", "B"),
+                     ("assistant", reply("B"))]  # fmt: skip
+    assert status == EXIT_CODES["protocol"]
+    # Asked again after its failure, the kept turn is replaced once, not stepped over twice.
+    path.unlink()
+    status, saved = _chat_turns(emulator, monkeypatch, path, "A\n/retry\n/retry\n", cut)
+    assert saved == [("user", "A"), ("assistant", reply("A"))]
+    assert status == 0
+
+
+def test_an_ambiguous_id_prefix_is_a_usage_error(
+    emulator: EmulatorHandle,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder = Path(os.environ["SANSIO_CHAT_DATA_DIR"]) / "conversations"
+    folder.mkdir(parents=True)
+    for name in ("20261205-061336-aaaa", "20261205-061337-bbbb"):
+        (folder / f"{name}.json").write_text("{}", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert _ask(emulator, "--conversation", "20261205-0613") == EXIT_CODES["usage"]
+    err = capsys.readouterr().err
+    assert "20261205-061336-aaaa, 20261205-061337-bbbb" in err
+    assert list(tmp_path.iterdir()) == []  # no file named after the prefix
+    assert emulator.control.requests_to("ddg") == []
 
 
 def test_chat_reports_a_failed_turn_and_goes_on(

@@ -88,7 +88,7 @@ def test_a_pinned_dialect_of_another_era_is_one_line_and_saves_nothing(
     assert repr(served.removesuffix("-lenient")) in lines[0]
     assert repr(pinned) in lines[0]
     assert not path.exists()
-    assert emulator.control.requests_to("chat") == []
+    assert emulator.control.requests_to("ddg") == []
 
 
 def test_a_pinned_dialect_of_the_served_era_works(

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sansio_chat.adapters.cli import main
 from sansio_chat.adapters.cli._main import _parser
-from sansio_chat.adapters.cli._options import ENVIRONMENT, PROVIDERS
+from sansio_chat.adapters.cli._options import DIALECTS, ENVIRONMENT, PROVIDERS
 
 from fixtures_emulator import EmulatorHandle
 from sansio_chat import providers
@@ -200,6 +200,12 @@ def test_every_subcommand_has_a_description_and_every_flag_help() -> None:
 
 def test_the_provider_names_of_the_options_are_the_registry_s() -> None:
     assert providers.names() == PROVIDERS
+
+
+def test_the_dialects_offered_are_the_ones_a_client_speaks() -> None:
+    from sansio_chat.providers.ddg import DIALECTS as SPOKEN
+
+    assert tuple(SPOKEN) == DIALECTS
 
 
 def test_demo_echoes_the_prompt_and_says_the_reply_is_filler(

@@ -196,7 +196,7 @@ async def test_cancellation_mid_solve_leaves_the_conversation_intact(
         assert "".join([e.text async for e in events if isinstance(e, TokenEvent)])
         before = session.conversation
         solver.pause, solver.entered = 30.0, anyio.Event()
-        chats = len(emulator.control.requests_to("chat"))
+        chats = len(emulator.control.requests_to("ddg"))
         with anyio.CancelScope() as scope:
 
             async def cancel_when_solving() -> None:
@@ -211,7 +211,7 @@ async def test_cancellation_mid_solve_leaves_the_conversation_intact(
         assert scope.cancelled_caught
         assert session.conversation == before
         assert session.state is State.ERROR  # aborted: ready for start_turn()
-        assert len(emulator.control.requests_to("chat")) == chats
+        assert len(emulator.control.requests_to("ddg")) == chats
         solver.pause, solver.entered = 0.0, None
         events = aiter_turn(session, http, PROMPTS[2], solver=solver, timeouts=10)
         text = "".join([e.text async for e in events if isinstance(e, TokenEvent)])

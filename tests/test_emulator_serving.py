@@ -269,3 +269,11 @@ def test_an_idle_connection_is_kept_longer_than_a_busy_client_may_pause(
             body = head.split(b"\r\n\r\n", 1)[1]
             while len(body) < length:
                 body += sock.recv(65536)
+
+
+def test_requests_to_names_only_real_endpoints(emulator: EmulatorHandle) -> None:
+    httpx.get(emulator.base_url + "/duckchat/v1/status", headers={"x-vqd-accept": "1"})
+    assert len(emulator.control.requests_to("status")) == 1
+    # A misspelt endpoint would match nothing, and "nothing was asked" would always hold.
+    with pytest.raises(ValueError, match="no endpoint 'chat'; the endpoints: page, status, ddg"):
+        emulator.control.requests_to("chat")

@@ -46,6 +46,12 @@ class _Chat:
     path: Path | None
     system: str | None
     last_prompt: str | None = None
+    # Whether the last prompt's turn is the conversation's last committed turn (so /retry
+    # steps back over it); whether its latest try failed; and the exit status from before
+    # its first failed try (a retry that succeeds takes the failure back).
+    last_kept: bool = False
+    last_failed: bool = False
+    status_before_failure: int = 0
     status: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -61,21 +67,29 @@ class _Chat:
             f"{where} · /help for commands, Ctrl-D to quit"
         )
 
-    def run_turn(self, prompt: str) -> None:
+    def run_turn(self, prompt: str, *, again: bool = False) -> bool:
+        """One turn of ``prompt`` (``again``: a /retry of it); whether it was kept."""
         messages = _messages(self.system, prompt)
+        if not (again and self.last_failed):
+            self.status_before_failure = self.status
         self.last_prompt = prompt
+        self.last_kept, self.last_failed = False, True
         try:
             _turn(self.client, messages, self.output, self.args)
         except KeyboardInterrupt:
             self.say(
                 "sansio-chat: reply interrupted; this turn is not kept (/retry sends it again)"
             )
-            return
+            return False
         except SansioChatError as error:
             self.status = report(error, self.output, self.args.debug)
-            return
+            return False
+        self.last_kept, self.last_failed = True, False
+        if again:
+            self.status = self.status_before_failure
         self.system = None  # sent once: it is part of the conversation now
         _save(self.client, self.path)
+        return True
 
     def command(self, line: str) -> bool:
         """Run a slash command; ``False`` to leave the chat."""
@@ -86,9 +100,18 @@ class _Chat:
         if name == "/help":
             self.say(HELP)
         elif name == "/new":
+            path = self.path
+            if path is not None:
+                # A new file in the data directory, even after --conversation FILE: that
+                # file keeps the conversation it holds.
+                path = _store.new_path()
+                problem = _store.check_writable(path)
+                if problem is not None:
+                    self.say(f"sansio-chat: cannot start a new conversation in {path}: {problem}")
+                    return True
             self.client.new_conversation()
-            if self.path is not None and self.args.conversation is None:
-                self.path = _store.new_path()  # a new file in the data directory
+            self.last_prompt, self.last_kept, self.last_failed = None, False, False
+            self.path = path
             _save(self.client, self.path)
             self.say(f"sansio-chat: new conversation ({self.path or 'not saved'})")
         elif name == "/model":
@@ -139,29 +162,42 @@ class _Chat:
         self.say(f"sansio-chat: model {client.provider} · {model}")
 
     def retry(self) -> None:
-        if self.last_prompt is None:
+        """Ask the last prompt again: in place of its reply when that turn was kept, else
+        (it failed or was interrupted) as the next turn."""
+        prompt = self.last_prompt
+        if prompt is None:
             self.say("sansio-chat: nothing to retry yet")
             return
         conversation = self.client.conversation
         messages = conversation.messages
-        if len(messages) >= 2 and messages[-1].role == "assistant" and messages[-2].role == "user":
-            # Step back one committed turn and ask again.
-            from dataclasses import replace
+        if not (
+            self.last_kept
+            and len(messages) >= 2
+            and messages[-1].role == "assistant"
+            and messages[-2].role == "user"
+        ):
+            self.run_turn(prompt, again=True)
+            return
+        # Step back over the kept turn on a new client; the old one (and the conversation
+        # as it was) stays until the new reply is kept.
+        from dataclasses import replace
 
-            stepped = replace(conversation, messages=messages[:-2])
-            client = _new_client(self.args, stepped)
+        kept = self.client
+        self.client = _new_client(self.args, replace(conversation, messages=messages[:-2]))
+        if self.run_turn(prompt, again=True):
+            kept.close()
+        else:
             self.client.close()
-            self.client = client
-        self.run_turn(self.last_prompt)
+            self.client, self.last_kept = kept, True
 
 
 HELP = """commands (never sent to the model):
   /help           this list
   /model [ID]     show the model, or switch to ID (an id, alias or PROVIDER/MODEL)
   /system TEXT    a system prompt for the next turn (/system alone clears it)
-  /new            start a new conversation
+  /new            start a new conversation (in a new file)
   /save FILE      write the conversation to FILE as JSON
-  /retry          ask the last prompt again (replacing its reply)
+  /retry          ask the last prompt again (replacing its reply if it was kept)
   /exit           leave (also Ctrl-D, or Ctrl-C at an empty prompt)
 keys: Enter sends; Esc Enter (or Alt-Enter) starts a new line; Up/Down walk the history;
 Ctrl-C stops a reply (the turn is not kept); a line that starts with // sends one /"""

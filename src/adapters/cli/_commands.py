@@ -87,7 +87,10 @@ def _save_path(args: argparse.Namespace) -> tuple[Path | None, Conversation | No
             )
         path: Path | None = latest
     elif reference is not None:
-        path = _store.resolve(reference)
+        try:
+            path = _store.resolve(reference)
+        except ValueError as error:
+            raise Failure(f"--conversation: {error}", EXIT_CODES["usage"]) from error
     else:
         path = None if getattr(args, "no_save", True) else _store.new_path()
     conversation = _load(path) if path is not None else None

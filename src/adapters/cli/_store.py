@@ -73,14 +73,26 @@ def latest() -> Path | None:
 
 
 def resolve(reference: str) -> Path:
-    """``--conversation ID|FILE``: a saved id (or a unique prefix of one), else a file path."""
+    """``--conversation ID|FILE``: a saved id (or a unique prefix of one), else a file path.
+
+    A prefix of several saved ids raises ``ValueError`` naming them: taking it for a new
+    file's name would start a conversation the user did not ask for.
+    """
     looks_like_path = os.sep in reference or reference.endswith(".json")
     if not looks_like_path:
-        matches = [p for p in _saved() if p.stem == reference] or [
-            p for p in _saved() if p.stem.startswith(reference)
+        saved = _saved()
+        matches = [p for p in saved if p.stem == reference] or [
+            p for p in saved if p.stem.startswith(reference)
         ]
         if len(matches) == 1:
             return matches[0]
+        if matches:
+            ids = ", ".join(sorted(p.stem for p in matches)[:5])
+            more = f" and {len(matches) - 5} more" if len(matches) > 5 else ""
+            raise ValueError(
+                f"{reference!r} is the start of {len(matches)} saved conversations' ids "
+                f"({ids}{more}); give more of the id"
+            )
     return Path(reference).expanduser()
 
 

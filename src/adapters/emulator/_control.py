@@ -17,6 +17,8 @@ from sansio_chat.emulator import (
 
 __all__ = ["EmulatorControl"]
 
+_ENDPOINTS = ("page", "status", "ddg", "darkai", "models", "other")
+
 
 class EmulatorControl:
     """A thread-safe handle on a running emulator's state, for tests and the CLI.
@@ -97,7 +99,11 @@ class EmulatorControl:
             return list(self._emulator.exchanges)
 
     def requests_to(self, endpoint: str) -> list[Exchange]:
-        """The exchanges of one endpoint: ``page``, ``status``, ``ddg``, ``darkai``."""
+        """The exchanges of one endpoint: ``page``, ``status``, ``ddg`` (DuckDuckGo's chat),
+        ``darkai``, ``models`` or ``other``; another name is a ``ValueError`` (it would match
+        nothing, and a check that nothing was asked would pass whatever was asked)."""
+        if endpoint not in _ENDPOINTS:
+            raise ValueError(f"no endpoint {endpoint!r}; the endpoints: {', '.join(_ENDPOINTS)}")
         return [exchange for exchange in self.exchanges if exchange.endpoint == endpoint]
 
     def reset(self) -> None:
