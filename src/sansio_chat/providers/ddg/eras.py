@@ -7,7 +7,10 @@ from sansio_chat._http import find_header
 from sansio_chat._session import Headers
 from sansio_chat.providers.ddg.dialects import Dialect
 
-__all__ = ["DialectMismatchError", "check_era", "check_page_era", "served_dialect"]
+__all__ = ["SEED_ERAS", "DialectMismatchError", "check_era", "page_eras", "served_dialect"]
+
+SEED_ERAS = ("2024", "2025-03")
+"""The eras whose page is the search page with script markers: the page cannot tell them apart."""
 
 
 class DialectMismatchError(RemoteProtocolError):
@@ -15,19 +18,33 @@ class DialectMismatchError(RemoteProtocolError):
 
     Attributes:
         expected: the session's dialect.
-        served: the dialect the reply belongs to.
+        served: the dialect the replies belong to; ``""`` when they prove another era but do
+            not say which of ``among``.
+        among: the dialects the replies fit (``(served,)`` when ``served`` is known).
     """
 
     expected: str
     served: str
+    among: tuple[str, ...]
 
-    def __init__(self, expected: str, served: str) -> None:
-        super().__init__(
-            f"the service speaks DuckDuckGo dialect {served!r}, but this session speaks "
-            f"{expected!r}; pass dialect={served!r} (CLI: --dialect {served})"
-        )
+    def __init__(self, expected: str, served: str = "", *, among: tuple[str, ...] = ()) -> None:
+        among = (served,) if served else among
+        if served:
+            message = (
+                f"the service speaks DuckDuckGo dialect {served!r}, but this session speaks "
+                f"{expected!r}; pass dialect={served!r} (CLI: --dialect {served})"
+            )
+        else:
+            eras = " or ".join(repr(era) for era in among) or "another one"
+            message = (
+                f"the service speaks DuckDuckGo dialect {eras} (its replies do not say which), "
+                f"but this session speaks {expected!r}; pass no dialect to discover it "
+                f"(CLI: leave out --dialect)"
+            )
+        super().__init__(message)
         self.expected = expected
         self.served = served
+        self.among = among
 
 
 def served_dialect(headers: Headers) -> str:
@@ -54,16 +71,18 @@ def check_era(dialect: Dialect, headers: Headers) -> None:
         raise DialectMismatchError(dialect.name, served)
 
 
-def check_page_era(dialect: Dialect, html: str) -> None:
-    """Raise :class:`DialectMismatchError` when the fe-version page is another era's.
+def page_eras(html: str) -> tuple[str, ...]:
+    """The eras whose fe-version page ``html`` can be; ``()`` when it cannot tell.
 
-    The seed era's page names the version in ``__DDG_BE_VERSION__="..."`` script markers,
-    today's in ``data-version-tag``/``data-version-sha`` attributes; a page with only the
-    other era's kind is that era's page.
+    The seed eras' page names the version in ``__DDG_BE_VERSION__="..."`` script markers
+    (the same page in ``2024``, which does not read it, and ``2025-03``), today's in
+    ``data-version-tag``/``data-version-sha`` attributes; a page with only one kind is of
+    the eras that write that kind.
     """
     attributes = 'data-version-tag="' in html
     markers = '__DDG_BE_VERSION__="' in html
-    if dialect.script_challenge and markers and not attributes:
-        raise DialectMismatchError(dialect.name, "2025-03")
-    if dialect.fe_version and not dialect.script_challenge and attributes and not markers:
-        raise DialectMismatchError(dialect.name, "2026")
+    if markers and not attributes:
+        return SEED_ERAS
+    if attributes and not markers:
+        return ("2026",)
+    return ()

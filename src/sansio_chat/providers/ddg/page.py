@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from sansio_chat._errors import RemoteProtocolError
 from sansio_chat._http import HttpRequest
 from sansio_chat._session import Decision, Headers, HeadResult, ProviderExchange, ReadBody
-from sansio_chat.providers.ddg.eras import check_page_era
+from sansio_chat.providers.ddg.eras import DialectMismatchError, page_eras
+from sansio_chat.providers.ddg.probe import EraProbe
 from sansio_chat.providers.ddg.wire import fe_version_request, parse_fe_version
 
 if TYPE_CHECKING:
@@ -47,6 +48,14 @@ class PageExchange(ProviderExchange):
                 observed=received,
             )
         html = body.decode("utf-8", "replace")
-        check_page_era(self.turn.rules.dialect, html)
+        expected = self.turn.rules.dialect.name
+        eras = page_eras(html)
+        if eras and expected not in eras:
+            if len(eras) == 1:
+                raise DialectMismatchError(expected, eras[0])
+            # Another era's page, but the seed eras share it: their status replies differ.
+            mismatch = DialectMismatchError(expected, among=eras)
+            self.turn.probe = EraProbe(self.turn, mismatch, eras)
+            return Decision.next()
         self.turn.rules.fe_version = self.parse(html)
         return Decision.next()

@@ -46,6 +46,7 @@ from sansio_chat._text import utf16_length
 from sansio_chat.providers.ddg.dialects import Dialect
 from sansio_chat.providers.ddg.eras import check_era
 from sansio_chat.providers.ddg.page import PageExchange
+from sansio_chat.providers.ddg.probe import EraProbe
 from sansio_chat.providers.ddg.state import DuckDuckGoState
 from sansio_chat.providers.ddg.wire import (
     INPUT_CHAR_LIMIT,
@@ -171,6 +172,8 @@ class Turn(ProviderTurn):
         self.vqd_refreshed = False
         # A given fe-version may be stale: a refused challenge re-reads the page once.
         self.fe_version_given = rules.dialect.fe_version and bool(rules.fe_version)
+        # Set by a reply that shows another era without naming it: the turn's last exchange.
+        self.probe: EraProbe | None = None
 
     def costly_ahead(self, head: Headers) -> bool:
         rules = self.rules
@@ -183,6 +186,8 @@ class Turn(ProviderTurn):
         return rules.costly_ahead()
 
     def next_exchange(self) -> ProviderExchange | ProviderChallenge:
+        if self.probe is not None:
+            return self.probe
         rules = self.rules
         if rules.dialect.fe_version and not rules.fe_version:
             return PageExchange(self)
@@ -324,7 +329,16 @@ class _StatusExchange(ProviderExchange):
         return Decision.next()
 
     def on_body(self, body: bytes, received: int) -> Decision:
-        return self.turn.refuse_body(self.status, self.headers, body, "status")
+        try:
+            return self.turn.refuse_body(self.status, self.headers, body, "status")
+        except HTTPStatusError as error:
+            if error.status != 400:
+                raise
+            # A 400 is no refusal of the seed eras' status call, but another era's service
+            # may answer this form so (duck.ai checks the origin, which this form sends as
+            # duckduckgo.com's): ask in the form every era answers, whose reply names the era.
+            self.turn.probe = EraProbe(self.turn, error)
+            return Decision.next()
 
 
 class ChatExchange(ProviderExchange):

@@ -170,6 +170,8 @@ class Turn2026(Turn):
         return self.rules.costly_ahead()
 
     def next_exchange(self) -> ProviderExchange | ProviderChallenge:
+        if self.probe is not None:
+            return self.probe
         rules = self.rules
         if not rules.fe_version:
             return PageExchange2026(self)
