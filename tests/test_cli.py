@@ -341,7 +341,10 @@ def test_the_conversation_limit_is_announced_then_refused(
         "/new in chat, or run without -c/--conversation\n"
     )
     assert _ask(emulator, "--conversation", path) == 3
-    assert capsys.readouterr().err.startswith("sansio-chat: refused: ")
+    assert capsys.readouterr().err == (  # says it once, and how
+        "sansio-chat: refused: this conversation is exhausted (the service refuses further "
+        "turns); start a new conversation (/new in chat, or run without -c/--conversation)\n"
+    )
 
 
 def test_the_emulator_command_serves_until_interrupted(
@@ -358,6 +361,34 @@ def test_the_emulator_command_serves_until_interrupted(
         finally:
             child.send_signal(signal.SIGINT)
             assert child.wait(timeout=30) == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"\xff\xfe", "stdin is not UTF-8 text (byte 0xff at offset 0)"),
+        (b"caf\xc3", "stdin is not UTF-8 text (byte 0xc3 at offset 3)"),
+    ],
+)
+def test_stdin_that_is_not_utf8_is_a_usage_error(
+    emulator: EmulatorHandle, data: bytes, words: str
+) -> None:
+    command = [sys.executable, "-m", "sansio_chat.adapters.cli", "ask", "-", "--no-save"]
+    command += ["--base-url", emulator.base_url, "--min-interval", "0"]
+    done = subprocess.run(command, input=data, capture_output=True, timeout=60, check=False)
+    assert done.returncode == EXIT_CODES["usage"]
+    assert done.stderr.decode() == f"sansio-chat: error: {words}\n"
+    assert emulator.control.exchanges == []
+
+
+def test_piped_bytes_are_read_as_utf8_text(emulator: EmulatorHandle) -> None:
+    command = [sys.executable, "-m", "sansio_chat.adapters.cli", "ask", "-", "--no-save"]
+    command += ["--base-url", emulator.base_url, "--min-interval", "0", "--plain"]
+    done = subprocess.run(
+        command, input="naïve\r\n".encode(), capture_output=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode() == emulator.expected_reply("naïve") + "\n"
 
 
 def test_ask_reads_the_prompt_from_stdin(

@@ -96,6 +96,54 @@ def test_settings_from_the_environment(
     assert "$SANSIO_CHAT_TIMEOUT" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SANSIO_CHAT_SOLVER", "foo"),
+        ("SANSIO_CHAT_DIALECT", "2025-03-lenient"),
+        ("SANSIO_CHAT_PROVIDER", "openai"),
+        ("SANSIO_CHAT_BASE_URL", "http://[::1"),
+        ("SANSIO_CHAT_BASE_URL", "ftp://example.com"),
+    ],
+)
+def test_a_bad_setting_from_the_environment_is_a_usage_error_naming_it(
+    emulator: EmulatorHandle,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    value: str,
+) -> None:
+    monkeypatch.setenv(variable, value)
+    assert main(["ask", "hi", "--no-save"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"sansio-chat: error: ${variable}: "), err
+    assert repr(value) in err
+    assert err.count("\n") == 1
+    assert emulator.control.exchanges == []
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "words"),
+    [
+        ("--base-url", "http://[::1", "not a URL: 'http://[::1'"),
+        ("--base-url", "127.0.0.1:8765", "not an http(s) URL with a host"),
+        ("--base-url", "http://127.0.0.1:99999", "not a URL"),
+        ("--max-reply-chars", "0", "must be 1 or more, not 0"),
+    ],
+)
+def test_a_bad_option_value_is_a_usage_error_naming_it(
+    emulator: EmulatorHandle,
+    capsys: pytest.CaptureFixture[str],
+    option: str,
+    value: str,
+    words: str,
+) -> None:
+    assert main(["ask", "hi", "--no-save", option, value]) == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: {words}" in err
+    assert emulator.control.exchanges == []
+
+
 def test_every_environment_variable_is_in_the_docs() -> None:
     text = (Path(__file__).parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")

@@ -204,10 +204,23 @@ def _turn(
 def _read_stdin() -> str:
     if _isatty(sys.stdin):
         return ""
+    # Bytes where there are any: decoded here, so that text that is not UTF-8 is an error
+    # that says so, not an empty prompt or lone surrogates sent on.
+    stream: Any = getattr(sys.stdin, "buffer", sys.stdin)
     try:
-        return sys.stdin.read()
+        data: str | bytes = stream.read()
     except (OSError, ValueError):  # no stdin at all (a closed descriptor, pytest's capture)
         return ""
+    if isinstance(data, str):
+        return data
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Failure(
+            f"stdin is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start})",
+            EXIT_CODES["usage"],
+        ) from error
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # as a text stream reads it
 
 
 def prompt_from(argument: str) -> str:

@@ -11,7 +11,14 @@ import os
 import sys
 from collections.abc import Mapping
 
-from ._types import non_negative_int, non_negative_seconds, positive_seconds, proxy_url
+from ._types import (
+    non_negative_int,
+    non_negative_seconds,
+    positive_int,
+    positive_seconds,
+    proxy_url,
+    service_url,
+)
 
 __all__ = ["DIALECTS", "ENVIRONMENT", "PROVIDERS", "SOLVERS", "client_options", "env_default"]
 
@@ -63,6 +70,17 @@ def _env_typed(name: str, parse: object) -> object:
         raise SystemExit(2) from None
 
 
+def _env_choice(name: str, choices: tuple[str, ...]) -> str | None:
+    """``$SANSIO_CHAT_<NAME>``, one of ``choices`` (argparse checks a default against none)."""
+    raw = env_default(name)
+    if raw is not None and raw not in choices:
+        sys.stderr.write(
+            f"sansio-chat: error: $SANSIO_CHAT_{name}: {raw!r} is not one of {', '.join(choices)}\n"
+        )
+        raise SystemExit(2)
+    return raw
+
+
 def client_options(parser: argparse.ArgumentParser, *, service: bool = True) -> None:
     """Add the options of ``ask``, ``chat`` (``service``) and ``demo`` to ``parser``."""
     from sansio_chat import DEFAULT_MIN_INTERVAL
@@ -72,7 +90,7 @@ def client_options(parser: argparse.ArgumentParser, *, service: bool = True) -> 
         "-p",
         "--provider",
         choices=PROVIDERS,
-        default=env_default("PROVIDER"),
+        default=_env_choice("PROVIDER", PROVIDERS),
         help="the service: ddg (default) or darkai [$SANSIO_CHAT_PROVIDER]",
     )
     add(
@@ -93,7 +111,8 @@ def client_options(parser: argparse.ArgumentParser, *, service: bool = True) -> 
     if service:
         add(
             "--base-url",
-            default=env_default("BASE_URL"),
+            type=service_url,
+            default=_env_typed("BASE_URL", service_url),
             metavar="URL",
             help="where the service is, e.g. the emulator's http://127.0.0.1:8765 "
             "(default: the real service) [$SANSIO_CHAT_BASE_URL]",
@@ -165,19 +184,19 @@ def client_options(parser: argparse.ArgumentParser, *, service: bool = True) -> 
     add(
         "--dialect",
         choices=DIALECTS,
-        default=env_default("DIALECT"),
+        default=_env_choice("DIALECT", DIALECTS),
         help="the DuckDuckGo protocol era (default: discover it) [$SANSIO_CHAT_DIALECT]",
     )
     add(
         "--solver",
         choices=SOLVERS,
-        default=env_default("SOLVER"),
+        default=_env_choice("SOLVER", SOLVERS),
         help="what answers the 2026 script challenges: v8 (in-process, the default) or "
         "chromium (a headless browser) [$SANSIO_CHAT_SOLVER]",
     )
     add(
         "--max-reply-chars",
-        type=non_negative_int,
+        type=positive_int,
         default=None,
         metavar="N",
         help="refuse a reply longer than N characters (default: the library's limit)",

@@ -78,7 +78,10 @@ _FLAGS = {
     "dialect": "--dialect",
     "solver": "--solver",
 }
-_PARAMETER = re.compile(r"\b(" + "|".join(_FLAGS) + r") (must|is|should|cannot|needs)\b")
+_PARAMETER = re.compile(r"(?<![\w.])(" + "|".join(_FLAGS) + r") (must|is|should|cannot|needs)\b")
+# The library's limit as the command spells it (the option sets it; its default is the
+# library's).
+_REPLY_LIMIT = "Limits.max_reply_chars"
 
 
 def user_words(error: BaseException) -> tuple[str, str]:
@@ -87,6 +90,7 @@ def user_words(error: BaseException) -> tuple[str, str]:
     from sansio_chat import ConversationLimitError, HTTPStatusError
 
     message = _PARAMETER.sub(lambda m: f"{_FLAGS[m.group(1)]} {m.group(2)}", str(error))
+    message = message.replace(_REPLY_LIMIT, "--max-reply-chars")
     kind = {EXIT_CODES["refused"]: "refused", EXIT_CODES["error"]: "failed"}.get(
         exit_status(error), "error"
     )
@@ -99,34 +103,19 @@ def user_words(error: BaseException) -> tuple[str, str]:
                 "e.g. http://127.0.0.1:8765 for the emulator)"
             )
     if isinstance(error, ConversationLimitError):
-        message += f"; {NEW_CONVERSATION_HINT}"
+        # The library's words already say to start a new one; this says how.
+        message += f" ({NEW_CONVERSATION_HOW})"
     return kind, message
 
 
-NEW_CONVERSATION_HINT = "start a new conversation: /new in chat, or run without -c/--conversation"
-
-
-def event_json(event: Event) -> dict[str, Any]:
-    """The JSON object ``--json`` prints for ``event`` (secrets left out)."""
-    from sansio_chat import Finished, RateLimited, TitleEvent, TokenEvent, VqdUpdate
-
-    if isinstance(event, TokenEvent):
-        return {"type": "token", "text": event.text}
-    if isinstance(event, RateLimited):
-        return {
-            "type": "rate_limited",
-            "delay": event.delay,
-            "attempt": event.attempt,
-            "status": event.status,
-            "reason": event.reason,
-        }
-    if isinstance(event, VqdUpdate):
-        return {"type": "vqd_update"}  # the token itself is a secret of the conversation
-    if isinstance(event, TitleEvent):
-        return {"type": "title", "title": event.title}
-    if isinstance(event, Finished):
-        return {"type": "finished", "reason": event.reason}
-    return {"type": type(event).__name__}
+# What a reply that ended at one of the service's quotas (dialect 2026) tells the user.
+_QUOTAS = {
+    "account_limit": "this account's usage limit is reached ([LIMIT_ACCOUNT])",
+    "entity_limit": "a usage limit is reached ([LIMIT_ENTITY])",
+    "image_limit": "the image generation limit is reached ([LIMIT_IMAGE_GENERATIONS])",
+}
+NEW_CONVERSATION_HOW = "/new in chat, or run without -c/--conversation"
+NEW_CONVERSATION_HINT = f"start a new conversation: {NEW_CONVERSATION_HOW}"
 
 
 _FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -258,6 +247,8 @@ class Output:
         from sansio_chat import Finished, RateLimited, TokenEvent
 
         if self.as_json:
+            from ._json_events import event_json
+
             line = event_json(event)
             if isinstance(event, Finished):
                 line.update(provider=self.provider, model=self.model)
@@ -290,6 +281,8 @@ class Output:
                 self.err.write(
                     f"sansio-chat: the service ended this conversation; {NEW_CONVERSATION_HINT}\n"
                 )
+            elif event.reason in _QUOTAS:
+                self.err.write(f"sansio-chat: the service says {_QUOTAS[event.reason]}\n")
 
     def end_line(self) -> None:
         """Finish the reply's line (and the Markdown display)."""

@@ -9,8 +9,10 @@ __all__ = [
     "non_negative_int",
     "non_negative_seconds",
     "port",
+    "positive_int",
     "positive_seconds",
     "proxy_url",
+    "service_url",
 ]
 
 
@@ -37,7 +39,7 @@ def non_negative_seconds(text: str) -> float:
 
 
 def non_negative_int(text: str) -> int:
-    """A whole number, zero or more (``--max-retries``, ``--max-reply-chars``)."""
+    """A whole number, zero or more (``--max-retries``)."""
     try:
         value = int(text)
     except ValueError:
@@ -45,6 +47,30 @@ def non_negative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """A whole number, 1 or more (``--max-reply-chars``)."""
+    value = non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def service_url(text: str) -> str:
+    """An ``http`` or ``https`` URL with a host (``--base-url``)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018  (raises for a port out of range)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a URL: {text!r} ({error})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(
+            f"not an http(s) URL with a host: {text!r} (e.g. http://127.0.0.1:8765)"
+        )
+    return text
 
 
 def port(text: str) -> int:

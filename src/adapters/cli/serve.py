@@ -19,7 +19,7 @@ from sansio_chat import LocalProtocolError, providers
 
 from ._access_log import LEVELS, AccessLog, configure
 from ._options import DIALECTS, SOLVERS
-from ._types import non_negative_int, port, positive_seconds, proxy_url
+from ._types import port, positive_int, positive_seconds, proxy_url
 
 if TYPE_CHECKING:
     from sansio_chat.adapters.gateway import GatewayConfig
@@ -129,7 +129,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add(
         "--max-reply-chars",
-        type=non_negative_int,
+        type=positive_int,
         default=None,
         metavar="N",
         help="refuse an upstream reply longer than N characters with a 502 "
