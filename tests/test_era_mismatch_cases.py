@@ -176,8 +176,13 @@ def test_a_refused_seed_status_call_stays_a_refusal_unless_another_era_answers(
     assert len(out.requests) == 2
 
 
-def test_other_refusals_of_the_status_call_are_not_probed() -> None:
-    out = run("2024", Script({"status": [UNAVAILABLE]}))
+INVALID_VQD = Reply(400, JSON, b'{"action":"error","status":400,"type":"ERR_INVALID_VQD"}')
+
+
+@pytest.mark.parametrize("refusal", [UNAVAILABLE, INVALID_VQD], ids=["503", "400-invalid-vqd"])
+def test_other_refusals_of_the_status_call_are_not_probed(refusal: Reply) -> None:
+    # A 400 that names a seed era's error is that era speaking, not another era.
+    out = run("2024", Script({"status": [refusal]}))
     assert type(out.error) is HTTPStatusError, out.error
-    assert out.error.status == 503
+    assert out.error.status == refusal.status
     assert len(out.requests) == 1

@@ -103,6 +103,15 @@ class Rules(ProviderRules):
     def begin_turn(self, ctx: TurnContext) -> ProviderTurn:
         return Turn(self, ctx, self.check_input(ctx))
 
+    def begin_preparation(self, ctx: TurnContext) -> ProviderTurn | None:
+        if not self.dialect.fe_version or self.fe_version:
+            return None
+        from sansio_chat.providers.ddg.preparation import PagePreparation
+
+        turn = self.begin_turn(ctx)
+        assert isinstance(turn, Turn)
+        return PagePreparation(turn)
+
     def check_input(self, ctx: TurnContext) -> int:
         """The size of the turn's messages (UTF-16 code units), refused above the limit."""
         size = sum(utf16_length(m.content) for m in ctx.messages)
@@ -296,6 +305,11 @@ class Turn(ProviderTurn):
         return self.refuse(status, error_type, text, retry_after, exchange)
 
 
+# The error types of a 400 that duck.ai gives a seed-era status call (a cross-origin request
+# is ERR_BAD_REQUEST; "" is a body that names none).
+_OTHER_ERA_400 = ("ERR_BAD_REQUEST", "")
+
+
 class _StatusExchange(ProviderExchange):
     def __init__(self, turn: Turn) -> None:
         self.turn = turn
@@ -332,11 +346,12 @@ class _StatusExchange(ProviderExchange):
         try:
             return self.turn.refuse_body(self.status, self.headers, body, "status")
         except HTTPStatusError as error:
-            if error.status != 400:
+            if error.status != 400 or error.error_type not in _OTHER_ERA_400:
                 raise
             # A 400 is no refusal of the seed eras' status call, but another era's service
             # may answer this form so (duck.ai checks the origin, which this form sends as
             # duckduckgo.com's): ask in the form every era answers, whose reply names the era.
+            # A 400 that names a seed era's error (ERR_INVALID_VQD) is that era's answer.
             self.turn.probe = EraProbe(self.turn, error)
             return Decision.next()
 
