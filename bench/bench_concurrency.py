@@ -10,14 +10,15 @@ turns' TTFT by the order the conversations started (each fifth's median and maxi
 with ``--cpu-per-turn N`` this process's CPU from a turn's start to its first token, for the
 first and the second turn, over N conversations run one at a time, and the CPU of the same
 two whole turns in the session alone (N conversations' replies recorded from the emulator,
-then fed to new sessions: the protocol's share, without I/O). ``--page-first`` is a what-if:
-each client loads the fe-version page on its own connection before its first turn's clock
-starts, as a browser loads duck.ai before the first message is typed, so a first turn is
-the status call and the chat request on an open connection (the page loads still fall in the
-same burst).
+then fed to new sessions: the protocol's share, without I/O). With ``--prepare`` each client
+calls ``prepare()`` before its first turn's clock starts: it loads the fe-version page on its
+connection, as a browser loads duck.ai before the first message is typed, so a first turn is
+the status call and the chat request (the page loads still fall in the same burst). A client
+needs its era for that, so ``--prepare`` gives every client ``--dialect`` (default then
+``2025-03``, the emulator's); compare with a run of ``--dialect 2025-03`` alone.
 
 Usage: ``nice python bench/bench_concurrency.py [--conversations 200] [--turns 3]
-[--cpu-per-turn 200] [--page-first]``.
+[--cpu-per-turn 200] [--dialect 2025-03] [--prepare]``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,7 +47,6 @@ from sansio_chat import (
     TurnComplete,
     providers,
 )
-from sansio_chat.providers.ddg.wire import fe_version_request, parse_fe_version
 
 
 def cpu_seconds(pid: int) -> float:
@@ -89,31 +89,17 @@ async def conversation(
     turns: int,
     out: Results,
     order: int = 0,
-    page_first: bool = False,
+    dialect: str | None = None,
+    prepare: bool = False,
 ) -> None:
     timeout = Timeouts(connect=30, read=60)
-    async with AsyncExitStack() as stack:
-        if page_first and http is None:
-            http = await stack.enter_async_context(async_http_client())
-        client = AsyncChatClient(base_url=base_url, min_interval=0, http=http, timeout=timeout)
-        await stack.enter_async_context(client)
-        if page_first:
-            await load_page_first(client, http, base_url)
+    client = AsyncChatClient(
+        base_url=base_url, min_interval=0, http=http, timeout=timeout, dialect=dialect
+    )
+    async with client:
+        if prepare and not await client.prepare():
+            out.errors.append("prepare() loaded nothing")
         await _turns(client, turns, out, order)
-
-
-async def load_page_first(
-    client: AsyncChatClient, http: httpx.AsyncClient | None, base_url: str
-) -> None:
-    """What-if (``--page-first``): load the fe-version page on the client's connection before
-    its first turn, as a browser loads duck.ai before the first message is sent, and give
-    the fe-version to the client. Not an API of the client: this reaches into its cache."""
-    assert http is not None
-    step = fe_version_request(base_url)
-    reply = await http.get(step.url, headers=dict(step.headers))
-    client._fe_versions._value = parse_fe_version(reply.text)
-    client._fe_versions._expires = time.monotonic() + client._fe_versions.ttl
-    client.new_conversation()  # a new session, given the cached fe-version
 
 
 async def _turns(client: AsyncChatClient, turns: int, out: Results, order: int = 0) -> None:
@@ -154,7 +140,12 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 async def run(
-    base_url: str, conversations: int, turns: int, shared: bool, page_first: bool = False
+    base_url: str,
+    conversations: int,
+    turns: int,
+    shared: bool,
+    dialect: str | None = None,
+    prepare: bool = False,
 ) -> tuple[Results, float]:
     results = Results()
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=conversations)
@@ -163,7 +154,9 @@ async def run(
         start = time.perf_counter()
         async with anyio.create_task_group() as group:
             for order in range(conversations):
-                group.start_soon(conversation, http, base_url, turns, results, order, page_first)
+                group.start_soon(
+                    conversation, http, base_url, turns, results, order, dialect, prepare
+                )
         return results, time.perf_counter() - start
 
 
@@ -179,10 +172,15 @@ def main() -> None:
         help="one httpx pool for all (httpcore scans every pooled connection per request)",
     )
     parser.add_argument(
-        "--page-first",
+        "--dialect",
+        choices=("2024", "2025-03", "2026"),
+        default=None,
+        help="give every client this era (default: each discovers it; with --prepare: 2025-03)",
+    )
+    parser.add_argument(
+        "--prepare",
         action="store_true",
-        help="what-if: each client loads the page (and opens its connection) before the "
-        "first turn's clock starts, as a browser does before the first message",
+        help="each client loads the page with prepare() before its first turn's clock starts",
     )
     parser.add_argument(
         "--cpu-per-turn",
@@ -199,8 +197,13 @@ def main() -> None:
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     by_start: list[str] = []
+    dialect = args.dialect or ("2025-03" if args.prepare else None)
     for backend in args.backends:
-        with emulator("--seed", "1", "--reply-tokens", str(args.reply_tokens)) as (base_url, pid):
+        served = ("--dialect", dialect) if dialect else ()
+        with emulator("--seed", "1", "--reply-tokens", str(args.reply_tokens), *served) as (
+            base_url,
+            pid,
+        ):
             rss_before = peak_rss_mib(reset=True)
             server_cpu, client_cpu = cpu_seconds(pid), time.process_time()
             results, wall = anyio.run(
@@ -209,7 +212,8 @@ def main() -> None:
                 args.conversations,
                 args.turns,
                 args.shared_pool,
-                args.page_first,
+                dialect,
+                args.prepare,
                 backend=backend,
             )
             server_cpu = cpu_seconds(pid) - server_cpu

@@ -269,6 +269,13 @@ class ProviderRules(ABC):
         (a challenge to solve, a key pair to make); see ``ChatSession.costly_work_ahead``."""
         return False
 
+    def begin_preparation(self, ctx: TurnContext) -> ProviderTurn | None:
+        """The exchanges that load, ahead of the next turn, what it would fetch first (a page
+        a browser loads before the first message is typed); ``None`` when there is nothing
+        to load. Their last decision is ``FINISH`` with the conversation's new provider
+        state and no message. Must change nothing when it returns ``None`` or raises."""
+        return None
+
 
 # A frozen dataclass's generated __init__ sets each field through object.__setattr__, which
 # costs more than parsing a short token event; TokenEvent (one str field, no validation) is
@@ -551,6 +558,41 @@ class ChatSession:
         self._queue = queue
         self._ctx, self._turn, self._planned, self._exchange = ctx, turn, planned, None
         self._reset_exchange()
+
+    def start_preparation(self) -> bool:
+        """Begin loading, ahead of the next turn, what that turn would fetch first, as a
+        browser loads duck.ai before the first message is typed (DuckDuckGo: the page that
+        names the fe-version, in an era that reads one and when the session has none).
+
+        Returns ``False``, and changes nothing, when there is nothing to load (another
+        provider, the ``2024`` era, an fe-version already held, an exhausted conversation, or
+        a session still to discover its era: the page depends on the era, which the first
+        status reply tells). Otherwise drive it exactly like a turn, ``next_step()`` until
+        ``TurnComplete``; it ends with ``Finished`` and commits provider state only, no
+        message. Its errors are a turn's, and a failure leaves the conversation as it was.
+        Raises ``LocalProtocolError`` outside the ``IDLE`` state (nothing changes).
+        """
+        state = self._machine.state
+        self._machine.check(Input.START_TURN, "start a preparation")
+        if self._conversation.exhausted:
+            return False
+        queue: deque[Event | _Control] = deque()
+        ctx = TurnContext(
+            self._conversation, (), self._backoff, queue.append, self._limits.max_reply_chars
+        )
+        try:
+            turn = self._rules.begin_preparation(ctx)
+            if turn is None:
+                return False
+            planned = turn.next_exchange()
+        except SansioChatError as error:
+            error.state = state.name
+            raise
+        self._machine.process(Input.START_TURN)
+        self._queue = queue
+        self._ctx, self._turn, self._planned, self._exchange = ctx, turn, planned, None
+        self._reset_exchange()
+        return True
 
     def next_step(self) -> Step:
         """What the driver does next: send an ``HttpRequest``, ``Sleep``, or stop.

@@ -61,6 +61,20 @@ def _event(event: Event) -> Event:
     return event
 
 
+class _Prepared:
+    """A session whose preparation has started: the driver's ``start_turn()`` is a no-op,
+    everything else is the session's."""
+
+    def __init__(self, session: ChatSession) -> None:
+        self._session = session
+
+    def start_turn(self, messages: Any, /) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+
 class _Conversing:
     """What both clients share: the provider, the session and the conversation file."""
 
@@ -190,6 +204,19 @@ class _Conversing:
         self._open = True
         return self._turn, self._session
 
+    def _begin_preparation(self) -> tuple[int, _Prepared | None]:
+        """Like ``_begin()``, with the preparation started (``None``: nothing to load)."""
+        turn, session = self._begin()
+        try:
+            started = session.start_preparation()
+        except BaseException:
+            self._end(turn, False)
+            raise
+        if not started:
+            self._open = False
+            return turn, None
+        return turn, _Prepared(session)
+
     def _abandoned(self) -> NoReturn:
         raise LocalProtocolError("this stream was abandoned: a newer turn started")
 
@@ -283,6 +310,31 @@ class AsyncChatClient(_Conversing):
             finished = True
         finally:
             self._end(turn, finished)
+
+    async def prepare(self) -> bool:
+        """Load, ahead of the first turn, what it would fetch first: DuckDuckGo's page (its
+        fe-version), as a browser loads duck.ai before the first message is typed, on the
+        connection the turn then uses; the turn is then the status call and the chat
+        request. Returns whether anything was loaded: nothing is needed for DarkAI, the
+        ``2024`` era, a client that holds an fe-version already, or a client that discovers
+        its era (give ``dialect``, or continue a conversation that knows it). The page's
+        errors are a turn's; the conversation is left as it was when it fails."""
+        turn, prepared = self._begin_preparation()
+        if prepared is None:
+            return False
+        finished = False
+        try:
+            events = aiter_turn(
+                prepared, self._http, (), timeouts=self._timeouts, solver=self._solver
+            )
+            async with aclosing(events):
+                async for _event in events:
+                    if turn != self._turn:
+                        self._abandoned()
+            finished = True
+        finally:
+            self._end(turn, finished)
+        return True
 
     def events(self, prompt: MessagesLike) -> AsyncTurnStream[Event]:
         """Run a turn, yielding every event (tokens, rate limits, vqd updates, the end)."""
@@ -384,6 +436,26 @@ class ChatClient(_Conversing):
             finished = True
         finally:
             self._end(turn, finished)
+
+    def prepare(self) -> bool:
+        """Load, ahead of the first turn, what it would fetch first (DuckDuckGo's page);
+        whether anything was loaded. See :meth:`AsyncChatClient.prepare`."""
+        turn, prepared = self._begin_preparation()
+        if prepared is None:
+            return False
+        finished = False
+        try:
+            turn_events = iter_turn(
+                prepared, self._http, (), timeouts=self._timeouts, solver=self._solver
+            )
+            with closing(turn_events) as events:
+                for _event in events:
+                    if turn != self._turn:
+                        self._abandoned()
+            finished = True
+        finally:
+            self._end(turn, finished)
+        return True
 
     def events(self, prompt: MessagesLike) -> TurnStream[Event]:
         """Run a turn, yielding every event (tokens, rate limits, vqd updates, the end)."""

@@ -4,6 +4,7 @@ connection:
 - :mod:`.dialects`: the protocol eras as data (:class:`Dialect`, :data:`DIALECTS`);
 - :mod:`.eras`: which era a reply belongs to (:class:`DialectMismatchError`);
 - :mod:`.probe`: the status call that names the era when a reply cannot;
+- :mod:`.preparation`: the page alone, loaded ahead of the first turn;
 - :mod:`.wire`: values, request builders and parsers of replies and page markers;
 - :mod:`.turn`: the session rules, the turn plan and its exchanges (``2024``, ``2025-03``);
 - :mod:`.turn2026`, :mod:`.exchanges2026`, :mod:`.wire2026`, :mod:`.proof`,

@@ -63,6 +63,10 @@ class DiscoveringRules(ProviderRules):
         # Between turns: a carried challenge may be solved in start_turn().
         return self.era is not None and self.era.costly_ahead()
 
+    def begin_preparation(self, ctx: TurnContext) -> ProviderTurn | None:
+        # Before the era is known, so is its page (the first status reply tells the era).
+        return self.era.begin_preparation(ctx) if self.era is not None else None
+
     def begin_turn(self, ctx: TurnContext) -> ProviderTurn:
         if self.era is not None:
             return self.era.begin_turn(ctx)

@@ -1,0 +1,164 @@
+"""Issue 16, target 3: ``prepare()`` loads the page ahead of the first turn, as a browser
+loads duck.ai before the first message is typed, so the first turn is the status call and the
+chat request. Both clients, both async backends, the eras with an fe-version, over loopback
+sockets against the emulator; and what it does when there is nothing to load or it fails."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sansio_chat.adapters.httpx import AsyncChatClient, ChatClient
+
+from fixtures_emulator import EmulatorHandle
+from sansio_chat import (
+    Backoff,
+    Finished,
+    HttpRequest,
+    HTTPStatusError,
+    LocalProtocolError,
+    TurnComplete,
+    providers,
+)
+from sansio_chat.emulator import EmulatorConfig
+from sansio_chat.providers.ddg import DuckDuckGoState
+from sansio_chat.providers.ddg.eras import DialectMismatchError
+
+ERAS = ("2025-03", "2026")
+
+
+def config(dialect: str) -> EmulatorConfig:
+    return EmulatorConfig(dialect=dialect, seed=5, reply_tokens=3)
+
+
+def asked(emulator: EmulatorHandle, start: int) -> list[tuple[str, int]]:
+    """The (endpoint, status) of each request answered after the first ``start``."""
+    return [(e.endpoint, e.status) for e in emulator.control.exchanges[start:]]
+
+
+def seen(emulator: EmulatorHandle) -> int:
+    return len(emulator.control.exchanges)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("emulator_config", [config(d) for d in ERAS], ids=ERAS, indirect=True)
+async def test_async_prepare_loads_the_page_and_the_first_turn_skips_it(
+    emulator: EmulatorHandle,
+) -> None:
+    era = emulator.control.config.dialect
+    client = AsyncChatClient("ddg", base_url=emulator.base_url, min_interval=0, dialect=era)
+    async with client:
+        start = seen(emulator)
+        assert await client.prepare() is True
+        assert asked(emulator, start) == [("page", 200)]
+        assert client.conversation.messages == ()
+        assert DuckDuckGoState.of(client.conversation).fe_version == emulator.control.fe_version
+        start = seen(emulator)
+        assert await client.prepare() is False  # held now: nothing to load, nothing asked
+        assert await client.ask("one") == emulator.expected_reply("one")
+        assert asked(emulator, start) == [("status", 200), ("ddg", 200)]
+        # The client's later conversations share it, as after a turn that read the page.
+        client.new_conversation()
+        assert await client.prepare() is False
+        assert await client.ask("two") == emulator.expected_reply("two")
+
+
+@pytest.mark.parametrize("emulator_config", [config(d) for d in ERAS], ids=ERAS, indirect=True)
+def test_sync_prepare_loads_the_page_and_the_first_turn_skips_it(
+    emulator: EmulatorHandle,
+) -> None:
+    era = emulator.control.config.dialect
+    with ChatClient("ddg", base_url=emulator.base_url, min_interval=0, dialect=era) as client:
+        start = seen(emulator)
+        assert client.prepare() is True
+        assert asked(emulator, start) == [("page", 200)]
+        start = seen(emulator)
+        assert client.ask("one") == emulator.expected_reply("one")
+        assert asked(emulator, start) == [("status", 200), ("ddg", 200)]
+
+
+@pytest.mark.parametrize(
+    ("provider", "dialect"),
+    [("darkai", None), ("ddg", "2024"), ("ddg", None)],
+    ids=["darkai", "2024", "discovering"],
+)
+def test_prepare_loads_nothing_where_nothing_is_needed(
+    emulator: EmulatorHandle, provider: str, dialect: str | None
+) -> None:
+    era = dialect if provider == "ddg" else None
+    with ChatClient(provider, base_url=emulator.base_url, min_interval=0, dialect=era) as client:
+        start = seen(emulator)
+        assert client.prepare() is False
+        assert asked(emulator, start) == []
+        if provider == "ddg" and dialect is None:
+            # Once the first turn has told the era (and read the page), still nothing.
+            client.ask("one")
+            client.new_conversation()
+            start = seen(emulator)
+            assert client.prepare() is False
+            assert asked(emulator, start) == []
+            assert client.ask("two") == emulator.expected_reply("two")
+
+
+@pytest.mark.anyio
+async def test_a_refused_page_is_a_turn_s_error_and_changes_nothing(
+    emulator: EmulatorHandle,
+) -> None:
+    emulator.fault("http:503@page")
+    client = AsyncChatClient("ddg", base_url=emulator.base_url, min_interval=0, dialect="2025-03")
+    async with client:
+        before = client.conversation
+        with pytest.raises(HTTPStatusError) as raised:
+            await client.prepare()
+        assert raised.value.status == 503
+        assert client.conversation == before
+        start = seen(emulator)
+        assert await client.ask("one") == emulator.expected_reply("one")  # reads the page itself
+        assert asked(emulator, start) == [("page", 200), ("status", 200), ("ddg", 200)]
+
+
+def test_a_busy_page_is_retried_as_in_a_turn(emulator: EmulatorHandle) -> None:
+    emulator.fault("429x2@page")
+    with ChatClient(
+        "ddg",
+        base_url=emulator.base_url,
+        min_interval=0,
+        dialect="2025-03",
+        backoff=Backoff(base_delay=0.01, max_wait=1),  # the default waits seconds
+    ) as client:
+        start = seen(emulator)
+        assert client.prepare() is True
+        assert asked(emulator, start) == [("page", 429), ("page", 429), ("page", 200)]
+
+
+@pytest.mark.parametrize(
+    "emulator_config", [EmulatorConfig(dialect="2025-03", seed=5)], indirect=True
+)
+def test_prepare_names_the_era_of_a_page_of_another_era(emulator: EmulatorHandle) -> None:
+    with ChatClient("ddg", base_url=emulator.base_url, min_interval=0, dialect="2026") as client:
+        with pytest.raises(DialectMismatchError) as raised:
+            client.prepare()
+        assert (raised.value.expected, raised.value.served) == ("2026", "2025-03")
+        assert client.conversation.messages == ()
+        assert emulator.control.requests_to("ddg") == []
+
+
+def test_a_session_prepares_between_turns_only_and_commits_no_message(
+    emulator: EmulatorHandle,
+) -> None:
+    session = providers.get("ddg").new_session(base_url=emulator.base_url, dialect="2025-03")
+    session.start_turn("one")
+    with pytest.raises(LocalProtocolError):
+        session.start_preparation()  # mid-turn: refused, nothing changes
+    session.abort_turn()
+    assert session.start_preparation() is True
+    step = session.next_step()
+    assert isinstance(step, HttpRequest)
+    reply = httpx.request(step.method, step.url, headers=list(step.headers), content=step.body)
+    session.receive_response_head(reply.status_code, list(reply.headers.raw))
+    session.receive_data(reply.content)
+    session.receive_eof()
+    assert [type(event) for event in session.events()] == [Finished]
+    assert isinstance(session.next_step(), TurnComplete)
+    assert session.conversation.messages == ()
+    assert DuckDuckGoState.of(session.conversation).fe_version == emulator.control.fe_version
+    assert session.start_preparation() is False  # held now
