@@ -541,19 +541,35 @@ class ChatSession:
                     "start a new conversation",
                     error_type="ERR_CONVERSATION_LIMIT",
                 )
-            queue: deque[Event | _Control] = deque()
-            ctx = TurnContext(
-                self._conversation,
-                new_messages,
-                self._backoff,
-                queue.append,
-                self._limits.max_reply_chars,
-            )
+            queue, ctx = self._new_context(new_messages)
             turn = self._rules.begin_turn(ctx)
             planned = turn.next_exchange()
         except SansioChatError as error:
             error.state = state.name
             raise
+        self._enter(queue, ctx, turn, planned)
+
+    def _new_context(
+        self, new_messages: tuple[Message, ...]
+    ) -> tuple[deque[Event | _Control], TurnContext]:
+        queue: deque[Event | _Control] = deque()
+        ctx = TurnContext(
+            self._conversation,
+            new_messages,
+            self._backoff,
+            queue.append,
+            self._limits.max_reply_chars,
+        )
+        return queue, ctx
+
+    def _enter(
+        self,
+        queue: deque[Event | _Control],
+        ctx: TurnContext,
+        turn: ProviderTurn,
+        planned: ProviderExchange | ProviderChallenge,
+    ) -> None:
+        """Start the turn that ``turn`` plans (its first exchange ``planned``)."""
         self._machine.process(Input.START_TURN)
         self._queue = queue
         self._ctx, self._turn, self._planned, self._exchange = ctx, turn, planned, None
@@ -576,10 +592,7 @@ class ChatSession:
         self._machine.check(Input.START_TURN, "start a preparation")
         if self._conversation.exhausted:
             return False
-        queue: deque[Event | _Control] = deque()
-        ctx = TurnContext(
-            self._conversation, (), self._backoff, queue.append, self._limits.max_reply_chars
-        )
+        queue, ctx = self._new_context(())
         try:
             turn = self._rules.begin_preparation(ctx)
             if turn is None:
@@ -588,10 +601,7 @@ class ChatSession:
         except SansioChatError as error:
             error.state = state.name
             raise
-        self._machine.process(Input.START_TURN)
-        self._queue = queue
-        self._ctx, self._turn, self._planned, self._exchange = ctx, turn, planned, None
-        self._reset_exchange()
+        self._enter(queue, ctx, turn, planned)
         return True
 
     def next_step(self) -> Step:
