@@ -5,10 +5,13 @@ with --plain), a spinner or countdown on stderr while waiting (nothing on a pipe
 from __future__ import annotations
 
 import io
+import os
 import re
+import sys
 import time
 
-from sansio_chat.adapters.cli._output import Output
+import pytest
+from sansio_chat.adapters.cli._output import MARKDOWN_LIMIT, Output
 
 from sansio_chat import Finished, RateLimited, TokenEvent
 
@@ -104,3 +107,50 @@ def test_quiet_shows_nothing_on_stderr() -> None:
     _stream(output, "hi")
     assert err.getvalue() == ""
     assert out.getvalue().startswith("hi")
+
+
+def test_a_long_reply_renders_as_markdown_up_to_the_limit_then_streams_plain() -> None:
+    out, err = Terminal(), Terminal()
+    output = Output(False, out, err, markdown=True)
+    output.start("ddg", "gpt-5.4-mini")
+    head = "**bold** words " * (MARKDOWN_LIMIT // 15 + 1)  # just past the limit
+    for piece in (head[i : i + 100] for i in range(0, len(head), 100)):
+        output.event(TokenEvent(text=piece))
+    tail = "and **the rest** as it came"
+    output.event(TokenEvent(text=tail))
+    output.event(Finished(reason="stop"))
+    shown = out.getvalue()
+    assert "\x1b[1m" in shown  # the head was drawn as Markdown
+    assert shown.endswith(tail + "\n")  # the rest spelled, not rendered
+    # The next turn starts in Markdown again.
+    output.start("ddg", "gpt-5.4-mini")
+    _stream(output, MARKDOWN)
+    assert "**bold**" not in ANSI.sub("", out.getvalue()[len(shown) :])
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX terminal (termios)")
+def test_the_terminal_does_not_echo_ctrl_c_while_the_reply_renders(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The ^C echo would shift rich's live display by a line and leave the frame twice.
+    import termios
+
+    leader, follower = os.openpty()
+
+    def echo_of_ctrl() -> int:
+        return int(termios.tcgetattr(follower)[3] & termios.ECHOCTL)
+
+    with open(follower, closefd=True) as terminal:
+        monkeypatch.setattr(sys, "stdin", terminal)
+        attributes = termios.tcgetattr(follower)
+        attributes[3] |= termios.ECHOCTL
+        termios.tcsetattr(follower, termios.TCSANOW, attributes)
+        assert echo_of_ctrl()
+        out, err = Terminal(), Terminal()
+        output = Output(False, out, err, markdown=True)
+        output.start("ddg", "gpt-5.4-mini")
+        output.event(TokenEvent(text="partial"))
+        assert not echo_of_ctrl()  # while the reply renders
+        output.end_line()  # as after Ctrl-C
+        assert echo_of_ctrl()  # the terminal as it was
+    os.close(leader)

@@ -4,10 +4,12 @@ on stderr, and one-line errors in the user's words."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
@@ -179,6 +181,36 @@ class Progress:
             self._wake.wait(0.1)
 
 
+# A reply longer than this renders as Markdown up to here and streams on as plain text:
+# rich re-renders the whole text at each refresh, so the cost of a refresh grows with it.
+MARKDOWN_LIMIT = 50_000
+
+
+def _no_interrupt_echo() -> Callable[[], None]:
+    """Stop the terminal on stdin echoing ``^C`` (ECHOCTL) until the returned undo is called.
+
+    The echo lands in rich's live display, which then redraws one line too low and leaves the
+    reply's last frame twice on the screen when Ctrl-C stops it.
+    """
+    try:
+        import termios
+
+        fd = sys.stdin.fileno()
+        if not os.isatty(fd):
+            return _nothing
+        before = termios.tcgetattr(fd)
+        quiet = list(before)
+        quiet[3] &= ~termios.ECHOCTL
+        termios.tcsetattr(fd, termios.TCSANOW, quiet)
+    except (ImportError, AttributeError, OSError, ValueError):  # no termios, no real stdin
+        return _nothing
+    return lambda: termios.tcsetattr(fd, termios.TCSANOW, before)
+
+
+def _nothing() -> None:
+    pass
+
+
 class _LiveMarkdown:
     """The reply rendered as Markdown while it streams (rich's Live display on stdout)."""
 
@@ -187,12 +219,13 @@ class _LiveMarkdown:
         from rich.live import Live
         from rich.markdown import Markdown
 
-        self.text = ""
+        self.parts: list[str] = []
+        self.size = 0
         owner = self
 
         class _Reply:  # rebuilt from the text at each refresh, not at each token
             def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-                yield Markdown(owner.text)
+                yield Markdown(owner.text())
 
         self.console = Console(file=out)
         self.live = Live(
@@ -203,13 +236,24 @@ class _LiveMarkdown:
             redirect_stdout=False,
             redirect_stderr=False,
         )
+        self._restore_echo = _no_interrupt_echo()
         self.live.start()
 
     def add(self, text: str) -> None:
-        self.text += text
+        self.parts.append(text)  # joined at a refresh: appending to one str copies it each time
+        self.size += len(text)
+
+    def text(self) -> str:
+        """The reply so far."""
+        if len(self.parts) > 1:
+            self.parts[:] = ["".join(self.parts)]
+        return self.parts[0] if self.parts else ""
 
     def stop(self) -> None:
-        self.live.stop()
+        try:
+            self.live.stop()
+        finally:
+            self._restore_echo()
 
 
 class Output:
@@ -227,6 +271,7 @@ class Output:
     ) -> None:
         self.as_json, self.out, self.err = as_json, out, err
         self.markdown = markdown and not as_json
+        self._markdown_now = self.markdown  # off for the rest of a turn past MARKDOWN_LIMIT
         self.quiet = quiet
         self.open_line = False
         self.progress = Progress(err, enabled=not quiet and not as_json and _isatty(err))
@@ -238,6 +283,7 @@ class Output:
         """A turn begins: announce it (JSON) and show the wait (``model`` ``None``: the
         service's era decides it; the ``finished`` event names it)."""
         self.provider, self.model = provider, model
+        self._markdown_now = self.markdown
         if self.as_json:
             self.json_line({"type": "start", "provider": provider, "model": model})
         self.progress.show(f"waiting for {provider}" + (f" ({model})" if model else ""))
@@ -256,14 +302,17 @@ class Output:
             return
         if isinstance(event, TokenEvent):
             self.progress.clear()
-            if self.markdown:
+            if self._markdown_now:
                 if self._live is None:
                     self._live = _LiveMarkdown(self.out)
                 self._live.add(event.text)
+                if self._live.size > MARKDOWN_LIMIT:
+                    self.end_line()  # the Markdown so far stays; the rest goes on plain
+                    self._markdown_now = False
             else:
                 self.out.write(event.text)
                 self.out.flush()
-            self.open_line = True
+                self.open_line = True
         elif isinstance(event, RateLimited):
             reason = f" {event.reason}" if event.reason else ""
             note = (
