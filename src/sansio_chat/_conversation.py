@@ -268,8 +268,17 @@ class Conversation:
 
     def __post_init__(self) -> None:
         for name in ("provider", "model"):
-            if not isinstance(getattr(self, name), str):
+            value = getattr(self, name)
+            if not isinstance(value, str):
                 raise LocalProtocolError(f"Conversation.{name} must be a str")
+            if not value.isascii():  # ids are ASCII; a lone surrogate could not be sent
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    raise LocalProtocolError(
+                        f"Conversation.{name} is not valid Unicode text "
+                        f"(lone surrogate at index {exc.start})"
+                    ) from None
         if not isinstance(self.exhausted, bool):
             raise LocalProtocolError("Conversation.exhausted must be a bool")
         if not isinstance(self.messages, tuple) or not all(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import random
+import ssl
 import tempfile
 import time
 from collections.abc import AsyncGenerator, Callable, Generator
@@ -41,6 +42,7 @@ from sansio_chat import (
 )
 from sansio_chat.providers.ddg import FeVersionCache, ModelInfo
 from sansio_chat.providers.ddg.models import MODELS_2026
+from sansio_chat.providers.ddg.provider import MODELS as SEED_ERA_MODELS
 
 from .common import Timeouts, Verify
 from .httpx_setup import async_http_client, http_client
@@ -61,6 +63,12 @@ def _event(event: Event) -> Event:
     return event
 
 
+MAX_CONVERSATION_BYTES = 64 * 1024 * 1024
+"""The largest conversation file ``load()`` reads. Generous: the service refuses a turn whose
+messages exceed about 16,000 characters in all, so a conversation it would continue is that
+plus one reply (at most ``Limits.max_reply_chars``, 4 Mi characters)."""
+
+
 class _Prepared:
     """A session whose preparation has started: the driver's ``start_turn()`` is a no-op,
     everything else is the session's."""
@@ -73,6 +81,31 @@ class _Prepared:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._session, name)
+
+
+def _check_arguments(*, conversation: object, clock: object, rng: object) -> None:
+    """Refuse arguments of the wrong type at once, not at the first turn."""
+    if conversation is not None and not isinstance(conversation, Conversation):
+        raise LocalProtocolError(
+            f"conversation must be a Conversation, not {type(conversation).__name__}"
+        )
+    if clock is not None and not callable(clock):
+        raise LocalProtocolError("clock must be a function returning seconds")
+    if rng is not None and not isinstance(rng, random.Random):
+        raise LocalProtocolError(f"rng must be a random.Random, not {type(rng).__name__}")
+
+
+def _check_transport(http: object, kind: type, proxy: object, verify: object) -> None:
+    """Refuse an ``http``, ``proxy`` or ``verify`` of the wrong type at once."""
+    if http is not None and not isinstance(http, kind):
+        raise LocalProtocolError(f"http must be an {kind.__module__}.{kind.__name__}")
+    if proxy is not None and not isinstance(proxy, str):
+        raise LocalProtocolError(f"proxy must be a URL str, not {type(proxy).__name__}")
+    if not isinstance(verify, (bool, str, ssl.SSLContext)):
+        raise LocalProtocolError(
+            "verify must be True, False, a CA bundle path or an ssl.SSLContext, "
+            f"not {type(verify).__name__}"
+        )
 
 
 class _Conversing:
@@ -93,6 +126,7 @@ class _Conversing:
         dialect: str | None,
         max_reply_chars: int | None = None,
     ) -> None:
+        _check_arguments(conversation=conversation, clock=clock, rng=rng)
         name = provider or (conversation.provider if conversation else "ddg")
         if conversation is not None and conversation.provider != name:
             raise LocalProtocolError(
@@ -101,10 +135,16 @@ class _Conversing:
         self._provider = providers.get(name)
         self._model, self._base_url = model, base_url
         self._clock, self._rng, self._backoff = clock, rng, backoff
-        self._timeouts = Timeouts.of(timeout)
+        try:
+            self._timeouts = Timeouts.of(timeout)
+        except (TypeError, ValueError) as exc:
+            raise LocalProtocolError(f"timeout: {exc}") from exc
         self._dialect = dialect
         self._limits = None if max_reply_chars is None else Limits(max_reply_chars=max_reply_chars)
-        self._solver, self._own_solver = solver_of(solver)
+        try:
+            self._solver, self._own_solver = solver_of(solver)
+        except (TypeError, ValueError) as exc:
+            raise LocalProtocolError(str(exc)) from exc
         self._pacer = Pacer(min_interval, clock=clock)
         # DuckDuckGo's fe-version, shared by this client's conversations (read from the page
         # once, then reused until it expires or the service refuses it).
@@ -112,6 +152,7 @@ class _Conversing:
         self._session = self._new_session(conversation)
         self._turn = 0  # id of the newest turn: an older stream still open is abandoned
         self._open = False  # a turn of self._session is under way
+        self._closed = False
 
     def _new_session(self, conversation: Conversation | None) -> ChatSession:
         options: dict[str, Any] = {"pacer": self._pacer}
@@ -147,9 +188,9 @@ class _Conversing:
 
     def _builtin_models(self) -> list[ModelInfo]:
         provider = self._provider
-        ids = provider.models
-        if provider.name == "ddg" and self._dialect_of_ddg().script_challenge:
-            ids = MODELS_2026
+        ids = provider.models  # DuckDuckGo's: today's (2026) ids, as a new session discovers
+        if provider.name == "ddg" and self._dialect is not None:
+            ids = MODELS_2026 if self._dialect_of_ddg().script_challenge else SEED_ERA_MODELS
         return [ModelInfo(id=model) for model in ids]
 
     def _dialect_of_ddg(self) -> Any:
@@ -183,8 +224,16 @@ class _Conversing:
             raise
 
     def load(self, path: str | os.PathLike[str]) -> None:
-        """Continue the conversation saved at ``path``."""
-        conversation = Conversation.from_json(Path(path).read_text(encoding="utf-8"))
+        """Continue the conversation saved at ``path``: ``OSError`` when it cannot be read,
+        ``LocalProtocolError`` when it is not a conversation (not UTF-8 JSON, or larger than
+        :data:`MAX_CONVERSATION_BYTES`)."""
+        with open(path, "rb") as file:
+            data = file.read(MAX_CONVERSATION_BYTES + 1)
+        if len(data) > MAX_CONVERSATION_BYTES:
+            raise LocalProtocolError(
+                f"{path}: larger than {MAX_CONVERSATION_BYTES} bytes, not read as a conversation"
+            )
+        conversation = Conversation.from_json(data)
         if conversation.provider != self.provider:
             raise LocalProtocolError(
                 f"{path}: the conversation belongs to provider {conversation.provider!r}"
@@ -196,7 +245,12 @@ class _Conversing:
         self._open = False
         self._session = self._new_session(conversation)
 
+    def _check_open(self) -> None:
+        if self._closed:
+            raise LocalProtocolError("the client is closed")
+
     def _begin(self) -> tuple[int, ChatSession]:
+        self._check_open()
         if self._open:
             # An older stream was left open (not yet finalized): it is abandoned.
             self._replace(self._session.conversation)
@@ -292,6 +346,7 @@ class AsyncChatClient(_Conversing):
             dialect,
             max_reply_chars,
         )
+        _check_transport(http, httpx.AsyncClient, proxy, verify)
         self._own_http = http is None
         self._http = http if http is not None else async_http_client(proxy=proxy, verify=verify)
 
@@ -362,11 +417,15 @@ class AsyncChatClient(_Conversing):
         """
         if not (live and self._live_models()):
             return self._builtin_models()
+        self._check_open()
         found = await afetch_models(self._http, self._base_url, timeouts=self._timeouts)
         return list(found)
 
     async def aclose(self) -> None:
-        """Close the connections (unless the httpx client was given) and the own solver."""
+        """Close the connections (unless the httpx client was given) and the own solver; a
+        turn, ``prepare()`` or live model list asked of a closed client is a
+        ``LocalProtocolError``."""
+        self._closed = True
         try:
             if self._own_http:
                 await self._http.aclose()
@@ -418,6 +477,7 @@ class ChatClient(_Conversing):
             dialect,
             max_reply_chars,
         )
+        _check_transport(http, httpx.Client, proxy, verify)
         self._own_http = http is None
         self._http = http if http is not None else http_client(proxy=proxy, verify=verify)
 
@@ -478,10 +538,14 @@ class ChatClient(_Conversing):
         """The provider's models; see :meth:`AsyncChatClient.models`."""
         if not (live and self._live_models()):
             return self._builtin_models()
+        self._check_open()
         return list(fetch_models(self._http, self._base_url, timeouts=self._timeouts))
 
     def close(self) -> None:
-        """Close the connections (unless the httpx client was given) and the own solver."""
+        """Close the connections (unless the httpx client was given) and the own solver; a
+        turn, ``prepare()`` or live model list asked of a closed client is a
+        ``LocalProtocolError``."""
+        self._closed = True
         try:
             if self._own_http:
                 self._http.close()

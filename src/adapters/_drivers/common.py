@@ -61,6 +61,8 @@ class Timeouts:
             return cls()
         if isinstance(value, Timeouts):
             return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"a number of seconds or a Timeouts, not {type(value).__name__}")
         return cls(connect=float(value), read=float(value))
 
     def deadline(self, now: float) -> float | None:
