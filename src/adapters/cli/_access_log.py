@@ -1,9 +1,11 @@
 """One access line per request on stderr for ``sansio-chat emulator`` and ``serve``.
 
 ``NAME: METHOD PATH STATUS DURATIONms model=M tokens=N`` (``NAME[PID]`` when several
-worker processes serve): the model from the request's JSON body,
-the tokens counted from the reply (``data:`` events of a stream, or ``usage`` of a JSON
-body). Never a header value, a token or a key: the line is built from those fields alone.
+worker processes serve; `` error=stream`` and level warning when a stream ended with an
+error event): the model from the request's JSON body, the tokens counted from the reply
+(``data:`` events of a stream, or ``usage`` of a JSON body); the path with unprintable
+characters escaped. Never a header value, a token or a key: the line is built from those
+fields alone.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class AccessLog:
         tokens = 0
         usage: list[int] = []
         streaming = False
+        failed = False  # a stream that ended with an error event
 
         async def receive_peeking() -> Message:
             message = await receive()
@@ -69,7 +72,7 @@ class AccessLog:
             return message
 
         async def send_counting(message: Message) -> None:
-            nonlocal status, tokens, streaming
+            nonlocal status, tokens, streaming, failed
             if message.get("type") == "http.response.start":
                 status = int(message.get("status", 0))
                 for name, value in message.get("headers", ()):
@@ -78,7 +81,9 @@ class AccessLog:
             elif message.get("type") == "http.response.body":
                 chunk = message.get("body", b"")
                 if streaming:
-                    tokens += chunk.count(b"data:") - chunk.count(b"data: [DONE]")
+                    errors = chunk.count(_STREAM_ERROR)
+                    tokens += chunk.count(b"data:") - chunk.count(b"data: [DONE]") - errors
+                    failed = failed or errors > 0
                 elif b'"usage"' in chunk:
                     usage.append(_completion_tokens(chunk))
             await send(message)
@@ -88,24 +93,39 @@ class AccessLog:
         finally:
             duration = (time.perf_counter() - started) * 1000
             count = usage[-1] if usage else tokens if streaming else None
-            level = logging.WARNING if status >= 500 or status == 0 else logging.INFO
+            level = logging.WARNING if status >= 500 or status == 0 or failed else logging.INFO
             _LOGGER.log(
                 level,
-                "%s: %s %s %d %.0fms model=%s tokens=%s",
+                "%s: %s %s %d %.0fms model=%s tokens=%s%s",
                 f"{self.name}[{os.getpid()}]" if self.worker_pid else self.name,
-                scope.get("method", "?"),
-                scope.get("path", "?"),  # the path only: a query string may hold a secret
+                _shown(str(scope.get("method", "?"))),
+                _shown(str(scope.get("path", "?"))),  # no query string: it may hold a secret
                 status,
                 duration,
                 _model(bytes(body)),
                 "-" if count is None else max(count, 0),
+                " error=stream" if failed else "",
             )
+
+
+# The last event of a stream that failed after its head was sent (the gateway's).
+_STREAM_ERROR = b'data: {"error"'
+_SHOWN_CHARS = 200
+
+
+def _shown(text: str) -> str:
+    """``text`` for a log line: control and other unprintable characters escaped (a request
+    path could otherwise forge a line or send terminal escapes), at most 200 characters."""
+    if text.isprintable() and len(text) <= _SHOWN_CHARS:
+        return text
+    escaped = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:_SHOWN_CHARS])
+    return escaped + ("…" if len(text) > _SHOWN_CHARS else "")
 
 
 def _model(body: bytes) -> str:
     try:
         value = json.loads(body).get("model")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # deep nesting: refused upstream
         return "-"
     return value if isinstance(value, str) and _MODEL.match(value) else "-"
 
@@ -114,5 +134,5 @@ def _completion_tokens(chunk: bytes) -> int:
     try:
         usage = json.loads(chunk).get("usage") or {}
         return int(usage.get("completion_tokens", 0))
-    except (ValueError, AttributeError, TypeError):
+    except (ValueError, AttributeError, TypeError, RecursionError):
         return 0
