@@ -14,6 +14,8 @@ from typing import Any
 from sansio_chat import ModelNotSupportedError
 from sansio_chat.providers.ddg import ModelInfo
 from sansio_chat.providers.ddg.models import MODEL_ALIASES_2026, MODELS_2026
+from sansio_chat.providers.ddg.provider import MODEL_ALIASES as SEED_ERA_ALIASES
+from sansio_chat.providers.ddg.provider import MODELS as SEED_ERA_MODELS
 
 __all__ = ["FAILED_MODELS_TTL", "LIVE_MODELS_TTL", "DialectProvider", "live_entries"]
 
@@ -43,16 +45,17 @@ class DialectProvider:
 
     @property
     def models(self) -> Sequence[str]:
-        """The model ids of the era: the live ones when known."""
+        """The model ids of the era: the live ones when known; the seed eras' own list (the
+        provider's is today's, which a seed-era session refuses)."""
         if not self.era.script_challenge:
-            return tuple(self.provider.models)
+            return SEED_ERA_MODELS
         return self.live or MODELS_2026
 
     @property
     def model_aliases(self) -> Mapping[str, str]:
         """Alias → model id in the era."""
         if not self.era.script_challenge:
-            return dict(self.provider.model_aliases)
+            return dict(SEED_ERA_ALIASES)
         return {alias: self.validate_model(alias) for alias in MODEL_ALIASES_2026}
 
     def validate_model(self, model: str) -> str:
