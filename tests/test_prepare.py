@@ -5,6 +5,9 @@ sockets against the emulator; and what it does when there is nothing to load or 
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import httpx
 import pytest
 from sansio_chat.adapters.httpx import AsyncChatClient, ChatClient
@@ -15,12 +18,14 @@ from sansio_chat import (
     Finished,
     HttpRequest,
     HTTPStatusError,
+    Limits,
     LocalProtocolError,
+    RemoteProtocolError,
     TurnComplete,
     providers,
 )
 from sansio_chat.emulator import EmulatorConfig
-from sansio_chat.providers.ddg import DuckDuckGoState
+from sansio_chat.providers.ddg import DuckDuckGoState, MissingMarkerError
 from sansio_chat.providers.ddg.eras import DialectMismatchError
 
 ERAS = ("2025-03", "2026")
@@ -162,3 +167,38 @@ def test_a_session_prepares_between_turns_only_and_commits_no_message(
     assert session.conversation.messages == ()
     assert DuckDuckGoState.of(session.conversation).fe_version == emulator.control.fe_version
     assert session.start_preparation() is False  # held now
+
+
+def _prepare_by_hand(status: int, body: bytes, chunk: int = 65_536) -> Any:
+    """A ``2025-03`` session's preparation fed one reply by hand; the session."""
+    session = providers.get("ddg").new_session(
+        base_url="http://127.0.0.1:9", dialect="2025-03", limits=Limits(max_page_bytes=1024)
+    )
+    assert session.start_preparation() is True
+    assert isinstance(session.next_step(), HttpRequest)
+    session.receive_response_head(status, [(b"content-type", b"text/html")])
+    for start in range(0, len(body), chunk):
+        session.receive_data(body[start : start + chunk])
+    session.receive_eof()
+    return session
+
+
+@pytest.mark.parametrize(
+    ("body", "error", "words"),
+    [
+        # Endless (a page past the limit is not read further), or with no markers at all.
+        (b"<html>" + b"x" * 10_000_000, RemoteProtocolError, "exceeds Limits.max_page_bytes"),
+        (b"\xff\xfe\x00" * 300, MissingMarkerError, "__DDG_BE_VERSION__"),
+        ("<html>é🙂 window.__DDG_BE_VERSION__=</html>".encode(), MissingMarkerError, "__DDG_BE"),
+    ],
+    ids=["huge", "binary", "non-ascii-without-markers"],
+)
+def test_a_hostile_page_is_a_typed_error_and_commits_nothing(
+    body: bytes, error: type[Exception], words: str
+) -> None:
+    session = _prepare_by_hand(200, body)
+    before = session.conversation
+    with pytest.raises(error, match=re.escape(words)):
+        list(session.events())
+    assert session.conversation == before
+    assert DuckDuckGoState.of(session.conversation).fe_version == ""

@@ -70,12 +70,18 @@ def _check_message(role: object, content: object, *, where: str) -> None:
         )
     if not isinstance(content, str):
         raise LocalProtocolError(f"{where}: content must be a str, not {type(content).__name__}")
+    _check_text(content, f"{where}: content")
+
+
+def _check_text(text: str, what: str) -> None:
+    """Refuse ``text`` with a lone surrogate: it cannot travel in a UTF-8 request body."""
+    if text.isascii():
+        return
     try:
-        content.encode("utf-8")
+        text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        # A lone surrogate cannot travel in a UTF-8 request body.
         raise LocalProtocolError(
-            f"{where}: content is not valid Unicode text (lone surrogate at index {exc.start})"
+            f"{what} is not valid Unicode text (lone surrogate at index {exc.start})"
         ) from None
 
 
@@ -271,14 +277,7 @@ class Conversation:
             value = getattr(self, name)
             if not isinstance(value, str):
                 raise LocalProtocolError(f"Conversation.{name} must be a str")
-            if not value.isascii():  # ids are ASCII; a lone surrogate could not be sent
-                try:
-                    value.encode("utf-8")
-                except UnicodeEncodeError as exc:
-                    raise LocalProtocolError(
-                        f"Conversation.{name} is not valid Unicode text "
-                        f"(lone surrogate at index {exc.start})"
-                    ) from None
+            _check_text(value, f"Conversation.{name}")
         if not isinstance(self.exhausted, bool):
             raise LocalProtocolError("Conversation.exhausted must be a bool")
         if not isinstance(self.messages, tuple) or not all(

@@ -48,6 +48,7 @@ from .common import Timeouts, Verify
 from .httpx_setup import async_http_client, http_client
 from .httpx_turn import aiter_turn, iter_turn
 from .models import afetch_models, fetch_models
+from .session_protocol import TurnSession
 from .solving import SolverLike, solver_of
 
 __all__ = ["AsyncChatClient", "AsyncTurnStream", "ChatClient", "TurnStream"]
@@ -249,7 +250,7 @@ class _Conversing:
         if self._closed:
             raise LocalProtocolError("the client is closed")
 
-    def _begin(self) -> tuple[int, ChatSession]:
+    def _begin(self) -> tuple[int, TurnSession]:
         self._check_open()
         if self._open:
             # An older stream was left open (not yet finalized): it is abandoned.
@@ -258,9 +259,10 @@ class _Conversing:
         self._open = True
         return self._turn, self._session
 
-    def _begin_preparation(self) -> tuple[int, _Prepared | None]:
+    def _begin_preparation(self) -> tuple[int, TurnSession | None]:
         """Like ``_begin()``, with the preparation started (``None``: nothing to load)."""
-        turn, session = self._begin()
+        turn = self._begin()[0]
+        session = self._session
         try:
             started = session.start_preparation()
         except BaseException:
@@ -350,8 +352,10 @@ class AsyncChatClient(_Conversing):
         self._own_http = http is None
         self._http = http if http is not None else async_http_client(proxy=proxy, verify=verify)
 
-    async def _run(self, prompt: MessagesLike) -> AsyncGenerator[Event, None]:
-        turn, session = self._begin()
+    async def _run(
+        self, prompt: MessagesLike, begun: tuple[int, TurnSession] | None = None
+    ) -> AsyncGenerator[Event, None]:
+        turn, session = begun if begun is not None else self._begin()
         finished = False
         try:
             events = aiter_turn(
@@ -377,18 +381,9 @@ class AsyncChatClient(_Conversing):
         turn, prepared = self._begin_preparation()
         if prepared is None:
             return False
-        finished = False
-        try:
-            events = aiter_turn(
-                prepared, self._http, (), timeouts=self._timeouts, solver=self._solver
-            )
-            async with aclosing(events):
-                async for _event in events:
-                    if turn != self._turn:
-                        self._abandoned()
-            finished = True
-        finally:
-            self._end(turn, finished)
+        async with aclosing(self._run((), (turn, prepared))) as events:
+            async for _event in events:
+                pass
         return True
 
     def events(self, prompt: MessagesLike) -> AsyncTurnStream[Event]:
@@ -481,8 +476,10 @@ class ChatClient(_Conversing):
         self._own_http = http is None
         self._http = http if http is not None else http_client(proxy=proxy, verify=verify)
 
-    def _run(self, prompt: MessagesLike) -> Generator[Event, None, None]:
-        turn, session = self._begin()
+    def _run(
+        self, prompt: MessagesLike, begun: tuple[int, TurnSession] | None = None
+    ) -> Generator[Event, None, None]:
+        turn, session = begun if begun is not None else self._begin()
         finished = False
         try:
             turn_events = iter_turn(
@@ -503,18 +500,9 @@ class ChatClient(_Conversing):
         turn, prepared = self._begin_preparation()
         if prepared is None:
             return False
-        finished = False
-        try:
-            turn_events = iter_turn(
-                prepared, self._http, (), timeouts=self._timeouts, solver=self._solver
-            )
-            with closing(turn_events) as events:
-                for _event in events:
-                    if turn != self._turn:
-                        self._abandoned()
-            finished = True
-        finally:
-            self._end(turn, finished)
+        with closing(self._run((), (turn, prepared))) as events:
+            for _event in events:
+                pass
         return True
 
     def events(self, prompt: MessagesLike) -> TurnStream[Event]:

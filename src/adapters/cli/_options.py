@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from ._types import (
     non_negative_int,
@@ -70,15 +70,16 @@ def _env_typed(name: str, parse: object) -> object:
         raise SystemExit(2) from None
 
 
-def _env_choice(name: str, choices: tuple[str, ...]) -> str | None:
-    """``$SANSIO_CHAT_<NAME>``, one of ``choices`` (argparse checks a default against none)."""
-    raw = env_default(name)
-    if raw is not None and raw not in choices:
-        sys.stderr.write(
-            f"sansio-chat: error: $SANSIO_CHAT_{name}: {raw!r} is not one of {', '.join(choices)}\n"
-        )
-        raise SystemExit(2)
-    return raw
+def _one_of(choices: tuple[str, ...]) -> Callable[[str], str]:
+    """A parser of ``$SANSIO_CHAT_<NAME>`` for an option with ``choices`` (argparse checks a
+    default against none)."""
+
+    def parse(text: str) -> str:
+        if text not in choices:
+            raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(choices)}")
+        return text
+
+    return parse
 
 
 def client_options(parser: argparse.ArgumentParser, *, service: bool = True) -> None:
@@ -90,7 +91,7 @@ def client_options(parser: argparse.ArgumentParser, *, service: bool = True) -> 
         "-p",
         "--provider",
         choices=PROVIDERS,
-        default=_env_choice("PROVIDER", PROVIDERS),
+        default=_env_typed("PROVIDER", _one_of(PROVIDERS)),
         help="the service: ddg (default) or darkai [$SANSIO_CHAT_PROVIDER]",
     )
     add(
@@ -184,13 +185,13 @@ def client_options(parser: argparse.ArgumentParser, *, service: bool = True) -> 
     add(
         "--dialect",
         choices=DIALECTS,
-        default=_env_choice("DIALECT", DIALECTS),
+        default=_env_typed("DIALECT", _one_of(DIALECTS)),
         help="the DuckDuckGo protocol era (default: discover it) [$SANSIO_CHAT_DIALECT]",
     )
     add(
         "--solver",
         choices=SOLVERS,
-        default=_env_choice("SOLVER", SOLVERS),
+        default=_env_typed("SOLVER", _one_of(SOLVERS)),
         help="what answers the 2026 script challenges: v8 (in-process, the default) or "
         "chromium (a headless browser) [$SANSIO_CHAT_SOLVER]",
     )

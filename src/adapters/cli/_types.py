@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from urllib.parse import SplitResult
 
 __all__ = [
     "non_negative_int",
@@ -59,18 +63,24 @@ def positive_int(text: str) -> int:
 
 def service_url(text: str) -> str:
     """An ``http`` or ``https`` URL with a host (``--base-url``)."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018  (raises for a port out of range)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"not a URL: {text!r} ({error})") from None
+    parts = _url_parts(text, "a URL")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise argparse.ArgumentTypeError(
             f"not an http(s) URL with a host: {text!r} (e.g. http://127.0.0.1:8765)"
         )
     return text
+
+
+def _url_parts(text: str, what: str) -> SplitResult:
+    """``text`` split as a URL, its port (if any) in range; else an error: it is not ``what``."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018  (raises for a port out of range)
+    except ValueError as error:  # also a malformed IPv6 host
+        raise argparse.ArgumentTypeError(f"not {what}: {text!r} ({error})") from None
+    return parts
 
 
 def port(text: str) -> int:
@@ -90,17 +100,12 @@ _SOCKS = ("socks5", "socks5h")
 def proxy_url(text: str) -> str:
     """An ``http``, ``https`` or (with the ``socksio`` package) ``socks5`` proxy URL."""
     import importlib.util
-    from urllib.parse import urlsplit
 
-    parts = urlsplit(text)
+    parts = _url_parts(text, "a proxy URL")
     if parts.scheme not in ("http", "https", *_SOCKS) or not parts.hostname:
         raise argparse.ArgumentTypeError(
             f"not a proxy URL: {text!r} (expected e.g. http://HOST:PORT or socks5://HOST:PORT)"
         )
-    try:
-        parts.port  # noqa: B018  (raises for a port out of range)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"not a proxy URL: {text!r} ({error})") from None
     if parts.scheme in _SOCKS and importlib.util.find_spec("socksio") is None:
         raise argparse.ArgumentTypeError(
             "a socks5 proxy needs the socksio package (pip install 'httpx[socks]')"
