@@ -4,11 +4,13 @@
 groups (runs of ``\\uHHHH`` at once) and skips bodies with nothing to decode; the program
 scanner searches from literal text and reads the name before ``.innerHTML =`` by hand; a list
 of plain double-quoted server hashes is read by one pattern; the header is decoded by
-binascii's strict mode; the answer's JSON is written by hand. Each property compares them with
+binascii's strict mode; the answer's JSON is written by hand; a program laid out as the
+service lays it out is read by one pattern. Each property compares them with
 a straightforward reference on generated input: the character by character decoder of the
 ECMAScript grammar below, the regular expressions the scanner had before
 (``(?<![\\w$.])NAME...``), which try every position of the program, the general list reader,
-and the regular expression and ``json`` encoder the solver used before.
+the regular expression and ``json`` encoder the solver used before, and the general program
+reader.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import random
 import re
 import sys
 from collections.abc import Callable
@@ -25,6 +28,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from sansio_chat import ChallengeError, LocalProtocolError
+from sansio_chat.emulator.challenge import issue_challenge
 from sansio_chat.providers import ddg_challenge
 from sansio_chat.providers.ddg_challenge import (
     build_x_vqd_hash_1,
@@ -331,6 +335,194 @@ def test_answer_escapes_only_lone_surrogates() -> None:
     header = base64.b64encode(js.encode()).decode()
     answer = base64.b64decode(build_x_vqd_hash_1(header, {})).decode("utf-8")
     assert answer.startswith('{"server_hashes":["\\ud800\u00e9","plain"],"client_hashes":["')
+
+
+# --- the usual program -----------------------------------------------------------------------
+
+# The service's program (the emulator writes the same), with a slot for each part and each
+# space; the reader recognises this shape in one pass and must read it exactly as the
+# general scans do, refusals included.
+_USUAL_LAYOUT = (
+    "(function{s}(){s}{{{n}{decl}{S}{var}{s}={s}document{s}.{s}createElement{s}({s}{tag}{s}){s};{n}"
+    "{var}{s}.{s}innerHTML{s}={s}'{literal}'{s};{n}return{s}{{{n}"
+    "server_hashes{s}:{s}[{hashes}]{s},{n}"
+    "client_hashes{s}:{s}[navigator{s}.{s}userAgent,{s}(function{s}(){s}{{{n}"
+    "return{S}String{s}({s}{offset}{s}+{s}{var}{s}.{s}innerHTML{s}.{s}length{s}){s};{n}"
+    "}}{s}){s}({s}){s}]{s},{n}signals{s}:{s}{{{s}}}{n}}}{s};{n}}}{s}){s}({s}){s};{n}"
+)
+_PLAIN_SPACES = ("", " ", "\n    ", "\t")
+_ODD_SPACES = ("\u00a0", "\r\n", "\v", "\u2028", "\x1c", "\ufeff", "x")
+_PLAIN_NAMES = ("e", "el", "$", "_x1", "$e_2")
+# Names that are words the program's other scans look for, or not plain ASCII names at all.
+_ODD_NAMES = ("return", "String", "document", "innerHTML", "server_hashes", "length", "const",
+              "navigator", "é", "1e", "e.x", "e e", "")  # fmt: skip
+_BASE64_HASH = st.text("ABCXYZabcxyz0189+/=", max_size=12).map(lambda text: f'"{text}"')
+_ODD_HASHES = st.sampled_from(
+    ('"a.b"', '"x.innerHTML = 1"', '"server_hashes:["', '"server_hashes: ["', '"é"',
+     "\"x.innerHTML = 'y'\"", '"\\x41"', "'A'", '"return String(1 + e.innerHTML.length)"',
+     '"', "", "x"),
+)  # fmt: skip
+_ODD_OFFSETS = ("0", "012", "9007199254740993", "0x20000000000000", "0x", "1e3", "-1", "1_0")
+
+
+_ODD_PARTS = ("space", "hashes", "separator", "trailing", "quote", "tag", "offset", "literal",
+              "decl", "var", "edit")  # fmt: skip
+
+
+@st.composite
+def usual_programs(draw: st.DrawFn, changed: frozenset[str] = frozenset()) -> str:
+    """A program laid out as the service lays it out, but for the ``changed`` parts: each
+    holds something the fast path must leave to the general reader (or read identically)."""
+
+    def pick(part: str, plain: st.SearchStrategy[str], other: st.SearchStrategy[str]) -> str:
+        return draw(other if part in changed else plain)
+
+    items = draw(st.lists(_BASE64_HASH, min_size=1, max_size=3))
+    if "hashes" in changed:
+        items = draw(st.lists(st.one_of(_BASE64_HASH, _ODD_HASHES), max_size=3))
+    separator = pick(
+        "separator", st.sampled_from((", ", ",", " ,\n  ")), st.sampled_from((",\u00a0", " ", ",,"))
+    )
+    trailing = pick("trailing", st.just(""), st.sampled_from((",", ", ")))
+    quote = pick("quote", st.sampled_from("'\""), st.just("`"))
+    tag = pick("tag", st.just("div"), st.sampled_from(("DIV", "p", "div x", "")))
+    declarations = st.sampled_from(("const", "let", "var"))
+    offsets = st.one_of(st.integers(0, 2**53 - 1).map(str), st.integers(0, 2**53 - 1).map(hex))
+    fields = {
+        "decl": pick("decl", declarations, st.sampled_from(("", "constx", "Const"))),
+        "var": pick("var", st.sampled_from(_PLAIN_NAMES), st.sampled_from(_ODD_NAMES)),
+        "tag": quote + tag + quote,
+        "literal": pick("literal", emulator_literals, bodies),
+        "hashes": separator.join(items) + trailing,
+        "offset": pick("offset", offsets, st.sampled_from(_ODD_OFFSETS)),
+    }
+    slots = re.split(r"(\{\w+\}|\{\{|\}\})", _USUAL_LAYOUT)
+    spaces = [i for i, slot in enumerate(slots) if slot in ("{s}", "{S}", "{n}")]
+    odd_space = draw(st.sampled_from(spaces)) if "space" in changed else -1
+    text = ""
+    for i, slot in enumerate(slots):
+        if slot in ("{s}", "{S}", "{n}"):
+            space = draw(st.sampled_from(_ODD_SPACES if i == odd_space else _PLAIN_SPACES))
+            text += space or ("" if slot == "{s}" else " ")
+        elif slot in ("{{", "}}"):
+            text += slot[0]
+        elif slot.startswith("{"):
+            text += fields[slot[1:-1]]
+        else:
+            text += slot
+    if "edit" in changed:
+        at = draw(st.integers(0, len(text)))
+        text = text[:at] + draw(st.one_of(program_pieces, st.just(""))) + text[at + 1 :]
+    return text
+
+
+# Literal bodies as the emulator writes them: escaped quotes, \\uHHHH, \\u{...}, \\xHH, line
+# continuations, and any text without a quote, backslash or line break.
+emulator_literals = st.lists(
+    st.one_of(
+        st.text(st.characters(blacklist_characters="'\\\n\r"), max_size=8),
+        st.sampled_from(("\\'", "\\n", "\\\\", "\\\n", "\\x3c", "\\u00e9", "\\u{1D54F}", "\\/")),
+        escapes,
+    ),
+    max_size=10,
+).map("".join)
+
+
+def _outcome(read: Callable[[], object]) -> object:
+    try:
+        return read()
+    except ChallengeError as exc:
+        return (ChallengeError, str(exc))
+
+
+@given(usual_programs())
+@example(
+    "(function () {\n  const e = document.createElement('div');\n  e.innerHTML = '<b>x\\'</b>';"
+    '\n  return {\n    server_hashes: ["QQ==", "Qg=="],\n    client_hashes: [navigator.userAgent,'
+    " (function () {\n      return String(0x60f1 + e.innerHTML.length);\n    })()],\n"
+    "    signals: {}\n  };\n})();\n"
+)
+def test_the_usual_program_is_read_in_one_pass_as_the_scans_read_it(text: str) -> None:
+    assert ddg_challenge._USUAL_PROGRAM.fullmatch(text) is not None
+    expected = _outcome(lambda: ddg_challenge._read_any_program(text))
+    assert _outcome(lambda: ddg_challenge._read_challenge(text)) == expected
+
+
+@pytest.mark.parametrize("part", _ODD_PARTS)
+@given(data=st.data())
+def test_a_program_with_an_odd_part_is_read_as_the_scans_read_it(
+    part: str, data: st.DataObject
+) -> None:
+    others = data.draw(st.sets(st.sampled_from(_ODD_PARTS), max_size=1))
+    text = data.draw(usual_programs(frozenset({part, *others})))
+    expected = _outcome(lambda: ddg_challenge._read_any_program(text))
+    assert _outcome(lambda: ddg_challenge._read_challenge(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            # a hash with a second assignment in it: the scans refuse the program
+            "(function(){const e=document.createElement('div');e.innerHTML='x';return{"
+            'server_hashes:["x.innerHTML = 1"],client_hashes:[navigator.userAgent,(function(){'
+            "return String(1+e.innerHTML.length);})()],signals:{}};})();",
+            (
+                ChallengeError,
+                "challenge error: more than one innerHTML assignment in the challenge",
+            ),
+        ),
+        (
+            # the name `return`, which the return scan also starts from
+            "(function(){const return=document.createElement('div');return.innerHTML='x';return{"
+            'server_hashes:["a"],client_hashes:[navigator.userAgent,(function(){return String(1+'
+            "return.innerHTML.length);})()],signals:{}};})();",
+            (("a",), "x", 1),
+        ),
+        (
+            # a space \s knows and JavaScript does not, where the scans skip JavaScript's
+            "(function(){const e=document.createElement('div');e.innerHTML='x'\x1c;return{"
+            'server_hashes:["a"],client_hashes:[navigator.userAgent,(function(){return String(1+'
+            "e.innerHTML.length);})()],signals:{}};})();",
+            (
+                ChallengeError,
+                "challenge error: innerHTML is assigned an expression, not a single string literal",
+            ),
+        ),
+    ],
+)
+def test_programs_near_the_usual_one_are_read_as_the_scans_read_them(
+    text: str, expected: object
+) -> None:
+    assert _outcome(lambda: ddg_challenge._read_any_program(text)) == expected
+    assert _outcome(lambda: ddg_challenge._read_challenge(text)) == expected
+
+
+def test_the_emulators_programs_take_the_one_pass_reader() -> None:
+    rng = random.Random(16)
+    for _ in range(300):
+        issued = issue_challenge(rng)
+        js_text = decode_challenge(issued.b64)
+        assert ddg_challenge._USUAL_PROGRAM.fullmatch(js_text) is not None
+        assert ddg_challenge._read_challenge(js_text) == (
+            issued.server_hashes,
+            issued.snippet,
+            issued.offset,
+        )
+
+
+def test_a_long_hostile_near_usual_program_is_refused_in_linear_time() -> None:
+    # The one-pass pattern has no nested repetition but the literal's (as _LITERAL has):
+    # long literals, space runs and hash lists that end wrong fail it once, then the
+    # general reader refuses them.
+    head = "(function () { const e = document.createElement('div'); e.innerHTML = '"
+    for text in (
+        head + "\\'" * 40_000,
+        head + "x';" + " " * 100_000,
+        head + "x'; return { server_hashes: [" + '"A", ' * 20_000 + "x",
+    ):
+        with pytest.raises(ChallengeError):
+            ddg_challenge._read_challenge(text)
 
 
 # --- server hashes, the header's base64, the answer ---------------------------------------------
