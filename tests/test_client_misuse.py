@@ -115,3 +115,35 @@ def test_a_conversation_names_no_lone_surrogate(field: str) -> None:
     document = {"provider": "ddg", "model": "gpt-5.4-mini", field: "a\ud800"}
     with pytest.raises(LocalProtocolError, match=f"Conversation.{field} is not valid Unicode"):
         Conversation.from_json(json.dumps(document))
+
+
+BLANK_TURNS: list[Any] = [
+    "",
+    " \n\t\u3000",
+    [{"role": "user", "content": ""}],
+    [{"role": "system", "content": " "}, {"role": "user", "content": "\n"}],
+]
+
+
+@pytest.mark.parametrize("prompt", BLANK_TURNS)
+def test_a_blank_turn_is_refused_unsent(emulator: EmulatorHandle, prompt: Any) -> None:
+    with ChatClient(base_url=emulator.base_url, min_interval=0) as client:
+        assert client.ask("hello") == emulator.control.expected_reply("hello")
+        before = client.conversation
+        sent = len(emulator.control.exchanges)
+        with pytest.raises(LocalProtocolError, match="nothing to send"):
+            client.ask(prompt)
+        assert client.conversation == before
+        assert len(emulator.control.exchanges) == sent
+        # The client is still usable, and a message with text beside a blank one is sent.
+        client.ask([{"role": "system", "content": ""}, {"role": "user", "content": "again"}])
+        assert client.conversation.messages[-2].content == "again"
+
+
+@pytest.mark.anyio
+async def test_the_async_client_refuses_a_blank_turn_unsent(emulator: EmulatorHandle) -> None:
+    async with AsyncChatClient(base_url=emulator.base_url, min_interval=0) as client:
+        with pytest.raises(LocalProtocolError, match="nothing to send"):
+            await client.ask("   ")
+        assert client.conversation.messages == ()
+    assert emulator.control.exchanges == []

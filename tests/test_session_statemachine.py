@@ -129,7 +129,7 @@ def _expected_messages(messages: Any) -> list[dict[str, str]]:
 
 def _valid(messages: Any) -> bool:
     if isinstance(messages, str):
-        return True
+        return _has_text(messages)
     return (
         isinstance(messages, list)
         and bool(messages)
@@ -140,7 +140,13 @@ def _valid(messages: Any) -> bool:
             and set(m) == {"role", "content"}
             for m in messages
         )
+        and any(_has_text(m["content"]) for m in messages)
     )
+
+
+def _has_text(content: str) -> bool:
+    """A turn needs some text that is not white space (a blank turn is refused unsent)."""
+    return content.strip() != ""
 
 
 def _utf16(text: str) -> int:

@@ -527,14 +527,19 @@ class ChatSession:
     def start_turn(self, messages: MessagesLike) -> None:
         """Begin a turn with this turn's **new** messages (a ``str`` is one user message).
 
-        Raises ``LocalProtocolError`` (wrong state, bad messages),
-        ``ConversationLimitError`` (the conversation is exhausted) or ``InputLimitError``
-        (too long; nothing was sent). On any error the session is unchanged.
+        Raises ``LocalProtocolError`` (wrong state, bad messages, nothing but empty or
+        blank text), ``ConversationLimitError`` (the conversation is exhausted) or
+        ``InputLimitError`` (too long; nothing was sent). On any error the session is
+        unchanged.
         """
         state = self._machine.state
         self._machine.check(Input.START_TURN, "start a turn")
         try:
             new_messages = coerce_messages(messages)
+            if not any(m.content and not m.content.isspace() for m in new_messages):
+                # The service's page sends no blank message either; refusing here spends
+                # no request of the rate limit on a turn nobody meant.
+                raise LocalProtocolError("nothing to send: the turn's messages are empty or blank")
             if self._conversation.exhausted:
                 raise ConversationLimitError(
                     "this conversation is exhausted (the service refuses further turns); "
