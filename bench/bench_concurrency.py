@@ -14,8 +14,8 @@ then fed to new sessions: the protocol's share, without I/O). With ``--prepare``
 calls ``prepare()`` before its first turn's clock starts: it loads the fe-version page on its
 connection, as a browser loads duck.ai before the first message is typed, so a first turn is
 the status call and the chat request (the page loads still fall in the same burst). A client
-needs its era for that, so ``--prepare`` gives every client ``--dialect`` (default then
-``2025-03``, the emulator's); compare with a run of ``--dialect 2025-03`` alone.
+that discovers its era (no ``--dialect``, the default) makes a status call first in
+``prepare()``, which names the era and so the page.
 
 Usage: ``nice python bench/bench_concurrency.py [--conversations 200] [--turns 3]
 [--cpu-per-turn 200] [--dialect 2025-03] [--prepare]``.
@@ -175,7 +175,7 @@ def main() -> None:
         "--dialect",
         choices=("2024", "2025-03", "2026"),
         default=None,
-        help="give every client this era (default: each discovers it; with --prepare: 2025-03)",
+        help="give every client this era (default: each discovers it)",
     )
     parser.add_argument(
         "--prepare",
@@ -197,7 +197,7 @@ def main() -> None:
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     by_start: list[str] = []
-    dialect = args.dialect or ("2025-03" if args.prepare else None)
+    dialect = args.dialect
     for backend in args.backends:
         served = ("--dialect", dialect) if dialect else ()
         with emulator("--seed", "1", "--reply-tokens", str(args.reply_tokens), *served) as (

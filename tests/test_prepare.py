@@ -20,6 +20,7 @@ from sansio_chat import (
     HTTPStatusError,
     Limits,
     LocalProtocolError,
+    ModelNotSupportedError,
     RemoteProtocolError,
     TurnComplete,
     providers,
@@ -83,8 +84,8 @@ def test_sync_prepare_loads_the_page_and_the_first_turn_skips_it(
 
 @pytest.mark.parametrize(
     ("provider", "dialect"),
-    [("darkai", None), ("ddg", "2024"), ("ddg", None)],
-    ids=["darkai", "2024", "discovering"],
+    [("darkai", None), ("ddg", "2024")],
+    ids=["darkai", "2024"],
 )
 def test_prepare_loads_nothing_where_nothing_is_needed(
     emulator: EmulatorHandle, provider: str, dialect: str | None
@@ -94,14 +95,67 @@ def test_prepare_loads_nothing_where_nothing_is_needed(
         start = seen(emulator)
         assert client.prepare() is False
         assert asked(emulator, start) == []
-        if provider == "ddg" and dialect is None:
-            # Once the first turn has told the era (and read the page), still nothing.
-            client.ask("one")
-            client.new_conversation()
-            start = seen(emulator)
-            assert client.prepare() is False
-            assert asked(emulator, start) == []
-            assert client.ask("two") == emulator.expected_reply("two")
+
+
+ALL_ERAS = ("2024", "2025-03", "2026")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "emulator_config", [config(d) for d in ALL_ERAS], ids=ALL_ERAS, indirect=True
+)
+async def test_a_discovering_client_learns_the_era_then_loads_its_page(
+    emulator: EmulatorHandle,
+) -> None:
+    era = emulator.control.config.dialect
+    async with AsyncChatClient("ddg", base_url=emulator.base_url, min_interval=0) as client:
+        start = seen(emulator)
+        assert await client.prepare() is True
+        pages = [] if era == "2024" else [("page", 200)]
+        assert asked(emulator, start) == [("status", 200), *pages]
+        state = DuckDuckGoState.of(client.conversation)
+        assert (state.dialect, client.conversation.messages) == (era, ())
+        assert state.fe_version == ("" if era == "2024" else emulator.control.fe_version)
+        # The status reply's token is not kept: the first turn asks for its own.
+        start = seen(emulator)
+        assert await client.ask("one") == emulator.expected_reply("one")
+        assert asked(emulator, start) == [("status", 200), ("ddg", 200)]
+        # A later conversation of the client holds the fe-version: nothing to load, and its
+        # first turn discovers the era with its own status call, as before.
+        client.new_conversation()
+        start = seen(emulator)
+        assert await client.prepare() is (era == "2024")
+        assert await client.ask("two") == emulator.expected_reply("two")
+        status_calls = 2 if era == "2024" else 1
+        assert asked(emulator, start) == [("status", 200)] * status_calls + [("ddg", 200)]
+
+
+@pytest.mark.parametrize("emulator_config", [config("2026")], indirect=True)
+def test_a_refused_status_call_while_discovering_changes_nothing(
+    emulator: EmulatorHandle,
+) -> None:
+    emulator.fault("http:418@status")
+    with ChatClient("ddg", base_url=emulator.base_url, min_interval=0) as client:
+        before = client.conversation
+        with pytest.raises(HTTPStatusError) as raised:
+            client.prepare()
+        assert raised.value.status == 418
+        assert client.conversation == before
+        emulator.control.clear_faults()
+        start = seen(emulator)
+        assert client.ask("one") == emulator.expected_reply("one")
+        assert [endpoint for endpoint, _ in asked(emulator, start)] == ["status", "page", "ddg"]
+
+
+@pytest.mark.parametrize("emulator_config", [config("2025-03")], indirect=True)
+def test_a_discovering_preparation_names_no_model_the_era_refuses(
+    emulator: EmulatorHandle,
+) -> None:
+    client = ChatClient("ddg", base_url=emulator.base_url, min_interval=0, model="no-such-model")
+    with client, pytest.raises(ModelNotSupportedError):
+        client.prepare()
+    assert client.conversation.messages == ()
+    assert DuckDuckGoState.of(client.conversation).dialect == ""
 
 
 @pytest.mark.anyio

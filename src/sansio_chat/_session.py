@@ -586,11 +586,12 @@ class ChatSession:
         names the fe-version, in an era that reads one and when the session has none).
 
         Returns ``False``, and changes nothing, when there is nothing to load (another
-        provider, the ``2024`` era, an fe-version already held, an exhausted conversation, or
-        a session still to discover its era: the page depends on the era, which the first
-        status reply tells). Otherwise drive it exactly like a turn, ``next_step()`` until
-        ``TurnComplete``; it ends with ``Finished`` and commits provider state only, no
-        message. Its errors are a turn's, and a failure leaves the conversation as it was.
+        provider, the ``2024`` era, an fe-version already held, an exhausted conversation).
+        A session still to discover its era makes a status call first, which names the era
+        (and so the page), and keeps the era. Otherwise drive it exactly like a turn,
+        ``next_step()`` until ``TurnComplete``; it ends with ``Finished`` and commits provider
+        state only, no message. Its errors are a turn's, and a failure leaves the
+        conversation as it was.
         Raises ``LocalProtocolError`` outside the ``IDLE`` state (nothing changes).
         """
         state = self._machine.state

@@ -374,10 +374,11 @@ class AsyncChatClient(_Conversing):
         """Load, ahead of the first turn, what it would fetch first: DuckDuckGo's page (its
         fe-version), as a browser loads duck.ai before the first message is typed, on the
         connection the turn then uses; the turn is then the status call and the chat
-        request. Returns whether anything was loaded: nothing is needed for DarkAI, the
-        ``2024`` era, a client that holds an fe-version already, or a client that discovers
-        its era (give ``dialect``, or continue a conversation that knows it). The page's
-        errors are a turn's; the conversation is left as it was when it fails."""
+        request. A client that discovers its era makes a status call first, which names
+        the era (and so the page), and keeps the era. Returns whether anything was asked:
+        nothing is needed for DarkAI, the ``2024`` era, or a client that holds an
+        fe-version already. The errors are a turn's; the conversation is left
+        as it was when it fails."""
         turn, prepared = self._begin_preparation()
         if prepared is None:
             return False

@@ -6,6 +6,8 @@ status call first, picks the era's rules, and goes on with exactly the exchanges
 needs: discovery costs no request. The era is then kept with the conversation
 (``DuckDuckGoState.dialect``), so later turns do not discover again; a reply of another era
 later on is a :class:`~sansio_chat.providers.ddg.eras.DialectMismatchError`, never a switch.
+A preparation (``ChatSession.start_preparation()``) before the era is known makes the same
+status call to learn which page to load.
 """
 
 from __future__ import annotations
@@ -51,9 +53,11 @@ class DiscoveringRules(ProviderRules):
         rules_for: RulesFor,
         model_for: ModelFor,
         solver_given: bool = False,
+        fe_version_held: bool = False,
     ) -> None:
         self.base_url = base_url
         self.solver_given = solver_given
+        self.fe_version_held = fe_version_held
         self.browser = browser
         self.rules_for = rules_for
         self.model_for = model_for
@@ -64,8 +68,12 @@ class DiscoveringRules(ProviderRules):
         return self.era is not None and self.era.costly_ahead()
 
     def begin_preparation(self, ctx: TurnContext) -> ProviderTurn | None:
-        # Before the era is known, so is its page (the first status reply tells the era).
-        return self.era.begin_preparation(ctx) if self.era is not None else None
+        if self.era is not None:
+            return self.era.begin_preparation(ctx)
+        if self.fe_version_held:
+            return None  # no page to load: the first turn's status call names the era
+        # The page depends on the era: a status call names it first.
+        return _DiscoveringPreparation(self, ctx, self.rules_for("2026"))
 
     def begin_turn(self, ctx: TurnContext) -> ProviderTurn:
         if self.era is not None:
@@ -98,16 +106,11 @@ class _DiscoveringTurn(ProviderTurn):
             return self.delegate.next_exchange()
         return _DiscoveryStatus(self)
 
-    def settle_era(self, era: str, headers: Headers) -> None:
+    def settle_era(self, era: str, headers: Headers) -> Decision:
         """Become ``era``'s turn, seeded with what the status reply handed out."""
         rules = self.rules
         ctx = self.ctx
-        model = ctx.conversation.model
-        resolved = rules.model_for(model, era)  # ModelNotSupportedError names the era's models
-        if resolved != model:
-            ctx.conversation = replace(ctx.conversation, model=resolved)
-        concrete = rules.rules_for(era)
-        concrete.record_dialect = True
+        concrete = _era_rules(rules, ctx, era)
         token = find_header(headers, "x-vqd-4")
         challenge = find_header(headers, "x-vqd-hash-1")
         if token:
@@ -119,12 +122,53 @@ class _DiscoveringTurn(ProviderTurn):
         turn.status_taken(headers)
         rules.era = concrete
         self.delegate = turn
+        return Decision.next()
+
+
+def _era_rules(rules: DiscoveringRules, ctx: TurnContext, era: str) -> Rules:
+    """``era``'s rules for this session, the conversation's model resolved in that era
+    (``ModelNotSupportedError`` names the era's models)."""
+    model = ctx.conversation.model
+    resolved = rules.model_for(model, era)
+    if resolved != model:
+        ctx.conversation = replace(ctx.conversation, model=resolved)
+    concrete = rules.rules_for(era)
+    concrete.record_dialect = True
+    return concrete
+
+
+class _DiscoveringPreparation(ProviderTurn):
+    """``prepare()`` before the era is known: the status call names the era, then that era's
+    own preparation (its page) runs. The status reply's token and challenge are not kept
+    (the first turn asks for fresh ones when its message is sent); an era without a page
+    finishes at once, keeping the era with the conversation."""
+
+    def __init__(self, rules: DiscoveringRules, ctx: TurnContext, probe: Rules) -> None:
+        self.rules = rules
+        self.ctx = ctx
+        self.refusals = Turn(probe, ctx, 0)
+        self.delegate: ProviderTurn | None = None
+
+    def next_exchange(self) -> ProviderExchange | ProviderChallenge:
+        if self.delegate is not None:
+            return self.delegate.next_exchange()
+        return _DiscoveryStatus(self)
+
+    def settle_era(self, era: str, headers: Headers) -> Decision:
+        """Take ``era``; go on to its page, or finish when it reads none."""
+        concrete = _era_rules(self.rules, self.ctx, era)
+        self.rules.era = concrete
+        self.delegate = concrete.begin_preparation(self.ctx)
+        if self.delegate is not None:
+            return Decision.next()
+        conversation = self.ctx.conversation
+        return Decision.finish(concrete.snapshot(conversation, exhausted=conversation.exhausted))
 
 
 class _DiscoveryStatus(ProviderExchange):
     """The status call of a discovering turn: its reply names the era."""
 
-    def __init__(self, turn: _DiscoveringTurn) -> None:
+    def __init__(self, turn: _DiscoveringTurn | _DiscoveringPreparation) -> None:
         self.turn = turn
         rules = turn.rules
         self.request = status_request_2026(rules.base_url, rules.browser)
@@ -141,8 +185,7 @@ class _DiscoveryStatus(ProviderExchange):
                 "x-vqd-hash-1",
                 " nor x-vqd-4 (the status reply fits no known DuckDuckGo era: 2024, 2025-03, 2026)",
             )
-        self.turn.settle_era(era, headers)
-        return Decision.next()
+        return self.turn.settle_era(era, headers)
 
     def on_body(self, body: bytes, received: int) -> Decision:
         return self.turn.refusals.refuse_body(self.status, self.headers, body, "status")

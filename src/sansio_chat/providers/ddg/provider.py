@@ -250,4 +250,5 @@ class DuckDuckGoProvider(Provider):
             rules_for=rules_for,
             model_for=model_for,
             solver_given=solver is not None,
+            fe_version_held=bool(state.fe_version),
         )
