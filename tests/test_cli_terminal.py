@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pexpect  # type: ignore[import-untyped]
@@ -155,3 +157,67 @@ def test_the_history_file_persists(
     child.sendeof()
     child.expect(pexpect.EOF)
     assert lines[-1] in (tmp_path / "history").read_text(encoding="utf-8")
+
+
+def _endpoints(emulator: EmulatorHandle, start: int = 0) -> list[str]:
+    return [exchange.endpoint for exchange in emulator.control.exchanges[start:]]
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_the_page_loads_while_the_first_prompt_is_typed(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    child = _spawn(emulator, tmp_path, "--no-save")
+    # Nothing typed yet: the era's status call and its page go out, no chat request.
+    _wait_for(lambda: _endpoints(emulator) == ["status", "page"])
+    child.sendline("hello")
+    child.expect_exact(emulator.expected_reply("hello"))
+    child.expect_exact("you>")
+    assert _endpoints(emulator) == ["status", "page", "status", "ddg"]
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_a_slow_page_neither_delays_leaving_nor_loses_the_first_turn(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    emulator.fault("stall:3:head@page")
+    child = _spawn(emulator, tmp_path, "--no-save")
+    _wait_for(lambda: "page" in _endpoints(emulator))
+    started = time.monotonic()
+    child.sendeof()  # leaving does not wait for the page
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert time.monotonic() - started < 2.5
+    # A first prompt typed while the page stalls waits for it, then is answered.
+    emulator.fault("stall:1:head@page")
+    child = _spawn(emulator, tmp_path, "--no-save")
+    child.sendline("hello")
+    child.expect_exact(emulator.expected_reply("hello"))
+    child.expect_exact("you>")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    assert emulator.control.requests_to("ddg") != []
+
+
+def test_a_failed_page_load_is_the_first_turn_s_to_report(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    emulator.fault("http:503@page")  # the ahead-of-time load fails, the turn loads it again
+    child = _spawn(emulator, tmp_path, "--no-save", "--debug")
+    _wait_for(lambda: ("page", 503) in [(e.endpoint, e.status) for e in emulator.control.exchanges])
+    child.sendline("hello")
+    child.expect_exact("loading the page ahead failed")
+    child.expect_exact(emulator.expected_reply("hello"))
+    child.expect_exact("you>")
+    child.sendeof()
+    child.expect(pexpect.EOF)

@@ -2,14 +2,17 @@
 
 Interactive (stdin a terminal): prompt_toolkit with a history file in the data directory;
 Ctrl-C during a reply lands in the turn as ``KeyboardInterrupt`` (the synchronous client
-leaves the conversation as it was); Ctrl-C or Ctrl-D at an empty prompt ends the chat. On a
-pipe, each line of stdin is a turn.
+leaves the conversation as it was); Ctrl-C or Ctrl-D at an empty prompt ends the chat. While
+the first prompt is typed, a thread runs the client's ``prepare()`` (DuckDuckGo's page, as a
+browser loads duck.ai when it is opened), so the first turn is the status call and the chat
+request. On a pipe, each line of stdin is a turn.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,6 +57,31 @@ class _Chat:
     status_before_failure: int = 0
     status: int = 0
     notes: list[str] = field(default_factory=list)
+    preparing: threading.Thread | None = None
+    preparation_error: SansioChatError | None = None
+
+    def prepare_in_background(self) -> None:
+        """Run ``client.prepare()`` in a thread while the user types the first prompt."""
+        self.preparing = threading.Thread(
+            target=self._prepare, args=(self.client,), name="sansio-chat-prepare", daemon=True
+        )
+        self.preparing.start()
+
+    def _prepare(self, client: ChatClient) -> None:
+        try:
+            client.prepare()
+        except SansioChatError as error:
+            # The first turn does the same work again and reports what fails then.
+            self.preparation_error = error
+
+    def settle_preparation(self) -> None:
+        """Wait for the background ``prepare()``: the client takes one call at a time."""
+        if self.preparing is None:
+            return
+        self.preparing.join()
+        self.preparing = None
+        if self.preparation_error is not None and self.args.debug:
+            self.say(f"sansio-chat: loading the page ahead failed: {self.preparation_error}")
 
     def say(self, text: str) -> None:
         self.output.err.write(f"{text}\n")
@@ -75,6 +103,7 @@ class _Chat:
         self.last_prompt = prompt
         self.last_kept, self.last_failed = False, True
         try:
+            self.settle_preparation()
             _turn(self.client, messages, self.output, self.args)
         except KeyboardInterrupt:
             self.say(
@@ -97,6 +126,11 @@ class _Chat:
         rest = rest.strip()
         if name in ("/exit", "/quit"):
             return False
+        try:
+            self.settle_preparation()
+        except KeyboardInterrupt:
+            self.say(f"sansio-chat: {name} interrupted")
+            return True
         if name == "/help":
             self.say(HELP)
         elif name == "/new":
@@ -240,6 +274,8 @@ def chat(args: argparse.Namespace, output: Output) -> int:
     editor = _editor() if interactive else None
     if interactive and not args.quiet:
         state.say(state.banner())
+    if interactive:
+        state.prepare_in_background()
     try:
         while True:
             if editor is not None:
