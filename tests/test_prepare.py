@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from sansio_chat.adapters.httpx import AsyncChatClient, ChatClient
@@ -256,3 +257,31 @@ def test_a_hostile_page_is_a_typed_error_and_commits_nothing(
         list(session.events())
     assert session.conversation == before
     assert DuckDuckGoState.of(session.conversation).fe_version == ""
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("emulator_config", [config("2026")], indirect=True)
+async def test_a_second_prepare_abandons_the_first_and_says_so(
+    emulator: EmulatorHandle,
+) -> None:
+    emulator.fault("stall:1:head@page")
+    async with AsyncChatClient("ddg", base_url=emulator.base_url, min_interval=0) as client:
+        outcomes: list[object] = []
+
+        async def prepare() -> None:
+            try:
+                outcomes.append(await client.prepare())
+            except LocalProtocolError as error:
+                outcomes.append(str(error))
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(prepare)
+            while not [e for e in emulator.control.exchanges if e.endpoint == "page"]:
+                await anyio.sleep(0.01)
+            tasks.start_soon(prepare)
+        assert sorted(map(str, outcomes)) == [
+            "True",
+            "abandoned: a newer turn or prepare() started on this client before this one ended",
+        ]
+        assert await client.ask("one") == emulator.expected_reply("one")
+        assert [e.endpoint for e in emulator.control.exchanges][-2:] == ["status", "ddg"]

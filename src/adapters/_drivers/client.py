@@ -274,7 +274,9 @@ class _Conversing:
         return turn, _Prepared(session)
 
     def _abandoned(self) -> NoReturn:
-        raise LocalProtocolError("this stream was abandoned: a newer turn started")
+        raise LocalProtocolError(
+            "abandoned: a newer turn or prepare() started on this client before this one ended"
+        )
 
     def _end(self, turn: int, finished: bool) -> None:
         if turn == self._turn and self._open:
