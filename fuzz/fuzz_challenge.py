@@ -11,7 +11,9 @@ whole program. For every input, ``check`` asserts:
    instrumentation: an input over budget is timed twice more on an uninstrumented copy of
    the solver, and fails if slow there both times);
 3. a solved header is base64 of JSON with the program's server hashes, and
-   ``inner_html_length`` agrees with the UTF-16 length of ``inner_html``.
+   ``inner_html_length`` agrees with the UTF-16 length of ``inner_html``;
+4. a program is read alike (the same fields, or the same refusal) by the one-pass reader of
+   the service's layout and by the general scans (the wrapped snippets are in that layout).
 
 Run a campaign: ``python fuzz/fuzz_challenge.py WORKDIR fuzz/corpus/challenge`` (see
 fuzz/README.md). Without atheris the module still imports, so pytest replays the corpus.
@@ -23,6 +25,7 @@ import base64
 import json
 import sys
 import time
+from collections.abc import Callable
 
 if __name__ == "__main__":
     import atheris
@@ -90,8 +93,20 @@ def program(snippet: str) -> str:
         "(function(){const e=document.createElement('div');"
         f"e.innerHTML={js_string_literal(snippet)};"
         'return {server_hashes:["s1","s2"],client_hashes:[navigator.userAgent,'
-        "(function(){return String(7+e.innerHTML.length)})()],signals:{}};})();"
+        "(function(){return String(7+e.innerHTML.length);})()],signals:{}};})();"
     )
+
+
+def _outcome(read: Callable[[str], object], js: str) -> object:
+    try:
+        return read(js)
+    except ChallengeError as error:
+        return str(error)
+
+
+def _check_reading(js: str) -> None:
+    """Both program readers agree; the first is the one-pass reader where the layout fits."""
+    assert _outcome(SOLVER._read_challenge, js) == _outcome(SOLVER._read_any_program, js)
 
 
 def _check_header(header: str) -> None:
@@ -109,6 +124,9 @@ def _check_snippet(snippet: str) -> None:
         assert isinstance(html, str)
         assert SOLVER.inner_html_length(snippet) == utf16_length(html)
     js = program(snippet)
+    if len(js) <= SOLVER.MAX_CHALLENGE_CHARS:
+        assert SOLVER._USUAL_PROGRAM.fullmatch(js) is not None
+        _check_reading(js)
     solved = _timed("solve_challenge", js, HEADERS)
     fingerprint = _timed("dom_fingerprint", js)
     assert (solved is None) == (fingerprint is None) == (html is None)
@@ -133,6 +151,8 @@ def check(data: bytes) -> None:
     else:
         _timed("solve_challenge", text, HEADERS)
         _timed("dom_fingerprint", text)
+        if len(text) <= SOLVER.MAX_CHALLENGE_CHARS:
+            _check_reading(text)
 
 
 def test_one_input(data: bytes) -> None:
