@@ -551,6 +551,19 @@ async def test_models_listing() -> None:
     ]
 
 
+async def test_provider_and_alias_is_accepted_and_retrieved_but_not_listed() -> None:
+    app, fake = make_app()
+    async with client_for(app) as client:
+        listed = [m["id"] for m in (await client.get("/v1/models")).json()["data"]]
+        chat = await client.post("/v1/chat/completions", json=chat_body(model="ddg/shared"))
+        retrieved = await client.get("/v1/models/dark/dalias")
+    assert "ddg/shared" not in listed
+    assert "dark/dalias" not in listed
+    assert chat.json()["model"] == "ddg/org/m2"
+    assert fake.calls[0][0] == ModelRoute(provider="ddg", model="org/m2")
+    assert retrieved.json()["owned_by"] == "dark"
+
+
 @pytest.mark.parametrize(("model_id", "owner"), [("ddg/org/m2", "ddg"), ("dalias", "dark")])
 async def test_model_retrieve(model_id: str, owner: str) -> None:
     app, _ = make_app()

@@ -26,18 +26,17 @@ from sansio_chat import (
 )
 
 from ._config import GatewayConfig, checked
-from ._models import DialectProvider, live_entries
+from ._models import DuckDuckGoModels, model_object
 from ._openai import (
     GatewayError,
     internal_error,
-    live_models_body,
     map_upstream_error,
     model_body,
-    model_not_found,
     models_body,
 )
-from ._request import ChatRequest, ModelCatalog, ModelRoute, parse_chat_request
+from ._request import ChatRequest, parse_chat_request
 from ._responder import Responder, send_error, send_json
+from ._routes import ModelCatalog, ModelRoute, ProviderInfo
 from ._upstream import SessionUpstream
 
 __all__ = [
@@ -162,22 +161,22 @@ class GatewayApp:
             raise _auth_error("Incorrect API key provided.", "invalid_api_key")
 
     async def _models_body(self) -> bytes:
-        # Dialect 2026: DuckDuckGo's live list with capability flags (built-in on failure).
+        """The listed entries of the routing table; in dialect 2026 DuckDuckGo's live list
+        (fetched, cached) first becomes its part of the table, with capability flags."""
         fetch = getattr(self.upstream, "live_models", None)
         live = await fetch() if fetch is not None else None
-        if not live:
-            return models_body(self.catalog.listing())
-        for provider in self.catalog.providers:
-            if isinstance(provider, DialectProvider):
-                provider.live = tuple(m.id for m in live)
-        return live_models_body(live_entries("ddg", live, self.catalog.listing()))
+        if live:
+            self.catalog.learn_live(live)
+        entries = self.catalog.table().listed()
+        return models_body(
+            model_object(e.name, e.route.provider, e.route.model, self.catalog.live)
+            for e in entries
+        )
 
     async def _one_model(self, model_id: str, send: Send) -> None:
-        for entry, owner in self.catalog.listing():
-            if entry == model_id:
-                await send_json(send, 200, model_body(entry, owner))
-                return
-        raise model_not_found(model_id)
+        """One model object: any name the chat endpoint accepts, owned by its provider."""
+        route = self.catalog.resolve(model_id)
+        await send_json(send, 200, model_body(model_id, route.provider))
 
     async def _chat_completions(self, scope: Scope, receive: Receive, send: Send) -> None:
         content_type = (
@@ -317,6 +316,15 @@ def _too_large(limit: int) -> GatewayError:
     )
 
 
+def _served(name: str, dialect: str | None) -> ProviderInfo:
+    """The provider ``name`` as the routing table reads it: DuckDuckGo through the view of
+    its dialect (its models are a closed list there), any other as it is."""
+    if name == DuckDuckGoModels.name:
+        return DuckDuckGoModels(dialect)
+    provider: ProviderInfo = providers.get(name)
+    return provider
+
+
 def create_gateway_app(
     config: GatewayConfig | None = None, *, upstream: Upstream | None = None, **settings: Any
 ) -> GatewayApp:
@@ -332,14 +340,7 @@ def create_gateway_app(
     Raises ``ValueError`` or ``LocalProtocolError`` for a bad setting.
     """
     config = checked(dataclasses.replace(config or GatewayConfig(), **settings))
-    catalog = ModelCatalog(
-        tuple(
-            DialectProvider(providers.get(name), config.dialect)
-            if name == "ddg" and config.dialect is not None
-            else providers.get(name)
-            for name in config.providers
-        )
-    )
+    catalog = ModelCatalog(tuple(_served(name, config.dialect) for name in config.providers))
     if upstream is None:
         base_urls = {
             name: url for name in config.providers if (url := config.base_url_for(name)) is not None

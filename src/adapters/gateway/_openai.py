@@ -34,7 +34,6 @@ __all__ = [
     "error_event",
     "internal_error",
     "invalid",
-    "live_models_body",
     "map_upstream_error",
     "model_body",
     "model_not_found",
@@ -269,13 +268,7 @@ def error_event(error: GatewayError) -> bytes:
 DONE_EVENT = b"data: [DONE]\n\n"
 
 
-def models_body(entries: Iterable[tuple[str, str]]) -> bytes:
-    """Return the ``GET /v1/models`` list object."""
-    data = [{"id": i, "object": "model", "created": 0, "owned_by": o} for i, o in entries]
-    return _dumps({"object": "list", "data": data})
-
-
-def live_models_body(entries: Iterable[Mapping[str, object]]) -> bytes:
+def models_body(entries: Iterable[Mapping[str, object]]) -> bytes:
     """Return the ``GET /v1/models`` list object of ready-made model objects."""
     return _dumps({"object": "list", "data": list(entries)})
 
