@@ -760,6 +760,25 @@ async def test_failure_outside_a_completion_is_generic_500(
     assert len([r for r in caplog.records if r.exc_info]) == 2
 
 
+async def test_the_log_of_a_failure_escapes_and_cuts_the_path(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Broken(FakeProvider):
+        def validate_model(self, model: str) -> str:
+            raise RuntimeError("bug")
+
+    app = GatewayApp(GatewayConfig(), ModelCatalog((Broken("ddg", ["m1"], {}),)), FakeUpstream())
+    with caplog.at_level(logging.ERROR, logger="sansio_chat.gateway"):
+        async with client_for(app) as client:
+            response = await client.get("/v1/models/a%0aforged%1b%5b31m" + "b" * 500)
+    assert_error(response, 500, "internal_error")
+    (record,) = [r for r in caplog.records if r.exc_info]
+    line = record.getMessage()
+    assert line.isprintable()
+    assert "/v1/models/a\\nforged\\x1b[31m" in line
+    assert "b" * 101 not in line
+
+
 @pytest.mark.parametrize(
     ("roles", "history", "turn"),
     [

@@ -29,6 +29,7 @@ from ._config import GatewayConfig, checked
 from ._models import DuckDuckGoModels, model_object
 from ._openai import (
     GatewayError,
+    echoed,
     internal_error,
     map_upstream_error,
     model_body,
@@ -112,7 +113,8 @@ class GatewayApp:
             except GatewayError as exc:
                 await send_error(send, exc)
             except Exception:
-                logger.exception("gateway failure on %s %s", scope["method"], scope["path"])
+                method, path = echoed(scope["method"]), echoed(scope["path"])
+                logger.exception("gateway failure on %s %s", method, path)
                 if not started:
                     await send_error(send, internal_error())
         # websocket scopes are not served: returning without accepting rejects them.
@@ -129,13 +131,13 @@ class GatewayApp:
             allowed = "GET"
         else:
             raise GatewayError(
-                status=404, message=f"Unknown path {method} {path}.", code="not_found"
+                status=404, message=f"Unknown path: {echoed(f'{method} {path}')}.", code="not_found"
             )
         self._check_auth(scope)
         if method != allowed:
             raise GatewayError(
                 status=405,
-                message=f"Method {method} is not allowed on {path}; use {allowed}.",
+                message=f"Method {echoed(method)} is not allowed on {echoed(path)}; use {allowed}.",
                 code="method_not_allowed",
                 headers=(("allow", allowed),),
             )
