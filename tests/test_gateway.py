@@ -607,6 +607,39 @@ async def test_auth_refused(headers: dict[str, str], code: str, path: str) -> No
     assert fake.calls == []
 
 
+@pytest.mark.parametrize("path", ["/", "/v1/nope", "/v1/chat/completions/x"])
+async def test_auth_comes_before_the_path(path: str) -> None:
+    app, _ = make_app(api_key="s3cret")
+    async with client_for(app) as client:
+        unknown = await client.get(path)
+        known = await client.get("/v1/models")
+        with_key = await client.get(path, headers={"authorization": "Bearer s3cret"})
+    assert_error(unknown, 401, "missing_api_key")
+    assert unknown.content == known.content
+    assert_error(with_key, 404, "not_found")
+
+
+async def test_framing_is_checked_before_the_key() -> None:
+    # Kept ahead of the key: the connection must close whoever sent a request that could
+    # smuggle another one, and the answer says nothing about paths or keys.
+    app, fake = make_app(api_key="s3cret")
+    sent: list[MutableMapping[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    headers = [(b"content-length", b"0"), (b"transfer-encoding", b"chunked")]
+    scope = {"type": "http", "method": "GET", "path": "/nope", "headers": headers}
+    await app(scope, receive, send)
+    assert sent[0]["status"] == 400
+    assert (b"connection", b"close") in sent[0]["headers"]
+    assert json.loads(sent[1]["body"])["error"]["code"] == "invalid_request"
+    assert fake.calls == []
+
+
 @pytest.mark.parametrize("value", ["Bearer s3cret", "bearer s3cret", "BEARER  s3cret"])
 async def test_auth_accepted(value: str) -> None:
     app, fake = make_app(api_key="s3cret")

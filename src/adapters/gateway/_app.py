@@ -120,20 +120,15 @@ class GatewayApp:
         # websocket scopes are not served: returning without accepting rejects them.
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one request: framing, then the API key (on every path, known or not, so a
+        client without the key learns nothing of which paths exist), then the path."""
         _check_framing(scope)
+        self._check_auth(scope)
         path: str = scope["path"]
         method: str = scope["method"]
         if path.endswith("/") and path != "/":
             path = path[:-1]
-        if path == "/v1/chat/completions":
-            allowed = "POST"
-        elif path == "/v1/models" or path.startswith("/v1/models/"):
-            allowed = "GET"
-        else:
-            raise GatewayError(
-                status=404, message=f"Unknown path: {echoed(f'{method} {path}')}.", code="not_found"
-            )
-        self._check_auth(scope)
+        allowed = _allowed_method(method, path)
         if method != allowed:
             raise GatewayError(
                 status=405,
@@ -149,6 +144,7 @@ class GatewayApp:
             await self._one_model(path.removeprefix("/v1/models/"), send)
 
     def _check_auth(self, scope: Scope) -> None:
+        """Raise the 401 of a request without the configured API key (none: no check)."""
         if self._expected_auth is None:
             return
         given = find_header(scope["headers"], b"authorization")
@@ -270,6 +266,17 @@ async def _cancel_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> N
     while (await receive())["type"] != "http.disconnect":
         pass
     scope.cancel()
+
+
+def _allowed_method(method: str, path: str) -> str:
+    """The method ``path`` is served with, or the 404 of an unknown path."""
+    if path == "/v1/chat/completions":
+        return "POST"
+    if path == "/v1/models" or path.startswith("/v1/models/"):
+        return "GET"
+    raise GatewayError(
+        status=404, message=f"Unknown path: {echoed(f'{method} {path}')}.", code="not_found"
+    )
 
 
 def _check_framing(scope: Scope) -> None:
