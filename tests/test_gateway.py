@@ -551,6 +551,19 @@ async def test_models_listing() -> None:
     ]
 
 
+async def test_provider_and_alias_is_accepted_and_retrieved_but_not_listed() -> None:
+    app, fake = make_app()
+    async with client_for(app) as client:
+        listed = [m["id"] for m in (await client.get("/v1/models")).json()["data"]]
+        chat = await client.post("/v1/chat/completions", json=chat_body(model="ddg/shared"))
+        retrieved = await client.get("/v1/models/dark/dalias")
+    assert "ddg/shared" not in listed
+    assert "dark/dalias" not in listed
+    assert chat.json()["model"] == "ddg/org/m2"
+    assert fake.calls[0][0] == ModelRoute(provider="ddg", model="org/m2")
+    assert retrieved.json()["owned_by"] == "dark"
+
+
 @pytest.mark.parametrize(("model_id", "owner"), [("ddg/org/m2", "ddg"), ("dalias", "dark")])
 async def test_model_retrieve(model_id: str, owner: str) -> None:
     app, _ = make_app()
@@ -591,6 +604,39 @@ async def test_auth_refused(headers: dict[str, str], code: str, path: str) -> No
             response = await client.post(path, json=chat_body(), headers=headers)
     assert_error(response, 401, code)
     assert response.headers["www-authenticate"] == "Bearer"
+    assert fake.calls == []
+
+
+@pytest.mark.parametrize("path", ["/", "/v1/nope", "/v1/chat/completions/x"])
+async def test_auth_comes_before_the_path(path: str) -> None:
+    app, _ = make_app(api_key="s3cret")
+    async with client_for(app) as client:
+        unknown = await client.get(path)
+        known = await client.get("/v1/models")
+        with_key = await client.get(path, headers={"authorization": "Bearer s3cret"})
+    assert_error(unknown, 401, "missing_api_key")
+    assert unknown.content == known.content
+    assert_error(with_key, 404, "not_found")
+
+
+async def test_framing_is_checked_before_the_key() -> None:
+    # Kept ahead of the key: the connection must close whoever sent a request that could
+    # smuggle another one, and the answer says nothing about paths or keys.
+    app, fake = make_app(api_key="s3cret")
+    sent: list[MutableMapping[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    headers = [(b"content-length", b"0"), (b"transfer-encoding", b"chunked")]
+    scope = {"type": "http", "method": "GET", "path": "/nope", "headers": headers}
+    await app(scope, receive, send)
+    assert sent[0]["status"] == 400
+    assert (b"connection", b"close") in sent[0]["headers"]
+    assert json.loads(sent[1]["body"])["error"]["code"] == "invalid_request"
     assert fake.calls == []
 
 
@@ -745,6 +791,25 @@ async def test_failure_outside_a_completion_is_generic_500(
         assert assert_error(response, 500, "internal_error")["type"] == "server_error"
         assert "secret detail" not in response.text
     assert len([r for r in caplog.records if r.exc_info]) == 2
+
+
+async def test_the_log_of_a_failure_escapes_and_cuts_the_path(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Broken(FakeProvider):
+        def validate_model(self, model: str) -> str:
+            raise RuntimeError("bug")
+
+    app = GatewayApp(GatewayConfig(), ModelCatalog((Broken("ddg", ["m1"], {}),)), FakeUpstream())
+    with caplog.at_level(logging.ERROR, logger="sansio_chat.gateway"):
+        async with client_for(app) as client:
+            response = await client.get("/v1/models/a%0aforged%1b%5b31m" + "b" * 500)
+    assert_error(response, 500, "internal_error")
+    (record,) = [r for r in caplog.records if r.exc_info]
+    line = record.getMessage()
+    assert line.isprintable()
+    assert "/v1/models/a\\nforged\\x1b[31m" in line
+    assert "b" * 101 not in line
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,12 @@ Build the app with :func:`create_gateway_app` and serve it with any ASGI server
 (:mod:`sansio_chat.adapters.serving` runs it with hypercorn), or run ``sansio-chat serve``
 (its options live in :mod:`sansio_chat.adapters.cli.serve`). See docs/gateway.md.
 
-Inside: ``_app`` (routing, auth, limits, the capacity cap), ``_config`` (settings and their
-checks), ``_request`` (model routing, request validation), ``_openai`` (the OpenAI wire
-format), ``_responder`` (JSON or server-sent events out), ``_upstream`` (turns over the
-httpx driver). The gateway uses the drivers, never the CLI or the emulator server.
+Inside: ``_app`` (paths, auth, limits, the capacity cap), ``_config`` (settings and their
+checks), ``_routes`` (the routing table: every model name accepted, its provider and upstream
+model; ``GET /v1/models`` is generated from it), ``_models`` (DuckDuckGo's names by dialect),
+``_request`` (request validation), ``_openai`` (the OpenAI wire format), ``_responder`` (JSON
+or server-sent events out), ``_upstream`` (turns over the h11 or httpx driver). The gateway
+uses the drivers, never the CLI or the emulator server.
 """
 
 from __future__ import annotations

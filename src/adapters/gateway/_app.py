@@ -26,18 +26,18 @@ from sansio_chat import (
 )
 
 from ._config import GatewayConfig, checked
-from ._models import DialectProvider, live_entries
+from ._models import DuckDuckGoModels, model_object
 from ._openai import (
     GatewayError,
+    echoed,
     internal_error,
-    live_models_body,
     map_upstream_error,
     model_body,
-    model_not_found,
     models_body,
 )
-from ._request import ChatRequest, ModelCatalog, ModelRoute, parse_chat_request
+from ._request import ChatRequest, parse_chat_request
 from ._responder import Responder, send_error, send_json
+from ._routes import ModelCatalog, ModelRoute, ProviderInfo
 from ._upstream import SessionUpstream
 
 __all__ = [
@@ -113,30 +113,26 @@ class GatewayApp:
             except GatewayError as exc:
                 await send_error(send, exc)
             except Exception:
-                logger.exception("gateway failure on %s %s", scope["method"], scope["path"])
+                method, path = echoed(scope["method"]), echoed(scope["path"])
+                logger.exception("gateway failure on %s %s", method, path)
                 if not started:
                     await send_error(send, internal_error())
         # websocket scopes are not served: returning without accepting rejects them.
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one request: framing, then the API key (on every path, known or not, so a
+        client without the key learns nothing of which paths exist), then the path."""
         _check_framing(scope)
+        self._check_auth(scope)
         path: str = scope["path"]
         method: str = scope["method"]
         if path.endswith("/") and path != "/":
             path = path[:-1]
-        if path == "/v1/chat/completions":
-            allowed = "POST"
-        elif path == "/v1/models" or path.startswith("/v1/models/"):
-            allowed = "GET"
-        else:
-            raise GatewayError(
-                status=404, message=f"Unknown path {method} {path}.", code="not_found"
-            )
-        self._check_auth(scope)
+        allowed = _allowed_method(method, path)
         if method != allowed:
             raise GatewayError(
                 status=405,
-                message=f"Method {method} is not allowed on {path}; use {allowed}.",
+                message=f"Method {echoed(method)} is not allowed on {echoed(path)}; use {allowed}.",
                 code="method_not_allowed",
                 headers=(("allow", allowed),),
             )
@@ -148,6 +144,7 @@ class GatewayApp:
             await self._one_model(path.removeprefix("/v1/models/"), send)
 
     def _check_auth(self, scope: Scope) -> None:
+        """Raise the 401 of a request without the configured API key (none: no check)."""
         if self._expected_auth is None:
             return
         given = find_header(scope["headers"], b"authorization")
@@ -162,22 +159,22 @@ class GatewayApp:
             raise _auth_error("Incorrect API key provided.", "invalid_api_key")
 
     async def _models_body(self) -> bytes:
-        # Dialect 2026: DuckDuckGo's live list with capability flags (built-in on failure).
+        """The listed entries of the routing table; in dialect 2026 DuckDuckGo's live list
+        (fetched, cached) first becomes its part of the table, with capability flags."""
         fetch = getattr(self.upstream, "live_models", None)
         live = await fetch() if fetch is not None else None
-        if not live:
-            return models_body(self.catalog.listing())
-        for provider in self.catalog.providers:
-            if isinstance(provider, DialectProvider):
-                provider.live = tuple(m.id for m in live)
-        return live_models_body(live_entries("ddg", live, self.catalog.listing()))
+        if live:
+            self.catalog.learn_live(live)
+        entries = self.catalog.table().listed()
+        return models_body(
+            model_object(e.name, e.route.provider, e.route.model, self.catalog.live)
+            for e in entries
+        )
 
     async def _one_model(self, model_id: str, send: Send) -> None:
-        for entry, owner in self.catalog.listing():
-            if entry == model_id:
-                await send_json(send, 200, model_body(entry, owner))
-                return
-        raise model_not_found(model_id)
+        """One model object: any name the chat endpoint accepts, owned by its provider."""
+        route = self.catalog.resolve(model_id)
+        await send_json(send, 200, model_body(model_id, route.provider))
 
     async def _chat_completions(self, scope: Scope, receive: Receive, send: Send) -> None:
         content_type = (
@@ -271,6 +268,17 @@ async def _cancel_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> N
     scope.cancel()
 
 
+def _allowed_method(method: str, path: str) -> str:
+    """The method ``path`` is served with, or the 404 of an unknown path."""
+    if path == "/v1/chat/completions":
+        return "POST"
+    if path == "/v1/models" or path.startswith("/v1/models/"):
+        return "GET"
+    raise GatewayError(
+        status=404, message=f"Unknown path: {echoed(f'{method} {path}')}.", code="not_found"
+    )
+
+
 def _check_framing(scope: Scope) -> None:
     # Both lengths at once is how requests are smuggled past a proxy that reads the other
     # one: refuse it and close the connection, so nothing after it on the connection is
@@ -317,6 +325,15 @@ def _too_large(limit: int) -> GatewayError:
     )
 
 
+def _served(name: str, dialect: str | None) -> ProviderInfo:
+    """The provider ``name`` as the routing table reads it: DuckDuckGo through the view of
+    its dialect (its models are a closed list there), any other as it is."""
+    if name == DuckDuckGoModels.name:
+        return DuckDuckGoModels(dialect)
+    provider: ProviderInfo = providers.get(name)
+    return provider
+
+
 def create_gateway_app(
     config: GatewayConfig | None = None, *, upstream: Upstream | None = None, **settings: Any
 ) -> GatewayApp:
@@ -332,14 +349,7 @@ def create_gateway_app(
     Raises ``ValueError`` or ``LocalProtocolError`` for a bad setting.
     """
     config = checked(dataclasses.replace(config or GatewayConfig(), **settings))
-    catalog = ModelCatalog(
-        tuple(
-            DialectProvider(providers.get(name), config.dialect)
-            if name == "ddg" and config.dialect is not None
-            else providers.get(name)
-            for name in config.providers
-        )
-    )
+    catalog = ModelCatalog(tuple(_served(name, config.dialect) for name in config.providers))
     if upstream is None:
         base_urls = {
             name: url for name in config.providers if (url := config.base_url_for(name)) is not None

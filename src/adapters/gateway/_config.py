@@ -54,8 +54,9 @@ class GatewayConfig:
             (default; made on the first challenge), ``"chromium"``, or a solver object
             (``solve``, ``asolve``, ``close``; closed with the gateway).
         dialect: the DuckDuckGo dialect (``"2024"``, ``"2025-03"``, ``"2026"``); ``None``:
-            discovered from the service's answers. In ``2026`` ``GET /v1/models`` lists the
-            live models.
+            discovered from the service's answers. It decides DuckDuckGo's model names: in
+            ``2026`` the live list once ``GET /v1/models`` fetched it; ``None`` accepts both
+            eras' names and lists today's.
         max_reply_chars: the longest upstream reply, in characters (``None``: the library
             default, 4 Mi); a longer one ends the completion with a 502.
     """

@@ -1,100 +1,125 @@
-"""Models by dialect: DuckDuckGo seen through the gateway's dialect, and the live listing.
+"""DuckDuckGo's models as the gateway serves them in one dialect, and the model objects of
+``GET /v1/models``.
 
-In dialect ``2026`` the service's own list (``GET /duckchat/v1/models``) is the truth: the
-gateway fetches it once per :data:`LIVE_MODELS_TTL` (a failure is remembered for
-:data:`FAILED_MODELS_TTL`, then the built-in list is shown) and lists each model with its
-capability flags.
+Each dialect's models are a closed list (the routing table, ``_routes.py``, is built from
+it): the seed eras' built-in ids and aliases; in ``2026`` the service's own list
+(``GET /duckchat/v1/models``) once fetched, else the built-in one, with the friendly aliases
+that name one of its models; with no dialect (the era is discovered per request) both eras'
+lists, of which only today's are listed (the service's era refuses the other era's names).
+The gateway fetches the live list once per :data:`LIVE_MODELS_TTL` (a failure is remembered
+for :data:`FAILED_MODELS_TTL`, the last list known staying in use) and lists each model with
+its capability flags.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from sansio_chat import ModelNotSupportedError
-from sansio_chat.providers.ddg import ModelInfo
+from sansio_chat.providers.ddg import DIALECTS, ModelInfo
 from sansio_chat.providers.ddg.models import MODEL_ALIASES_2026, MODELS_2026
 from sansio_chat.providers.ddg.provider import MODEL_ALIASES as SEED_ERA_ALIASES
 from sansio_chat.providers.ddg.provider import MODELS as SEED_ERA_MODELS
 
-__all__ = ["FAILED_MODELS_TTL", "LIVE_MODELS_TTL", "DialectProvider", "live_entries"]
+__all__ = ["FAILED_MODELS_TTL", "LIVE_MODELS_TTL", "DuckDuckGoModels", "model_object"]
 
 LIVE_MODELS_TTL = 600.0
 """Seconds a fetched model list is served before it is fetched again."""
 FAILED_MODELS_TTL = 60.0
-"""Seconds after a failed fetch before the next try (the built-in list is shown meanwhile)."""
+"""Seconds after a failed fetch before the next try (the last list known is used meanwhile)."""
 
 
-class DialectProvider:
-    """DuckDuckGo in one dialect: that era's models, aliases and validation.
+class DuckDuckGoModels:
+    """DuckDuckGo in one dialect (``None``: discovered): that era's ids and aliases, closed.
 
-    In ``2026`` a model is accepted when the live list (once fetched) or the built-in list
-    holds it, or an alias names one; the provider's own check (retired ids) applies too.
+    Attributes:
+        dialect: ``"2024"``, ``"2025-03"``, ``"2026"`` or ``None``.
+        live: the live list's ids (dialect ``2026`` only; empty until fetched).
     """
 
-    def __init__(self, provider: Any, dialect: str) -> None:
-        self.provider = provider
+    name = "ddg"
+
+    def __init__(self, dialect: str | None) -> None:
+        if dialect is not None and dialect not in DIALECTS:
+            raise ValueError(f"unknown dialect {dialect!r}; known: {', '.join(DIALECTS)}")
         self.dialect = dialect
-        self.era = provider.dialect(dialect)
         self.live: tuple[str, ...] = ()
 
     @property
-    def name(self) -> str:
-        """The provider's name (``ddg``)."""
-        return str(self.provider.name)
+    def _seed_era(self) -> bool:
+        return self.dialect is not None and not DIALECTS[self.dialect].script_challenge
 
     @property
-    def models(self) -> Sequence[str]:
-        """The model ids of the era: the live ones when known; the seed eras' own list (the
-        provider's is today's, which a seed-era session refuses)."""
-        if not self.era.script_challenge:
+    def _live_era(self) -> bool:
+        return self.dialect is not None and DIALECTS[self.dialect].script_challenge
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """The era's ids: the seed eras' list; in ``2026`` the live one when fetched, else the
+        built-in one; discovering, today's built-in ids and then the seed eras'."""
+        if self._seed_era:
             return SEED_ERA_MODELS
-        return self.live or MODELS_2026
+        if self._live_era:
+            return self.live or MODELS_2026
+        return (*MODELS_2026, *SEED_ERA_MODELS)
 
     @property
-    def model_aliases(self) -> Mapping[str, str]:
-        """Alias → model id in the era."""
-        if not self.era.script_challenge:
+    def model_aliases(self) -> dict[str, str]:
+        """Alias → id in the era (a ``2026`` alias names the first of its candidates that
+        the era's list holds, and is left out when it holds none)."""
+        if self._seed_era:
             return dict(SEED_ERA_ALIASES)
-        return {alias: self.validate_model(alias) for alias in MODEL_ALIASES_2026}
+        if self._live_era:
+            return _aliases_2026(self.models)
+        return {**_aliases_2026(MODELS_2026), **SEED_ERA_ALIASES}
+
+    def lists(self, name: str) -> bool:
+        """Whether ``GET /v1/models`` shows ``name`` (an id or alias of the era), which is
+        accepted either way. Not shown: the aliases beside a live list (it shows the
+        service's models as the service names them), and when discovering, the seed eras'
+        names (today's service refuses them; a seed-era one would take them)."""
+        if self._live_era and self.live:
+            return name in self.live
+        if self.dialect is None:
+            return name in MODELS_2026 or name in MODEL_ALIASES_2026
+        return True
 
     def validate_model(self, model: str) -> str:
-        """The era's id for ``model``, or ``ModelNotSupportedError``."""
-        resolved = str(self.provider.validate_model(model, self.dialect))
-        if self.era.script_challenge and resolved not in (*self.models, *MODELS_2026):
-            raise ModelNotSupportedError(model, self.models, provider=self.name)
-        return resolved
+        """The era's id for ``model`` (an id or alias of its lists), or
+        ``ModelNotSupportedError``."""
+        if model in self.models:
+            return model
+        aliases = self.model_aliases
+        if model in aliases:
+            return aliases[model]
+        raise ModelNotSupportedError(model, self.models, provider=self.name)
 
 
-def live_entries(
-    provider: str, live: Iterable[ModelInfo], others: Iterable[tuple[str, str]]
-) -> list[dict[str, Any]]:
-    """``/v1/models`` entries: each live model as ``provider/id`` and bare, with its flags,
-    then the ``(id, owner)`` pairs of the other providers not already listed."""
-    entries: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    models = list(live)
-    named = [(f"{provider}/{m.id}", m) for m in models] + [(m.id, m) for m in models]
-    for model_id, info in named:
-        if model_id in seen:
-            continue
-        seen.add(model_id)
-        entries.append(
-            {
-                "id": model_id,
-                "object": "model",
-                "created": 0,
-                "owned_by": provider,
-                "name": info.name,
-                "upstream_provider": info.provider,
-                "has_access": info.has_access,
-                "supports_image_upload": info.supports_image_upload,
-                "supported_tools": list(info.supported_tools),
-                "access_tier": info.access_tier,
-            }
+def _aliases_2026(ids: tuple[str, ...]) -> dict[str, str]:
+    """The ``2026`` aliases that name one of ``ids``: each to its first candidate there."""
+    found: dict[str, str] = {}
+    for alias, candidates in MODEL_ALIASES_2026.items():
+        named = next((c for c in candidates if c in ids), None)
+        if named is not None:
+            found[alias] = named
+    return found
+
+
+def model_object(
+    model_id: str, owner: str, upstream: str, live: Mapping[str, ModelInfo]
+) -> dict[str, Any]:
+    """One ``GET /v1/models`` entry: ``model_id`` served by ``owner`` as ``upstream``, with the
+    live list's capability flags when it is one of DuckDuckGo's live models."""
+    entry: dict[str, Any] = {"id": model_id, "object": "model", "created": 0, "owned_by": owner}
+    info = live.get(upstream) if owner == DuckDuckGoModels.name else None
+    if info is not None:
+        entry.update(
+            name=info.name,
+            upstream_provider=info.provider,
+            has_access=info.has_access,
+            supports_image_upload=info.supports_image_upload,
+            supported_tools=list(info.supported_tools),
+            access_tier=info.access_tier,
         )
-    for model_id, owner in others:
-        if owner != provider and model_id not in seen:
-            seen.add(model_id)
-            entries.append({"id": model_id, "object": "model", "created": 0, "owned_by": owner})
-    return entries
+    return entry

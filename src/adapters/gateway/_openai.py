@@ -28,13 +28,14 @@ from sansio_chat import (
 __all__ = [
     "DEFAULT_RETRY_AFTER",
     "DONE_EVENT",
+    "ECHOED_CHARS",
     "GatewayError",
     "chunk_event",
     "completion_body",
+    "echoed",
     "error_event",
     "internal_error",
     "invalid",
-    "live_models_body",
     "map_upstream_error",
     "model_body",
     "model_not_found",
@@ -98,11 +99,26 @@ class GatewayError(Exception):
         return _dumps(self.to_dict())
 
 
+ECHOED_CHARS = 100
+"""The most characters of a value from the request (a model name, a path) that a message
+quotes; the rest is left out."""
+
+
+def echoed(value: str) -> str:
+    """``value`` quoted for an error message or a log line: as a Python string literal, so
+    that a control or other unprintable character shows as its escape (it could otherwise
+    forge a log line or drive the terminal that shows the message), and cut after its first
+    :data:`ECHOED_CHARS` characters, saying how many more there were."""
+    quoted = repr(value[:ECHOED_CHARS])
+    rest = len(value) - ECHOED_CHARS
+    return quoted if rest <= 0 else f"{quoted}… ({rest} more characters not shown)"
+
+
 def model_not_found(requested: str) -> GatewayError:
-    """The 404 for a model no provider serves."""
+    """The 404 for a model no provider serves (the name quoted by :func:`echoed`)."""
     return GatewayError(
         status=404,
-        message=f"The model {requested!r} does not exist; GET /v1/models lists the models.",
+        message=f"The model {echoed(requested)} does not exist; GET /v1/models lists the models.",
         param="model",
         code="model_not_found",
     )
@@ -269,13 +285,7 @@ def error_event(error: GatewayError) -> bytes:
 DONE_EVENT = b"data: [DONE]\n\n"
 
 
-def models_body(entries: Iterable[tuple[str, str]]) -> bytes:
-    """Return the ``GET /v1/models`` list object."""
-    data = [{"id": i, "object": "model", "created": 0, "owned_by": o} for i, o in entries]
-    return _dumps({"object": "list", "data": data})
-
-
-def live_models_body(entries: Iterable[Mapping[str, object]]) -> bytes:
+def models_body(entries: Iterable[Mapping[str, object]]) -> bytes:
     """Return the ``GET /v1/models`` list object of ready-made model objects."""
     return _dumps({"object": "list", "data": list(entries)})
 

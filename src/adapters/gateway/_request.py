@@ -1,4 +1,4 @@
-"""Requests to the gateway: model routing across providers and chat-request validation.
+"""Requests to the gateway: chat-request validation (models are routed by ``_routes.py``).
 
 Pure functions and values; the ASGI plumbing is in ``_app.py``.
 """
@@ -6,13 +6,11 @@ Pure functions and values; the ASGI plumbing is in ``_app.py``.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-from sansio_chat import ModelNotSupportedError
-
-from ._openai import invalid, model_not_found
+from ._openai import invalid
+from ._routes import ModelCatalog, ModelRoute, ProviderInfo
 
 __all__ = ["ChatRequest", "ModelCatalog", "ModelRoute", "ProviderInfo", "parse_chat_request"]
 
@@ -21,85 +19,6 @@ __all__ = ["ChatRequest", "ModelCatalog", "ModelRoute", "ProviderInfo", "parse_c
 _ROLE_MAP = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 # Content-part types that carry plain text ("refusal" parts appear in echoed assistant turns).
 _TEXT_PART_KEYS = {"text": "text", "input_text": "text", "refusal": "refusal"}
-
-
-class ProviderInfo(Protocol):
-    """What the gateway needs from a provider of ``sansio_chat.providers``."""
-
-    @property
-    def name(self) -> str:
-        """The provider's short name (``ddg``, ``darkai``)."""
-
-    @property
-    def models(self) -> Sequence[str]:
-        """The canonical model ids."""
-
-    @property
-    def model_aliases(self) -> Mapping[str, str]:
-        """Alias → canonical model id."""
-
-    def validate_model(self, model: str) -> str:
-        """Return the canonical id for ``model`` or raise ``ModelNotSupportedError``."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ModelRoute:
-    """Where a requested model name goes.
-
-    Attributes:
-        provider: the provider name.
-        model: the provider's canonical model id.
-    """
-
-    provider: str
-    model: str
-
-    @property
-    def public_id(self) -> str:
-        """The ``provider/model`` id reported back to clients."""
-        return f"{self.provider}/{self.model}"
-
-
-@dataclass(frozen=True, slots=True)
-class ModelCatalog:
-    """Resolves OpenAI ``model`` strings across providers, in the given provider order.
-
-    ``provider/model`` goes to that provider (the model part may be an alias); a bare model id
-    or alias goes to the first provider that accepts it.
-    """
-
-    providers: tuple[ProviderInfo, ...]
-    _by_name: dict[str, ProviderInfo] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_by_name", {p.name: p for p in self.providers})
-
-    def resolve(self, requested: str) -> ModelRoute:
-        """Return the route for ``requested`` or raise a 404 ``GatewayError``."""
-        prefix, sep, rest = requested.partition("/")
-        if sep and prefix in self._by_name:
-            provider = self._by_name[prefix]
-            try:
-                return ModelRoute(provider=prefix, model=provider.validate_model(rest))
-            except ModelNotSupportedError:
-                raise model_not_found(requested) from None
-        for provider in self.providers:
-            try:
-                return ModelRoute(provider=provider.name, model=provider.validate_model(requested))
-            except ModelNotSupportedError:
-                continue
-        raise model_not_found(requested)
-
-    def listing(self) -> list[tuple[str, str]]:
-        """Return ``(id, owner)`` pairs: every ``provider/model``, then each bare name once."""
-        entries = [(f"{p.name}/{m}", p.name) for p in self.providers for m in p.models]
-        seen = {entry for entry, _ in entries}
-        for provider in self.providers:
-            for name in (*provider.models, *provider.model_aliases):
-                if name not in seen:
-                    seen.add(name)
-                    entries.append((name, self.resolve(name).provider))
-        return entries
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
