@@ -151,11 +151,11 @@ def test_a_name_two_providers_know_goes_to_the_first_that_lists_it(
 
 
 @pytest.mark.parametrize("dialect", [None, "2026"])
-@pytest.mark.parametrize("model", ["gpt-9", "ddg/gpt-9", "ddg/llama-3-70b", "darkai/gpt-4o-mini"])
+@pytest.mark.parametrize("model", ["gpt-9", "claude-9", "darkai/gpt-4o-mini", "ddg/gpt 9"])
 def test_a_name_no_provider_lists_reaches_no_service(
     emulator_factory: Callable[..., EmulatorHandle], dialect: str | None, model: str
 ) -> None:
-    # Refused by the table, not passed on in case DuckDuckGo's 2026 service knows it.
+    # Refused by the table: a bare name (or DarkAI's closed list) could mean either provider.
     with gateway_over(emulator_factory, "2026", dialect=dialect) as (emulator, _, http):
         reply, sent = complete(emulator, http, model)
         assert reply.status_code == 404, reply.text
@@ -163,3 +163,32 @@ def test_a_name_no_provider_lists_reaches_no_service(
         assert sent == dict.fromkeys(WATCHED, 0)
         assert emulator.control.exchanges == []
         assert http.get(f"/v1/models/{model}").status_code == 404
+
+
+@pytest.mark.parametrize("dialect", [None, "2026"])
+def test_ddg_and_an_unlisted_id_is_asked_of_todays_service_until_its_list_is_known(
+    emulator_factory: Callable[..., EmulatorHandle], dialect: str | None
+) -> None:
+    # Today's service adds models the built-in list does not know: named with the provider,
+    # such an id goes to DuckDuckGo, whose refusal names its models (a 404 here).
+    with gateway_over(emulator_factory, "2026", dialect=dialect) as (emulator, _, http):
+        reply, sent = complete(emulator, http, "ddg/gpt-9")
+        assert reply.status_code == 404, reply.text
+        assert "gpt-9" in reply.json()["error"]["message"]
+        assert sent["status"] >= 1
+        assert sent["darkai"] == 0
+        if dialect == "2026":
+            listing(http)  # the live list, fetched: now the list is complete
+            reply, sent = complete(emulator, http, "ddg/gpt-9")
+            assert reply.status_code == 404
+            assert sent == dict.fromkeys(WATCHED, 0)
+
+
+@pytest.mark.parametrize("era", ["2024", "2025-03"])
+def test_ddg_and_an_unlisted_id_is_refused_in_a_seed_era(
+    emulator_factory: Callable[..., EmulatorHandle], era: str
+) -> None:
+    with gateway_over(emulator_factory, era, dialect=era) as (emulator, _, http):
+        reply, sent = complete(emulator, http, "ddg/gpt-9")
+        assert reply.status_code == 404
+        assert sent == dict.fromkeys(WATCHED, 0)

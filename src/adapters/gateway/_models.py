@@ -17,12 +17,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from sansio_chat import ModelNotSupportedError
-from sansio_chat.providers.ddg import DIALECTS, ModelInfo
+from sansio_chat.providers.ddg import DIALECTS, DuckDuckGoProvider, ModelInfo
 from sansio_chat.providers.ddg.models import MODEL_ALIASES_2026, MODELS_2026
 from sansio_chat.providers.ddg.provider import MODEL_ALIASES as SEED_ERA_ALIASES
 from sansio_chat.providers.ddg.provider import MODELS as SEED_ERA_MODELS
 
 __all__ = ["FAILED_MODELS_TTL", "LIVE_MODELS_TTL", "DuckDuckGoModels", "model_object"]
+
+_DUCKDUCKGO = DuckDuckGoProvider()
 
 LIVE_MODELS_TTL = 600.0
 """Seconds a fetched model list is served before it is fetched again."""
@@ -84,6 +86,18 @@ class DuckDuckGoModels:
         if self.dialect is None:
             return name in MODELS_2026 or name in MODEL_ALIASES_2026
         return True
+
+    def unlisted(self, model: str) -> str | None:
+        """The id for ``model``, a name the lists do not hold, asked for as ``ddg/model``:
+        sent as it is where today's service decides (dialect ``2026`` before its live list
+        is known, or discovered) and it is a well-formed id the service has not retired;
+        else ``None``. The seed eras' lists and a fetched live list are complete."""
+        if self._seed_era or (self._live_era and self.live):
+            return None
+        try:
+            return _DUCKDUCKGO.validate_model(model, "2026")
+        except ModelNotSupportedError:
+            return None
 
     def validate_model(self, model: str) -> str:
         """The era's id for ``model`` (an id or alias of its lists), or

@@ -14,13 +14,16 @@ Every provider's names are listed but for some of DuckDuckGo's, which its view
 (:class:`~._models.DuckDuckGoModels`) accepts without listing them.
 
 So a name two providers know is the first provider's as a bare name, and the other's only as
-``provider/name``. A name in no list is refused with 404: nothing is sent upstream on the
-chance that a service might know it.
+``provider/name``. A bare name in no list is refused with 404: nothing is sent upstream on
+the chance that a service might know it. ``ddg/NAME`` is the one way past the lists, where
+DuckDuckGo's list is not closed (today's service adds models the built-in list does not
+know, and its live list is not fetched yet or not at all): a well-formed id is sent, and the
+service's refusal names its models.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -89,6 +92,9 @@ class RoutingTable:
     """Every model name the gateway accepts, in listing order (see the module docstring)."""
 
     entries: Mapping[str, RoutingEntry]
+    unlisted: Mapping[str, Callable[[str], str | None]]
+    """Per provider whose list is open: its id for a name after ``provider/`` it does not
+    list, or ``None``."""
 
     @classmethod
     def build(cls, providers: Sequence[ProviderInfo]) -> RoutingTable:
@@ -97,14 +103,24 @@ class RoutingTable:
         entries: dict[str, RoutingEntry] = {}
         for name, route, listed in _candidates(providers):
             entries.setdefault(name, RoutingEntry(name=name, route=route, listed=listed))
-        return cls(entries)
+        unlisted = {
+            provider.name: provider.unlisted
+            for provider in providers
+            if isinstance(provider, DuckDuckGoModels)
+        }
+        return cls(entries, unlisted)
 
     def route(self, requested: str) -> ModelRoute:
         """The route of ``requested``, or the 404 ``GatewayError`` of an unknown model."""
         entry = self.entries.get(requested)
-        if entry is None:
+        if entry is not None:
+            return entry.route
+        provider, slash, name = requested.partition("/")
+        check = self.unlisted.get(provider) if slash else None
+        model = check(name) if check is not None else None
+        if model is None:
             raise model_not_found(requested)
-        return entry.route
+        return ModelRoute(provider=provider, model=model)
 
     def listed(self) -> list[RoutingEntry]:
         """The entries ``GET /v1/models`` shows, in order."""
