@@ -102,15 +102,28 @@ class GatewayApp:
             await run_lifespan(receive, send, self.aclose)
         elif scope["type"] == "http":
             started = False
+            body_read = not _has_body(scope)
 
             async def tracking_send(message: ASGIMessage) -> None:
                 nonlocal started
                 started = started or message["type"] == "http.response.start"
                 await send(message)
 
+            async def tracking_receive() -> ASGIMessage:
+                nonlocal body_read
+                message = await receive()
+                if message["type"] != "http.request" or not message.get("more_body", False):
+                    body_read = True
+                return message
+
             try:
-                await self._http(scope, receive, tracking_send)
+                await self._http(scope, tracking_receive, tracking_send)
             except GatewayError as exc:
+                if not body_read:
+                    # Answered before the body was read (the key, the path, the method, the
+                    # content type): the connection cannot carry another request cleanly, so
+                    # say it closes, or a client reusing it sees it drop under its next one.
+                    exc.headers = (*exc.headers, ("connection", "close"))
                 await send_error(send, exc)
             except Exception:
                 method, path = echoed(scope["method"]), echoed(scope["path"])
@@ -277,6 +290,14 @@ def _allowed_method(method: str, path: str) -> str:
     raise GatewayError(
         status=404, message=f"Unknown path: {echoed(f'{method} {path}')}.", code="not_found"
     )
+
+
+def _has_body(scope: Scope) -> bool:
+    """Whether the request announces a body (a non-zero ``Content-Length``, or chunks)."""
+    length = find_header(scope["headers"], b"content-length")
+    if length is not None:
+        return length.strip() not in (b"", b"0")
+    return find_header(scope["headers"], b"transfer-encoding") is not None
 
 
 def _check_framing(scope: Scope) -> None:

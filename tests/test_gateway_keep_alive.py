@@ -1,0 +1,66 @@
+"""An answer the gateway gives before it has read the request's body (no key, an unknown path,
+a method or content type it refuses) says ``Connection: close``, so a client that reuses its
+connection opens a new one for its next request instead of sending it on one the server is
+closing (a review measured 1-6 dropped requests in 300 over a kept-alive connection)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sansio_chat.adapters.gateway import create_gateway_app
+from sansio_chat.adapters.serving import serve_in_thread
+
+from fixtures_emulator import EmulatorHandle
+
+KEY = "k3y"
+AUTH = {"authorization": f"Bearer {KEY}"}
+JSON = {"content-type": "application/json"}
+EARLY = [
+    ("POST", "/v1/chat/completions", JSON, 401),  # no key
+    ("POST", "/nowhere", {**JSON, **AUTH}, 404),
+    ("PUT", "/v1/models", {**JSON, **AUTH}, 405),
+    ("POST", "/v1/chat/completions", {"content-type": "text/plain", **AUTH}, 415),
+]
+
+
+@pytest.fixture
+def gateway(emulator: EmulatorHandle) -> Iterator[httpx.Client]:
+    app = create_gateway_app(base_url=emulator.base_url, api_key=KEY, min_interval=0, timeout=5)
+    with serve_in_thread(app) as server, httpx.Client(base_url=server.base_url) as http:
+        yield http
+
+
+@pytest.mark.parametrize(("method", "path", "headers", "status"), EARLY)
+def test_an_answer_before_the_body_closes_the_connection(
+    gateway: httpx.Client, method: str, path: str, headers: dict[str, str], status: int
+) -> None:
+    reply = gateway.request(method, path, content=b"{}" * 5000, headers=headers)
+    assert reply.status_code == status
+    assert reply.headers["connection"] == "close"
+    # Without a body there is nothing left unread: the connection stays open.
+    reply = gateway.request(method, path, headers=headers)
+    assert reply.status_code == status
+    assert "connection" not in reply.headers
+
+
+def test_a_read_body_keeps_the_connection(gateway: httpx.Client) -> None:
+    body = {"model": "no-such-model", "messages": [{"role": "user", "content": "hi"}]}
+    reply = gateway.post("/v1/chat/completions", json=body, headers=AUTH)
+    assert reply.status_code == 404
+    assert "connection" not in reply.headers
+
+
+@pytest.mark.parametrize("size", [10, 100_000])
+def test_a_kept_alive_client_loses_no_request(gateway: httpx.Client, size: int) -> None:
+    failures = []
+    for _ in range(75):
+        for method, path, headers, status in EARLY:
+            try:
+                reply = gateway.request(method, path, content=b"x" * size, headers=headers)
+            except httpx.TransportError as error:
+                failures.append(repr(error))
+            else:
+                assert reply.status_code == status
+    assert failures == []
