@@ -64,3 +64,12 @@ def test_a_kept_alive_client_loses_no_request(gateway: httpx.Client, size: int) 
             else:
                 assert reply.status_code == status
     assert failures == []
+
+
+def test_a_body_over_the_limit_closes_the_connection(emulator: EmulatorHandle) -> None:
+    app = create_gateway_app(base_url=emulator.base_url, min_interval=0, max_body_bytes=1000)
+    with serve_in_thread(app) as server, httpx.Client(base_url=server.base_url) as http:
+        for _ in range(50):
+            reply = http.post("/v1/chat/completions", content=b"x" * 100_000, headers=JSON)
+            assert reply.status_code == 413
+            assert reply.headers["connection"] == "close"
