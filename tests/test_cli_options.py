@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 from sansio_chat.adapters.cli import main
+from sansio_chat.adapters.cli._commands import resolve_model
 from sansio_chat.adapters.cli._main import _parser
 from sansio_chat.adapters.cli._options import DIALECTS, ENVIRONMENT, PROVIDERS
+from sansio_chat.adapters.cli._output import Failure
 
 from fixtures_emulator import EmulatorHandle
 from sansio_chat import providers
@@ -61,25 +63,42 @@ def test_short_flags_and_the_system_prompt(
 
 
 @pytest.mark.parametrize(
-    ("model", "provider", "resolved"),
+    ("model", "dialect", "provider", "resolved"),
     [
-        ("darkai/gpt-4o", "darkai", "gpt-4o"),
-        ("gpt-4", "ddg", "gpt-4o-mini"),
-        # A bare name DuckDuckGo's seed eras do not know is today's DuckDuckGo model (its
-        # live list decides), in the gateway as here: the provider prefix picks DarkAI.
-        ("darkai/llama-3.1-70b", "darkai", "llama-3-70b"),
+        ("darkai/gpt-4o", None, "darkai", "gpt-4o"),
+        ("gpt-4", None, "ddg", "gpt-4o-mini"),
+        ("darkai/llama-3.1-70b", None, "darkai", "llama-3-70b"),
+        # A bare name goes to the first provider whose list holds it, as in the gateway:
+        # DarkAI's ids are DarkAI's (they went to DuckDuckGo, whose today's check takes any
+        # well-formed id), and gpt-4o is DuckDuckGo's where an era of it lists the name.
+        ("llama-3.1-70b", None, "darkai", "llama-3-70b"),
+        ("gpt-3.5-turbo", None, "darkai", "gpt-3.5-turbo"),
+        ("gpt-4o", None, "ddg", "gpt-4o-mini"),
+        ("gpt-4o", "2025-03", "ddg", "gpt-4o-mini"),
     ],
 )
 def test_model_names_as_the_gateway_takes_them(
     emulator: EmulatorHandle,
     capsys: pytest.CaptureFixture[str],
     model: str,
+    dialect: str | None,
     provider: str,
     resolved: str,
 ) -> None:
-    assert _run(emulator, "ask", "hi", "-m", model, "--json", "--no-save") == 0
+    era = ("--dialect", dialect) if dialect else ()
+    assert _run(emulator, "ask", "hi", "-m", model, *era, "--json", "--no-save") == 0
     first = json.loads(capsys.readouterr().out.splitlines()[0])
     assert first == {"type": "start", "provider": provider, "model": resolved}
+
+
+def test_a_bare_name_no_list_holds_is_asked_of_duckduckgo() -> None:
+    # Today's service adds models its built-in list does not know (the gateway takes such a
+    # name only as ddg/NAME); a name DuckDuckGo refuses outright is a usage error.
+    assert resolve_model(None, "gpt-9") == ("ddg", "gpt-9")
+    # DuckDuckGo's 2026 list has no gpt-4o: DarkAI's, as in a gateway with --dialect 2026.
+    assert resolve_model(None, "gpt-4o", "2026") == ("darkai", "gpt-4o")
+    with pytest.raises(Failure, match="no such model"):
+        resolve_model(None, "not a model")
 
 
 def test_settings_from_the_environment(

@@ -175,7 +175,9 @@ class _Chat:
             self.say(f"sansio-chat: {self.client.provider} · {self.client.conversation.model}")
             return
         try:
-            provider, model = resolve_model(self.args.provider, requested)
+            provider, model = resolve_model(
+                self.args.provider, requested, getattr(self.args, "dialect", None)
+            )
         except Failure as error:
             self.say(f"sansio-chat: {error}")
             return

@@ -33,9 +33,14 @@ __all__ = [
 DEMO_PROMPT = "Hello! What does sans-IO mean?"
 
 
-def resolve_model(provider: str | None, model: str | None) -> tuple[str | None, str | None]:
+def resolve_model(
+    provider: str | None, model: str | None, dialect: str | None = None
+) -> tuple[str | None, str | None]:
     """``(provider, model)`` from ``--provider`` and ``--model`` as the gateway reads model
-    names: ``PROVIDER/MODEL``, or an id or alias of the first provider that has it."""
+    names: ``PROVIDER/MODEL``, or an id or alias of the first provider whose list (for
+    DuckDuckGo, the ``dialect``'s, or any era's) holds it; a name no list holds goes to the
+    first provider that takes it (DuckDuckGo's today's service decides on a well-formed id
+    its built-in list does not know)."""
     if model is None:
         return provider, None
     prefix, sep, rest = model.partition("/")
@@ -47,13 +52,30 @@ def resolve_model(provider: str | None, model: str | None) -> tuple[str | None, 
             )
         provider, model = prefix, rest
     candidates = [provider] if provider is not None else list(providers.names())
-    for name in candidates:
+    listing = [name for name in candidates if model in _names_of(name, dialect)]
+    for name in (*listing, *candidates):
         try:
             return name, providers.get(name).validate_model(model)
         except LocalProtocolError:
             continue
     known = ", ".join(f"{name}/{m}" for name in candidates for m in providers.get(name).models)
     raise Failure(f"--model {model}: no such model (try: {known})", EXIT_CODES["usage"])
+
+
+def _names_of(provider: str, dialect: str | None) -> frozenset[str]:
+    """The ids and aliases ``provider`` lists (DuckDuckGo: in ``dialect``, or in any era)."""
+    if provider != "ddg":
+        found = providers.get(provider)
+        return frozenset((*found.models, *found.model_aliases))
+    from sansio_chat.providers.ddg import DIALECTS
+    from sansio_chat.providers.ddg.models import MODEL_ALIASES_2026, MODELS_2026
+    from sansio_chat.providers.ddg.provider import MODEL_ALIASES, MODELS
+
+    today = (*MODELS_2026, *MODEL_ALIASES_2026)
+    seed = (*MODELS, *MODEL_ALIASES)
+    if dialect is None:
+        return frozenset((*today, *seed))
+    return frozenset(today if DIALECTS[dialect].script_challenge else seed)
 
 
 def _load(path: Path) -> Conversation | None:
@@ -131,7 +153,9 @@ def _new_client(
 
     from sansio_chat import Backoff
 
-    provider, model = resolve_model(args.provider, model or args.model)
+    provider, model = resolve_model(
+        args.provider, model or args.model, getattr(args, "dialect", None)
+    )
     options = _client_options(args)
     if getattr(args, "max_retries", None) is not None:
         options["backoff"] = Backoff(max_retries=args.max_retries)
