@@ -249,8 +249,11 @@ def _drive(
     answer: Answer,
     split: Callable[[bytes], list[bytes]],
     solve: Solve | None = None,
+    *,
+    prepare: bool = False,
 ) -> Outcome:
-    """Drive one turn: ``answer`` replies to each request, ``solve`` to each challenge step."""
+    """Drive one turn (``prepare``: a preparation): ``answer`` replies to each request,
+    ``solve`` to each challenge step."""
     before = session.conversation.to_json()
     events: list[Event] = []
     last: HttpRequest | None = None
@@ -259,7 +262,10 @@ def _drive(
         while (event := session.next_event()) is not NEED_DATA:
             events.append(event)
 
-    session.start_turn("fuzz")
+    if prepare:
+        assert session.start_preparation()
+    else:
+        session.start_turn("fuzz")
     try:
         for _ in range(MAX_STEPS):
             step = session.next_step()
@@ -302,6 +308,11 @@ def _drive(
     assert events, events
     assert isinstance(events[-1], Finished), events
     text = "".join(e.text for e in events if isinstance(e, TokenEvent))
+    if prepare:
+        # A preparation sends no message and commits none.
+        assert text == "", events
+        assert session.conversation.messages == Conversation.from_json(before).messages
+        return tuple(events), None, session.conversation.to_json()
     assert session.conversation.messages[-1].content == text
     return tuple(events), None, session.conversation.to_json()
 
@@ -550,6 +561,14 @@ def fuzz_2026_status(payload: bytes) -> None:
         # The era is kept with the conversation: its next turn speaks it without discovering.
         state = DuckDuckGoState.of(session.conversation)
         assert state.dialect == era, (state.dialect, era)
+        _drive(session, clock, lambda r: (_later_for(era)(r), False), _whole, _good_solve)
+    # prepare() before the era is known: the same status reply names it, the era's page
+    # follows (none in 2024), and the era stays with a conversation that has no message.
+    session, clock = _session_2026(dialect=None)
+    answer = _fuzz_first("status", fuzzed, _later_for(era))
+    outcome = _drive(session, clock, answer, _whole, _good_solve, prepare=True)
+    if outcome[1] is None:
+        assert DuckDuckGoState.of(session.conversation).dialect == era
         _drive(session, clock, lambda r: (_later_for(era)(r), False), _whole, _good_solve)
 
 
