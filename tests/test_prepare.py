@@ -5,6 +5,7 @@ sockets against the emulator; and what it does when there is nothing to load or 
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -285,3 +286,50 @@ async def test_a_second_prepare_abandons_the_first_and_says_so(
         ]
         assert await client.ask("one") == emulator.expected_reply("one")
         assert [e.endpoint for e in emulator.control.exchanges][-2:] == ["status", "ddg"]
+
+
+def _drive_by_hand(session: Any, http: httpx.Client) -> None:
+    """Run the session's current turn or preparation to its end over ``http``, raising its
+    error (a driver in a few lines; pacing waits are skipped)."""
+    while True:
+        step = session.next_step()
+        if isinstance(step, TurnComplete):
+            return
+        if not isinstance(step, HttpRequest):
+            continue  # a Sleep
+        with http.stream(step.method, step.url, headers=list(step.headers), content=step.body) as r:
+            session.receive_response_head(r.status_code, list(r.headers.raw))
+            list(session.events())
+            for chunk in r.iter_raw():
+                session.receive_data(chunk)
+                list(session.events())
+        session.receive_eof()
+        list(session.events())
+
+
+@pytest.mark.parametrize("emulator_config", [config("2025-03")], indirect=True)
+@pytest.mark.parametrize("first", ["preparation", "turn"])
+def test_an_era_learnt_by_a_failed_exchange_is_learnt_again(
+    emulator: EmulatorHandle, first: str
+) -> None:
+    # The era came with a model resolved for it, which the failed preparation (or turn)
+    # took away: the session's next turn must not speak the era with today's default model.
+    session = providers.get("ddg").new_session(
+        base_url=emulator.base_url, backoff=Backoff(max_retries=0)
+    )
+    emulator.fault("http:403@page")
+    with httpx.Client() as http:
+        if first == "turn":
+            session.start_turn("lost")
+        else:
+            assert session.start_preparation() is True
+        with pytest.raises(HTTPStatusError):
+            _drive_by_hand(session, http)
+        assert DuckDuckGoState.of(session.conversation).dialect == ""
+        start = seen(emulator)
+        session.start_turn("hello")
+        _drive_by_hand(session, http)
+    assert [endpoint for endpoint, _ in asked(emulator, start)] == ["status", "page", "ddg"]
+    chat = emulator.control.requests_to("ddg")[-1]
+    assert json.loads(chat.request.body)["model"] == "gpt-4o-mini"  # the era's default
+    assert session.conversation.messages[-1].content == emulator.expected_reply("hello")

@@ -28,6 +28,7 @@ from sansio_chat._session import (
     TurnContext,
 )
 from sansio_chat.providers.ddg.eras import served_dialect
+from sansio_chat.providers.ddg.state import DuckDuckGoState
 from sansio_chat.providers.ddg.turn import INLINE_SOLVE_LIMIT, Rules, Turn
 from sansio_chat.providers.ddg.wire import Browser, MissingHeaderError, sendable
 from sansio_chat.providers.ddg.wire2026 import status_request_2026
@@ -67,17 +68,28 @@ class DiscoveringRules(ProviderRules):
         # Between turns: a carried challenge may be solved in start_turn().
         return self.era is not None and self.era.costly_ahead()
 
+    def _kept_era(self, ctx: TurnContext) -> Rules | None:
+        """The era learnt, once a finished turn or preparation has kept it with the
+        conversation. One learnt by a turn that then failed is forgotten, with the model it
+        resolved for that era (both went with the failed turn): the next status call
+        names the era again."""
+        if self.era is not None and not DuckDuckGoState.of(ctx.conversation).dialect:
+            self.era = None
+        return self.era
+
     def begin_preparation(self, ctx: TurnContext) -> ProviderTurn | None:
-        if self.era is not None:
-            return self.era.begin_preparation(ctx)
+        era = self._kept_era(ctx)
+        if era is not None:
+            return era.begin_preparation(ctx)
         if self.fe_version_held:
             return None  # no page to load: the first turn's status call names the era
         # The page depends on the era: a status call names it first.
         return _DiscoveringPreparation(self, ctx, self.rules_for("2026"))
 
     def begin_turn(self, ctx: TurnContext) -> ProviderTurn:
-        if self.era is not None:
-            return self.era.begin_turn(ctx)
+        era = self._kept_era(ctx)
+        if era is not None:
+            return era.begin_turn(ctx)
         # The input limit is the same in every era: check it before anything is sent.
         probe = self.rules_for("2026")
         probe.check_input(ctx)
