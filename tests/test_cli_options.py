@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from sansio_chat.adapters.cli import main
-from sansio_chat.adapters.cli._commands import resolve_model
 from sansio_chat.adapters.cli._main import _parser
+from sansio_chat.adapters.cli._model_names import resolve_model
 from sansio_chat.adapters.cli._options import DIALECTS, ENVIRONMENT, PROVIDERS
 from sansio_chat.adapters.cli._output import Failure
 
@@ -324,3 +324,21 @@ def test_the_servers_print_one_access_line_per_request(emulator: EmulatorHandle)
     assert "model=gpt-4o-mini" in lines[-1]
     assert "tokens=" in lines[-1]
     assert "x-vqd" not in err.lower()
+
+
+@pytest.mark.parametrize("emulator_config", [{"dialect": "2026"}], indirect=True)
+def test_the_dialect_is_duckduckgo_s_and_darkai_models_still_run(
+    emulator: EmulatorHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # --dialect names DuckDuckGo's era: a DarkAI model runs beside it, as in the gateway.
+    for model in ("gpt-3.5-turbo", "darkai/gpt-4o"):
+        argv = ["ask", "hi", "-m", model, "--dialect", "2026", "--json", "--no-save"]
+        assert _run(emulator, *argv) == 0, capsys.readouterr()
+        first = json.loads(capsys.readouterr().out.splitlines()[0])
+        assert first["provider"] == "darkai"
+
+
+def test_a_provider_prefix_with_no_model_is_a_usage_error() -> None:
+    for model in ("darkai/", "ddg/"):
+        with pytest.raises(Failure, match="name a model after the provider"):
+            resolve_model(None, model)

@@ -221,3 +221,40 @@ def test_a_failed_page_load_is_the_first_turn_s_to_report(
     child.expect_exact("you>")
     child.sendeof()
     child.expect(pexpect.EOF)
+
+
+@pytest.mark.parametrize("emulator_config", [{"dialect": "2026"}], indirect=True)
+def test_a_model_the_learnt_era_refuses_is_an_error_line_not_the_end(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    child = _spawn(emulator, tmp_path, "--no-save")
+    _wait_for(lambda: _endpoints(emulator) == ["status", "page"])  # the era is 2026 now
+    child.sendline("/model gpt-4o-mini")  # a seed-era id, which 2026 refuses
+    child.expect_exact("not supported")
+    child.expect_exact("you>")
+    child.sendline("hello")
+    child.expect_exact(emulator.expected_reply("hello"))
+    child.expect_exact("you>")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_ctrl_c_while_the_first_prompt_waits_for_the_page_keeps_one_call_at_a_time(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    emulator.fault("stall:3:head@page")
+    child = _spawn(emulator, tmp_path, "--no-save")
+    _wait_for(lambda: "page" in _endpoints(emulator))
+    child.sendline("hello")  # waits for the page
+    time.sleep(0.5)
+    child.sendintr()
+    child.expect_exact("not kept")
+    child.expect_exact("you>")
+    child.sendline("/retry")  # waits for the page again: it is still the one call under way
+    child.expect_exact(emulator.expected_reply("hello"))
+    child.expect_exact("you>")
+    assert _endpoints(emulator) == ["status", "page", "status", "ddg"]
+    child.sendeof()
+    child.expect(pexpect.EOF)

@@ -27,8 +27,8 @@ from ._commands import (
     _save_path,
     _turn,
     model_of,
-    resolve_model,
 )
+from ._model_names import resolve_model
 from ._output import Failure, Output, _isatty, report
 
 if TYPE_CHECKING:
@@ -57,29 +57,43 @@ class _Chat:
     status_before_failure: int = 0
     status: int = 0
     notes: list[str] = field(default_factory=list)
-    preparing: threading.Thread | None = None
+    # Set when the background prepare() has ended (an Event, not Thread.join: a join that
+    # Ctrl-C interrupts can leave the thread looking finished while it still runs).
+    prepared: threading.Event | None = None
     preparation_error: SansioChatError | None = None
 
     def prepare_in_background(self) -> None:
         """Run ``client.prepare()`` in a thread while the user types the first prompt."""
-        self.preparing = threading.Thread(
-            target=self._prepare, args=(self.client,), name="sansio-chat-prepare", daemon=True
+        self.prepared = threading.Event()
+        worker = threading.Thread(
+            target=self._prepare,
+            args=(self.client, self.prepared),
+            name="sansio-chat-prepare",
+            daemon=True,
         )
-        self.preparing.start()
+        worker.start()
 
-    def _prepare(self, client: ChatClient) -> None:
+    def _prepare(self, client: ChatClient, done: threading.Event) -> None:
         try:
             client.prepare()
         except SansioChatError as error:
             # The first turn does the same work again and reports what fails then.
             self.preparation_error = error
+        finally:
+            done.set()
 
     def settle_preparation(self) -> None:
-        """Wait for the background ``prepare()``: the client takes one call at a time."""
-        if self.preparing is None:
+        """Wait for the background ``prepare()``: the client takes one call at a time.
+        Ctrl-C interrupts the wait (``KeyboardInterrupt``); the next call waits again."""
+        if self.prepared is None:
             return
-        self.preparing.join()
-        self.preparing = None
+        if not self.prepared.is_set():
+            self.output.progress.show(f"waiting for {self.client.provider}")
+            try:
+                self.prepared.wait()
+            finally:
+                self.output.progress.clear()
+        self.prepared = None
         if self.preparation_error is not None and self.args.debug:
             self.say(f"sansio-chat: loading the page ahead failed: {self.preparation_error}")
 
@@ -191,8 +205,14 @@ class _Chat:
                 )
                 return
             conversation = None
-        self.args.provider = provider
-        client = _new_client(self.args, conversation, model=model)
+        kept, self.args.provider = self.args.provider, provider
+        try:
+            client = _new_client(self.args, conversation, model=model)
+        except (Failure, SansioChatError) as error:
+            # A model the conversation's era refuses, say: the chat goes on with the old one.
+            self.args.provider = kept
+            self.say(f"sansio-chat: {error}")
+            return
         self.client.close()
         self.client = client
         self.say(f"sansio-chat: model {client.provider} · {model}")

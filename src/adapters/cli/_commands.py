@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sansio_chat import Conversation, LocalProtocolError, providers
 
+from ._model_names import resolve_model
 from ._output import EXIT_CODES, Failure, Output, _isatty
 
 if TYPE_CHECKING:
@@ -27,55 +28,9 @@ __all__ = [
     "conversations",
     "demo",
     "models",
-    "resolve_model",
 ]
 
 DEMO_PROMPT = "Hello! What does sans-IO mean?"
-
-
-def resolve_model(
-    provider: str | None, model: str | None, dialect: str | None = None
-) -> tuple[str | None, str | None]:
-    """``(provider, model)`` from ``--provider`` and ``--model`` as the gateway reads model
-    names: ``PROVIDER/MODEL``, or an id or alias of the first provider whose list (for
-    DuckDuckGo, the ``dialect``'s, or any era's) holds it; a name no list holds goes to the
-    first provider that takes it (DuckDuckGo's today's service decides on a well-formed id
-    its built-in list does not know)."""
-    if model is None:
-        return provider, None
-    prefix, sep, rest = model.partition("/")
-    if sep and prefix in providers.names():
-        if provider is not None and provider != prefix:
-            raise Failure(
-                f"--model {model} belongs to provider {prefix}, not --provider {provider}",
-                EXIT_CODES["usage"],
-            )
-        provider, model = prefix, rest
-    candidates = [provider] if provider is not None else list(providers.names())
-    listing = [name for name in candidates if model in _names_of(name, dialect)]
-    for name in (*listing, *candidates):
-        try:
-            return name, providers.get(name).validate_model(model)
-        except LocalProtocolError:
-            continue
-    known = ", ".join(f"{name}/{m}" for name in candidates for m in providers.get(name).models)
-    raise Failure(f"--model {model}: no such model (try: {known})", EXIT_CODES["usage"])
-
-
-def _names_of(provider: str, dialect: str | None) -> frozenset[str]:
-    """The ids and aliases ``provider`` lists (DuckDuckGo: in ``dialect``, or in any era)."""
-    if provider != "ddg":
-        found = providers.get(provider)
-        return frozenset((*found.models, *found.model_aliases))
-    from sansio_chat.providers.ddg import DIALECTS
-    from sansio_chat.providers.ddg.models import MODEL_ALIASES_2026, MODELS_2026
-    from sansio_chat.providers.ddg.provider import MODEL_ALIASES, MODELS
-
-    today = (*MODELS_2026, *MODEL_ALIASES_2026)
-    seed = (*MODELS, *MODEL_ALIASES)
-    if dialect is None:
-        return frozenset((*today, *seed))
-    return frozenset(today if DIALECTS[dialect].script_challenge else seed)
 
 
 def _load(path: Path) -> Conversation | None:
@@ -129,12 +84,17 @@ def _save_path(args: argparse.Namespace) -> tuple[Path | None, Conversation | No
     return path, conversation
 
 
-def _client_options(args: argparse.Namespace) -> dict[str, Any]:
+def _client_options(args: argparse.Namespace, provider: str = "ddg") -> dict[str, Any]:
     """``--dialect`` (``None``: the session discovers the era), ``--solver`` and
-    ``--max-reply-chars`` as the client's keyword arguments."""
-    options: dict[str, Any] = {"dialect": getattr(args, "dialect", None)}
+    ``--max-reply-chars`` as the client's keyword arguments. The first two are DuckDuckGo's
+    (its era, its challenges): another provider's client is not given them, as the
+    gateway serves DarkAI's models whatever its ``--dialect``."""
+    options: dict[str, Any] = {}
     if getattr(args, "max_reply_chars", None) is not None:
         options["max_reply_chars"] = args.max_reply_chars
+    if provider != "ddg":
+        return options
+    options["dialect"] = getattr(args, "dialect", None)
     if getattr(args, "solver", None) is not None:
         # By name: the client makes the solver on the first script challenge and closes it
         # (a Chromium solver launches a browser, which only a 2026 turn needs).
@@ -156,7 +116,8 @@ def _new_client(
     provider, model = resolve_model(
         args.provider, model or args.model, getattr(args, "dialect", None)
     )
-    options = _client_options(args)
+    served = provider or (conversation.provider if conversation is not None else "ddg")
+    options = _client_options(args, served)
     if getattr(args, "max_retries", None) is not None:
         options["backoff"] = Backoff(max_retries=args.max_retries)
     if conversation is not None and provider is not None and conversation.provider != provider:
