@@ -103,3 +103,21 @@ def test_a_long_unknown_path_is_cut(gateway: httpx.Client) -> None:
     message = error_message(response, 404, "not_found")
     assert "a" * 101 not in message
     assert "more characters not shown" in message
+
+
+@pytest.mark.parametrize(
+    ("message", "quoted"),
+    [
+        ({"role": "x" * 500_000, "content": "hi"}, "Role 'xxxx"),
+        ({"role": "user", "content": [{"type": "y" * 500_000}]}, "Content part type 'yyyy"),
+        ({"role": "user", "content": [{"type": {"deep": [1] * 1000}}]}, "of JSON type object"),
+    ],
+)
+def test_a_refused_role_or_part_type_is_quoted_cut(
+    gateway: httpx.Client, message: dict[str, object], quoted: str
+) -> None:
+    body = {"model": "gpt-5.4-mini", "messages": [message]}
+    reply = gateway.post("/v1/chat/completions", json=body)
+    assert reply.status_code == 400
+    assert len(reply.content) < 1000
+    assert quoted in reply.json()["error"]["message"]

@@ -5,7 +5,8 @@ closing (a review measured 1-6 dropped requests in 300 over a kept-alive connect
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
+from typing import Any
 
 import httpx
 import pytest
@@ -73,3 +74,38 @@ def test_a_body_over_the_limit_closes_the_connection(emulator: EmulatorHandle) -
             reply = http.post("/v1/chat/completions", content=b"x" * 100_000, headers=JSON)
             assert reply.status_code == 413
             assert reply.headers["connection"] == "close"
+
+
+def test_a_success_that_leaves_the_body_unread_closes_the_connection(
+    gateway: httpx.Client,
+) -> None:
+    # No endpoint reads a GET's body: past the server's buffer the next request was lost.
+    for _ in range(40):
+        reply = gateway.request("GET", "/v1/models", content=b"x" * 300_000, headers=AUTH)
+        assert reply.status_code == 200
+        assert reply.headers["connection"] == "close"
+        assert gateway.get("/v1/models/gpt-4", headers=AUTH).status_code in (200, 404)
+
+
+@pytest.mark.anyio
+async def test_an_answer_says_close_once() -> None:
+    # A head that already says how the connection ends is sent as it is.
+    app = create_gateway_app(base_url="http://127.0.0.1:9", min_interval=0)
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> MutableMapping[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": True}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(dict(message))
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/v1/chat/completions",
+        "headers": [(b"content-length", b"5"), (b"transfer-encoding", b"chunked")],
+    }
+    await app(scope, receive, send)
+    head = sent[0]
+    assert head["status"] == 400
+    assert [v for k, v in head["headers"] if k == b"connection"] == [b"close"]  # type: ignore[attr-defined]

@@ -192,3 +192,37 @@ def test_ddg_and_an_unlisted_id_is_refused_in_a_seed_era(
         reply, sent = complete(emulator, http, "ddg/gpt-9")
         assert reply.status_code == 404
         assert sent == dict.fromkeys(WATCHED, 0)
+
+
+@pytest.mark.parametrize("dialect", [None, "2026"])
+def test_a_provider_with_no_model_name_is_not_a_model(
+    emulator_factory: Callable[..., EmulatorHandle], dialect: str | None
+) -> None:
+    with gateway_over(emulator_factory, "2026", dialect=dialect) as (emulator, _, http):
+        for name in ("ddg/", "darkai/"):
+            reply, sent = complete(emulator, http, name)
+            assert reply.status_code == 404, (name, reply.text)
+            assert sent == dict.fromkeys(WATCHED, 0)
+
+
+def test_a_live_id_the_client_would_refuse_is_not_listed(
+    emulator_factory: Callable[..., EmulatorHandle],
+) -> None:
+    # gpt-5-mini is one of the ids the service retired, which sessions refuse: should the
+    # live list still hold it, the gateway neither lists it nor routes it.
+    emulator = emulator_factory(
+        dialect="2026", reply_tokens=2, models=("gpt-5.4-mini", "gpt-5-mini")
+    )
+    app = create_gateway_app(
+        base_url=emulator.base_url, dialect="2026", min_interval=0, max_retries=0, timeout=10
+    )
+    with serve_in_thread(app) as server, httpx.Client(base_url=server.base_url) as http:
+        listed = listing(http)
+        assert "gpt-5.4-mini" in listed
+        assert "gpt-5-mini" not in listed
+        assert "ddg/gpt-5-mini" not in listed
+        for name in ("gpt-5-mini", "ddg/gpt-5-mini"):
+            reply, _ = complete(emulator, http, name)
+            assert reply.status_code == 404
+            assert http.get(f"/v1/models/{name}").status_code == 404
+        assert_served_by(emulator, http, "gpt-5.4-mini", "ddg")

@@ -106,7 +106,10 @@ class GatewayApp:
 
             async def tracking_send(message: ASGIMessage) -> None:
                 nonlocal started
-                started = started or message["type"] == "http.response.start"
+                if message["type"] == "http.response.start":
+                    started = True
+                    if not body_read:
+                        message = _closing(message)
                 await send(message)
 
             async def tracking_receive() -> ASGIMessage:
@@ -119,17 +122,12 @@ class GatewayApp:
             try:
                 await self._http(scope, tracking_receive, tracking_send)
             except GatewayError as exc:
-                if not body_read:
-                    # Answered before the body was read (the key, the path, the method, the
-                    # content type): the connection cannot carry another request cleanly, so
-                    # say it closes, or a client reusing it sees it drop under its next one.
-                    exc.headers = (*exc.headers, ("connection", "close"))
-                await send_error(send, exc)
+                await send_error(tracking_send, exc)
             except Exception:
                 method, path = echoed(scope["method"]), echoed(scope["path"])
                 logger.exception("gateway failure on %s %s", method, path)
                 if not started:
-                    await send_error(send, internal_error())
+                    await send_error(tracking_send, internal_error())
         # websocket scopes are not served: returning without accepting rejects them.
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -290,6 +288,17 @@ def _allowed_method(method: str, path: str) -> str:
     raise GatewayError(
         status=404, message=f"Unknown path: {echoed(f'{method} {path}')}.", code="not_found"
     )
+
+
+def _closing(start: ASGIMessage) -> ASGIMessage:
+    """``start`` (a response head sent before the request's body was read: the key, the
+    path, the method, the content type or the size refused it, or a body no endpoint reads)
+    saying ``Connection: close``. The connection cannot carry another request cleanly, and
+    a client that kept it alive would see its next request dropped."""
+    headers = list(start.get("headers", ()))
+    if not any(name.lower() == b"connection" for name, _ in headers):
+        headers.append((b"connection", b"close"))
+    return {**start, "headers": headers}
 
 
 def _has_body(scope: Scope) -> bool:

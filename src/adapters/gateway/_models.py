@@ -87,13 +87,23 @@ class DuckDuckGoModels:
             return name in MODELS_2026 or name in MODEL_ALIASES_2026
         return True
 
+    def sendable(self, model: str) -> bool:
+        """Whether a session sends ``model`` to today's service (the library refuses the ids
+        the service retired, even should its live list still hold one): the table takes in
+        no id that chat would then refuse."""
+        try:
+            _DUCKDUCKGO.validate_model(model, "2026")
+        except ModelNotSupportedError:
+            return False
+        return True
+
     def unlisted(self, model: str) -> str | None:
         """The id for ``model``, a name the lists do not hold, asked for as ``ddg/model``:
         sent as it is where today's service decides (dialect ``2026`` before its live list
         is known, or discovered) and it is a well-formed id the service has not retired;
         else ``None``. The seed eras' lists and a fetched live list are complete."""
-        if self._seed_era or (self._live_era and self.live):
-            return None
+        if not model or self._seed_era or (self._live_era and self.live):
+            return None  # (validate_model would take "" for the default model)
         try:
             return _DUCKDUCKGO.validate_model(model, "2026")
         except ModelNotSupportedError:

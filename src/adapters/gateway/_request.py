@@ -9,7 +9,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ._openai import invalid
+from ._openai import echoed, invalid
 from ._routes import ModelCatalog, ModelRoute, ProviderInfo
 
 __all__ = ["ChatRequest", "ModelCatalog", "ModelRoute", "ProviderInfo", "parse_chat_request"]
@@ -98,7 +98,7 @@ def _parse_message(item: object, where: str) -> Mapping[str, str]:
         raise invalid(f"'{where}.role' must be a string.", f"{where}.role", "invalid_type")
     if role not in _ROLE_MAP:
         raise invalid(
-            f"Role {role!r} is not supported; use system, developer, user or assistant.",
+            f"Role {echoed(role)} is not supported; use system, developer, user or assistant.",
             f"{where}.role",
             "invalid_value",
         )
@@ -124,7 +124,7 @@ def _parse_content(content: object, where: str) -> str:
         key = _TEXT_PART_KEYS.get(kind) if isinstance(kind, str) else None
         if key is None:
             raise invalid(
-                f"Content part type {kind!r} is not supported; only text parts are.",
+                f"Content part type {_shown(kind)} is not supported; only text parts are.",
                 f"{here}.type",
                 "unsupported_content",
             )
@@ -133,3 +133,19 @@ def _parse_content(content: object, where: str) -> str:
             raise invalid(f"'{here}.{key}' must be a string.", f"{here}.{key}", "invalid_type")
         texts.append(text)
     return "\n".join(texts)
+
+
+def _shown(value: object) -> str:
+    """A JSON value of the request, as an error message quotes it (a string cut and
+    escaped by :func:`echoed`; any other value by its JSON type)."""
+    return echoed(value) if isinstance(value, str) else f"of JSON type {_json_type(value)}"
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "array" if isinstance(value, list) else "object"

@@ -201,5 +201,5 @@ class ModelCatalog:
         self.live = found
         for provider in self.providers:
             if isinstance(provider, DuckDuckGoModels):
-                provider.live = tuple(self.live)
+                provider.live = tuple(i for i in self.live if provider.sendable(i))
         self._table = None
