@@ -47,6 +47,14 @@ def _spawn(emulator: EmulatorHandle, data_dir: Path, *extra: str) -> pexpect.spa
     return child
 
 
+def _leave(child: pexpect.spawn) -> None:
+    """Ctrl-D at the prompt: the chat ends, with status 0."""
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
 def _saved(data_dir: Path) -> dict[str, object]:
     files = sorted((data_dir / "conversations").glob("*.json"))
     assert len(files) == 1, files
@@ -180,10 +188,7 @@ def test_the_page_loads_while_the_first_prompt_is_typed(
     child.expect_exact(emulator.expected_reply("hello"))
     child.expect_exact("you>")
     assert _endpoints(emulator) == ["status", "page", "status", "ddg"]
-    child.sendeof()
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    _leave(child)
 
 
 def test_a_slow_page_neither_delays_leaving_nor_loses_the_first_turn(
@@ -235,10 +240,7 @@ def test_a_model_the_learnt_era_refuses_is_an_error_line_not_the_end(
     child.sendline("hello")
     child.expect_exact(emulator.expected_reply("hello"))
     child.expect_exact("you>")
-    child.sendeof()
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    _leave(child)
 
 
 def test_ctrl_c_while_the_first_prompt_waits_for_the_page_keeps_one_call_at_a_time(
