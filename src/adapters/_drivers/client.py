@@ -41,8 +41,7 @@ from sansio_chat import (
     providers,
 )
 from sansio_chat.providers.ddg import FeVersionCache, ModelInfo
-from sansio_chat.providers.ddg.models import MODELS_2026
-from sansio_chat.providers.ddg.provider import MODELS as SEED_ERA_MODELS
+from sansio_chat.providers.ddg.provider import era_models
 
 from .common import Timeouts, Verify
 from .httpx_setup import async_http_client, http_client
@@ -191,7 +190,7 @@ class _Conversing:
         provider = self._provider
         ids = provider.models  # DuckDuckGo's: today's (2026) ids, as a new session discovers
         if provider.name == "ddg" and self._dialect is not None:
-            ids = MODELS_2026 if self._dialect_of_ddg().script_challenge else SEED_ERA_MODELS
+            ids = era_models(self._dialect)[0]
         return [ModelInfo(id=model) for model in ids]
 
     def _dialect_of_ddg(self) -> Any:

@@ -46,12 +46,7 @@ def _names_of(provider: str, dialect: str | None) -> frozenset[str]:
     if provider != "ddg":
         found = providers.get(provider)
         return frozenset((*found.models, *found.model_aliases))
-    from sansio_chat.providers.ddg import DIALECTS
-    from sansio_chat.providers.ddg.models import MODEL_ALIASES_2026, MODELS_2026
-    from sansio_chat.providers.ddg.provider import MODEL_ALIASES, MODELS
+    from sansio_chat.providers.ddg.provider import era_models
 
-    today = (*MODELS_2026, *MODEL_ALIASES_2026)
-    seed = (*MODELS, *MODEL_ALIASES)
-    if dialect is None:
-        return frozenset((*today, *seed))
-    return frozenset(today if DIALECTS[dialect].script_challenge else seed)
+    ids, aliases = era_models(dialect)
+    return frozenset((*ids, *aliases))

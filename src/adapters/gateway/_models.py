@@ -18,9 +18,8 @@ from typing import Any
 
 from sansio_chat import ModelNotSupportedError
 from sansio_chat.providers.ddg import DIALECTS, DuckDuckGoProvider, ModelInfo
-from sansio_chat.providers.ddg.models import MODEL_ALIASES_2026, MODELS_2026
-from sansio_chat.providers.ddg.provider import MODEL_ALIASES as SEED_ERA_ALIASES
-from sansio_chat.providers.ddg.provider import MODELS as SEED_ERA_MODELS
+from sansio_chat.providers.ddg.models import aliases_naming
+from sansio_chat.providers.ddg.provider import era_models
 
 __all__ = ["FAILED_MODELS_TTL", "LIVE_MODELS_TTL", "DuckDuckGoModels", "model_object"]
 
@@ -60,21 +59,17 @@ class DuckDuckGoModels:
     def models(self) -> tuple[str, ...]:
         """The era's ids: the seed eras' list; in ``2026`` the live one when fetched, else the
         built-in one; discovering, today's built-in ids and then the seed eras'."""
-        if self._seed_era:
-            return SEED_ERA_MODELS
-        if self._live_era:
-            return self.live or MODELS_2026
-        return (*MODELS_2026, *SEED_ERA_MODELS)
+        if self._live_era and self.live:
+            return self.live
+        return era_models(self.dialect)[0]
 
     @property
     def model_aliases(self) -> dict[str, str]:
         """Alias → id in the era (a ``2026`` alias names the first of its candidates that
         the era's list holds, and is left out when it holds none)."""
-        if self._seed_era:
-            return dict(SEED_ERA_ALIASES)
-        if self._live_era:
-            return _aliases_2026(self.models)
-        return {**_aliases_2026(MODELS_2026), **SEED_ERA_ALIASES}
+        if self._live_era and self.live:
+            return aliases_naming(self.live)
+        return era_models(self.dialect)[1]
 
     def lists(self, name: str) -> bool:
         """Whether ``GET /v1/models`` shows ``name`` (an id or alias of the era), which is
@@ -84,7 +79,8 @@ class DuckDuckGoModels:
         if self._live_era and self.live:
             return name in self.live
         if self.dialect is None:
-            return name in MODELS_2026 or name in MODEL_ALIASES_2026
+            ids, aliases = era_models("2026")
+            return name in ids or name in aliases
         return True
 
     def sendable(self, model: str) -> bool:
@@ -118,16 +114,6 @@ class DuckDuckGoModels:
         if model in aliases:
             return aliases[model]
         raise ModelNotSupportedError(model, self.models, provider=self.name)
-
-
-def _aliases_2026(ids: tuple[str, ...]) -> dict[str, str]:
-    """The ``2026`` aliases that name one of ``ids``: each to its first candidate there."""
-    found: dict[str, str] = {}
-    for alias, candidates in MODEL_ALIASES_2026.items():
-        named = next((c for c in candidates if c in ids), None)
-        if named is not None:
-            found[alias] = named
-    return found
 
 
 def model_object(

@@ -20,6 +20,7 @@ __all__ = [
     "MODEL_ALIASES_2026",
     "RETIRED_MODELS",
     "ModelInfo",
+    "aliases_naming",
     "parse_models",
 ]
 
@@ -46,6 +47,19 @@ MODEL_ALIASES_2026: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "gemma": ("tinfoil/gemma4-31b",),
     }
 )
+
+
+def aliases_naming(ids: tuple[str, ...]) -> dict[str, str]:
+    """The ``2026`` aliases that name one of ``ids``, each mapped to its first candidate
+    there (an alias none of whose candidates ``ids`` holds is left out)."""
+    found: dict[str, str] = {}
+    for alias, candidates in MODEL_ALIASES_2026.items():
+        named = next((c for c in candidates if c in ids), None)
+        if named is not None:
+            found[alias] = named
+    return found
+
+
 # Ids the service answered with 400 ERR_BAD_REQUEST in 2026 (docs/protocol.md, "Errors").
 RETIRED_MODELS: frozenset[str] = frozenset(
     {

@@ -14,11 +14,23 @@ from sansio_chat._errors import LocalProtocolError, ModelNotSupportedError
 from sansio_chat._session import ProviderRules
 from sansio_chat.providers._base import Provider, check_no_options
 from sansio_chat.providers.ddg.dialects import DEFAULT_DIALECT, DIALECT_2026, DIALECTS, Dialect
-from sansio_chat.providers.ddg.models import MODEL_ALIASES_2026, MODELS_2026, RETIRED_MODELS
+from sansio_chat.providers.ddg.models import (
+    MODEL_ALIASES_2026,
+    MODELS_2026,
+    RETIRED_MODELS,
+    aliases_naming,
+)
 from sansio_chat.providers.ddg.state import DuckDuckGoState
 from sansio_chat.providers.ddg.wire import BROWSER, INPUT_CHAR_LIMIT, Browser
 
-__all__ = ["DEFAULT_MODEL", "DEFAULT_MODEL_2026", "MODELS", "MODEL_ALIASES", "DuckDuckGoProvider"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "DEFAULT_MODEL_2026",
+    "MODELS",
+    "MODEL_ALIASES",
+    "DuckDuckGoProvider",
+    "era_models",
+]
 
 DEFAULT_MODEL = "gpt-4o-mini"
 MODELS: tuple[str, ...] = (
@@ -41,6 +53,18 @@ MODEL_ALIASES = MappingProxyType(
         "mistral-small-24b": "mistralai/Mistral-Small-24B-Instruct-2501",
     }
 )
+
+
+def era_models(dialect: str | None) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The built-in ids of ``dialect``'s era and its aliases (alias → id); ``None``, as a
+    session that discovers its era takes them: today's, then the seed eras'."""
+    if dialect is None:
+        ids, aliases = era_models(DIALECT_2026.name)
+        seed_ids, seed_aliases = era_models("2025-03")
+        return (*ids, *seed_ids), {**aliases, **seed_aliases}
+    if not DIALECTS[dialect].script_challenge:
+        return MODELS, dict(MODEL_ALIASES)
+    return MODELS_2026, aliases_naming(MODELS_2026)
 
 
 class DuckDuckGoProvider(Provider):
