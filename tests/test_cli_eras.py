@@ -66,31 +66,6 @@ def test_ask_holds_a_conversation_in_every_era_without_dialect(
     assert state["ddg"]["dialect"] == era.removesuffix("-lenient")
 
 
-@pytest.mark.parametrize(
-    ("served", "pinned"),
-    [("2024", "2025-03"), ("2025-03", "2026"), ("2025-03-lenient", "2026"), ("2026", "2025-03")],
-)
-def test_a_pinned_dialect_of_another_era_is_one_line_and_saves_nothing(
-    emulator_factory: Factory,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    served: str,
-    pinned: str,
-) -> None:
-    emulator = emulator_factory(dialect=served)
-    path = tmp_path / "talk.json"
-    status = _ask(emulator, "hi", "--dialect", pinned, "--conversation", str(path))
-    out, err = capsys.readouterr()
-    assert status == 5
-    assert out == ""
-    lines = err.strip().splitlines()
-    assert len(lines) == 1
-    assert repr(served.removesuffix("-lenient")) in lines[0]
-    assert repr(pinned) in lines[0]
-    assert not path.exists()
-    assert emulator.control.requests_to("ddg") == []
-
-
 def test_a_pinned_dialect_of_the_served_era_works(
     emulator_factory: Factory, capsys: pytest.CaptureFixture[str]
 ) -> None:
