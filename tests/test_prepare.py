@@ -225,12 +225,24 @@ def test_a_session_prepares_between_turns_only_and_commits_no_message(
     assert session.start_preparation() is False  # held now
 
 
-def _prepare_by_hand(status: int, body: bytes, chunk: int = 65_536) -> Any:
-    """A ``2025-03`` session's preparation fed one reply by hand; the session."""
+# A 2025-03 status reply's head: a token and a challenge (what names that era).
+SEED_STATUS = [(b"x-vqd-4", b"4-1"), (b"x-vqd-hash-1", b"ZmFrZQ==")]
+
+
+def _prepare_by_hand(
+    status: int, body: bytes, chunk: int = 65_536, dialect: str | None = "2025-03"
+) -> Any:
+    """A session's preparation fed its page by hand (a discovering one, ``dialect=None``,
+    first gets a 2025-03 status reply); the session."""
     session = providers.get("ddg").new_session(
-        base_url="http://127.0.0.1:9", dialect="2025-03", limits=Limits(max_page_bytes=1024)
+        base_url="http://127.0.0.1:9", dialect=dialect, limits=Limits(max_page_bytes=1024)
     )
     assert session.start_preparation() is True
+    if dialect is None:
+        assert isinstance(session.next_step(), HttpRequest)
+        session.receive_response_head(200, SEED_STATUS)
+        session.receive_eof()
+        list(session.events())
     assert isinstance(session.next_step(), HttpRequest)
     session.receive_response_head(status, [(b"content-type", b"text/html")])
     for start in range(0, len(body), chunk):
@@ -249,15 +261,64 @@ def _prepare_by_hand(status: int, body: bytes, chunk: int = 65_536) -> Any:
     ],
     ids=["huge", "binary", "non-ascii-without-markers"],
 )
+@pytest.mark.parametrize("dialect", ["2025-03", None], ids=["pinned", "discovering"])
 def test_a_hostile_page_is_a_typed_error_and_commits_nothing(
-    body: bytes, error: type[Exception], words: str
+    body: bytes, error: type[Exception], words: str, dialect: str | None
 ) -> None:
-    session = _prepare_by_hand(200, body)
+    session = _prepare_by_hand(200, body, dialect=dialect)
     before = session.conversation
     with pytest.raises(error, match=re.escape(words)):
         list(session.events())
     assert session.conversation == before
-    assert DuckDuckGoState.of(session.conversation).fe_version == ""
+    state = DuckDuckGoState.of(session.conversation)
+    assert (state.fe_version, state.dialect) == ("", "")
+
+
+def test_a_status_reply_naming_no_era_while_discovering_is_a_typed_error() -> None:
+    session = providers.get("ddg").new_session(base_url="http://127.0.0.1:9")
+    before = session.conversation
+    assert session.start_preparation() is True
+    assert isinstance(session.next_step(), HttpRequest)
+    session.receive_response_head(200, [(b"x-other", b"x")])
+    session.receive_eof()
+    with pytest.raises(RemoteProtocolError, match="fits no known DuckDuckGo era"):
+        list(session.events())
+    assert session.conversation == before
+
+
+@pytest.mark.parametrize(
+    "token",
+    [b"4-" + b"9" * 100_000, "4-\u00e9\u0000".encode()],
+    ids=["huge", "non-ascii"],
+)
+@pytest.mark.parametrize("challenge", [b"", b"QQ==" * 30_000], ids=["2024", "2025-03"])
+def test_a_discovering_preparation_keeps_nothing_of_the_status_reply_but_its_era(
+    token: bytes, challenge: bytes
+) -> None:
+    # The token and challenge are the first turn's to ask for again: a hostile one is never
+    # stored, solved or sent.
+    session = providers.get("ddg").new_session(base_url="http://127.0.0.1:9")
+    assert session.start_preparation() is True
+    assert isinstance(session.next_step(), HttpRequest)
+    headers = [(b"x-vqd-4", token)] + ([(b"x-vqd-hash-1", challenge)] if challenge else [])
+    session.receive_response_head(200, headers)
+    session.receive_eof()
+    list(session.events())
+    if challenge:  # 2025-03: its page next, then nothing more
+        page = session.next_step()
+        assert isinstance(page, HttpRequest)
+        assert token.decode("latin-1") not in str(page.headers)
+        session.receive_response_head(200, [(b"content-type", b"text/html")])
+        session.receive_data(
+            b'<script>__DDG_BE_VERSION__="serp_1";__DDG_FE_CHAT_HASH__="ab";</script>'
+        )
+        session.receive_eof()
+        list(session.events())
+    assert isinstance(session.next_step(), TurnComplete)
+    saved = session.conversation.to_json()
+    assert DuckDuckGoState.of(session.conversation).dialect == ("2025-03" if challenge else "2024")
+    assert "9999" not in saved
+    assert "QQ==" not in saved
 
 
 @pytest.mark.anyio
